@@ -1,0 +1,83 @@
+-- Owners (sales reps) from every source, with their team. HubSpot exports and generic CSVs name
+-- the owner rather than giving an id, so owners are also matched by lower-cased name
+-- (owner_name_key); names that no owner list knows become owners of their own, team unknown.
+with hubspot_listed as (
+    select
+        'hubspot' as source_system,
+        'hubspot-' || source_owner_id as owner_id,
+        owner_name,
+        email,
+        team
+    from {{ ref('stg_hubspot__owners') }}
+),
+
+hubspot_named as (
+    select owner_name from {{ ref('stg_hubspot__deals') }}
+    union select owner_name from {{ ref('stg_hubspot__contacts') }}
+    union select owner_name from {{ ref('stg_hubspot__activities') }}
+),
+
+hubspot_unlisted as (
+    select distinct
+        'hubspot' as source_system,
+        'hubspot-name-' || lower(trim(n.owner_name)) as owner_id,
+        trim(n.owner_name) as owner_name,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as team
+    from hubspot_named as n
+    where
+        nullif(trim(n.owner_name), '') is not null
+        and lower(trim(n.owner_name)) not in (
+            select lower(owner_name) from hubspot_listed where owner_name is not null
+        )
+),
+
+activecampaign as (
+    select
+        'activecampaign' as source_system,
+        'activecampaign-' || u.source_owner_id as owner_id,
+        u.owner_name,
+        u.email,
+        g.team
+    from {{ ref('stg_activecampaign__users') }} as u
+    left join {{ ref('stg_activecampaign__groups') }} as g
+        on u.source_group_id = g.source_group_id
+),
+
+generic_named as (
+    select source_system, owner_name, email, team from {{ ref('stg_generic__owners') }}
+    union all
+    select source_system, owner_name, null, null from {{ ref('stg_generic__deals') }}
+    union all
+    select source_system, owner_name, null, null from {{ ref('stg_generic__contacts') }}
+    union all
+    select source_system, owner_name, null, null from {{ ref('stg_generic__activities') }}
+),
+
+generic as (
+    select
+        source_system,
+        source_system || '-' || lower(trim(owner_name)) as owner_id,
+        max(trim(owner_name)) as owner_name,
+        max(email) as email,
+        max(team) as team
+    from generic_named
+    where nullif(trim(owner_name), '') is not null
+    group by source_system, source_system || '-' || lower(trim(owner_name))
+),
+
+unioned as (
+    select * from hubspot_listed
+    union all select * from hubspot_unlisted
+    union all select * from activecampaign
+    union all select * from generic
+)
+
+select
+    owner_id,
+    source_system,
+    owner_name,
+    lower(trim(owner_name)) as owner_name_key,
+    email,
+    team
+from unioned

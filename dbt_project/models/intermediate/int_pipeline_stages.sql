@@ -1,0 +1,88 @@
+-- Every pipeline's stages from every source in one shape. Stage order puts open stages first
+-- (in the CRM's display order), then won, then lost, so "next stage" and "skip" are defined.
+with hubspot as (
+    select
+        'hubspot' as source_system,
+        'hubspot-' || source_pipeline_id as pipeline_id,
+        pipeline_label as pipeline_name,
+        'hubspot-' || source_stage_id as stage_id,
+        stage_label as stage_name,
+        display_order,
+        is_closed and coalesce(probability, 0) >= 1 as is_won,
+        is_closed and coalesce(probability, 0) < 1 as is_lost,
+        probability
+    from {{ ref('stg_hubspot__pipeline_stages') }}
+),
+
+ac_open as (
+    select
+        'activecampaign' as source_system,
+        'activecampaign-' || s.source_pipeline_id as pipeline_id,
+        g.pipeline_label as pipeline_name,
+        'activecampaign-' || s.source_stage_id as stage_id,
+        s.stage_label as stage_name,
+        s.display_order,
+        false as is_won,
+        false as is_lost,
+        cast(null as {{ dbt.type_float() }}) as probability
+    from {{ ref('stg_activecampaign__deal_stages') }} as s
+    left join {{ ref('stg_activecampaign__deal_groups') }} as g
+        on s.source_pipeline_id = g.source_pipeline_id
+),
+
+-- ActiveCampaign records won and lost as a deal status; they become the pipeline's two exits.
+ac_closed as (
+    select
+        'activecampaign' as source_system,
+        'activecampaign-' || g.source_pipeline_id as pipeline_id,
+        g.pipeline_label as pipeline_name,
+        'activecampaign-' || g.source_pipeline_id || '-' || o.outcome as stage_id,
+        o.stage_name,
+        o.display_order,
+        o.outcome = 'won' as is_won,
+        o.outcome = 'lost' as is_lost,
+        o.probability
+    from {{ ref('stg_activecampaign__deal_groups') }} as g
+    cross join (
+        select 'won' as outcome, 'Won' as stage_name, 100000 as display_order, 1.0 as probability
+        union all
+        select 'lost', 'Lost', 100001, 0.0
+    ) as o
+),
+
+generic as (
+    select
+        source_system,
+        source_system || '-' || pipeline_label as pipeline_id,
+        pipeline_label as pipeline_name,
+        source_system || '-' || pipeline_label || '-' || stage_label as stage_id,
+        stage_label as stage_name,
+        display_order,
+        is_won,
+        is_lost,
+        probability
+    from {{ ref('stg_generic__stages') }}
+),
+
+unioned as (
+    select * from hubspot
+    union all select * from ac_open
+    union all select * from ac_closed
+    union all select * from generic
+)
+
+select
+    source_system,
+    pipeline_id,
+    pipeline_name,
+    stage_id,
+    stage_name,
+    row_number() over (
+        partition by pipeline_id
+        order by case when is_lost then 2 when is_won then 1 else 0 end, display_order, stage_name
+    ) as stage_order,
+    is_won,
+    is_lost,
+    is_won or is_lost as is_closed,
+    coalesce(probability, case when is_won then 1.0 when is_lost then 0.0 end) as probability
+from unioned

@@ -1,0 +1,133 @@
+-- Every recorded entry of a deal into a stage, from each CRM's own history:
+-- HubSpot's per-stage "Date entered" columns (latest visit per stage), ActiveCampaign's deal
+-- activity log (creation, stage changes, status changes: won, lost, reopened) and a generic
+-- export's stage-entered columns. Deals with no history get their current stage at creation,
+-- and closed deals whose close is not in the history get it at their close date
+-- (source = 'current_state'). event_seq orders events that share a timestamp.
+with stages as (
+    select * from {{ ref('int_pipeline_stages') }}
+),
+
+deals as (
+    select * from {{ ref('int_deals') }}
+),
+
+hubspot_deals as (
+    select * from {{ ref('stg_hubspot__deals') }}
+),
+
+hubspot as (
+    select
+        'hubspot-' || sd.source_deal_id as deal_id,
+        s.pipeline_id,
+        s.stage_id,
+        sd.entered_at,
+        cast(s.stage_order as {{ dbt.type_bigint() }}) as event_seq,
+        'native' as source
+    from {{ ref('stg_hubspot__deal_stage_dates') }} as sd
+    -- only the stage dates of the deal row staging kept (latest export, first line)
+    inner join hubspot_deals as d
+        on sd.source_deal_id = d.source_deal_id
+        and sd._source_file = d._source_file
+        and sd._line = d._line
+    inner join stages as s
+        on s.source_system = 'hubspot'
+        and s.pipeline_name = sd.pipeline_label
+        and s.stage_name = sd.stage_label
+),
+
+ac_activities as (
+    select
+        a.*,
+        d.pipeline_id,
+        d.deal_id
+    from {{ ref('stg_activecampaign__deal_activities') }} as a
+    inner join deals as d
+        on d.source_system = 'activecampaign' and d.source_deal_id = a.source_deal_id
+),
+
+activecampaign as (
+    select
+        deal_id,
+        pipeline_id,
+        case
+            when data_type = 'deal' and data_action = 'create'
+                then 'activecampaign-' || source_stage_id
+            when data_type = 'd_stageid' then 'activecampaign-' || new_value
+            when data_type = 'status' and new_value = '1' then pipeline_id || '-won'
+            when data_type = 'status' and new_value = '2' then pipeline_id || '-lost'
+            -- back to open (a reopen): the deal returns to the stage it was in
+            when data_type = 'status' and new_value = '0'
+                then 'activecampaign-' || source_stage_id
+        end as stage_id,
+        occurred_at as entered_at,
+        {{ dbt.safe_cast('source_activity_id', dbt.type_bigint()) }} as event_seq,
+        'native' as source
+    from ac_activities
+    where
+        (data_type = 'deal' and data_action = 'create')
+        or data_type in ('d_stageid', 'status')
+),
+
+generic as (
+    select
+        gd.source_system || '-' || sd.source_deal_id as deal_id,
+        s.pipeline_id,
+        s.stage_id,
+        sd.entered_at,
+        cast(s.stage_order as {{ dbt.type_bigint() }}) as event_seq,
+        'native' as source
+    from {{ ref('stg_generic__deal_stage_dates') }} as sd
+    inner join {{ ref('stg_generic__deals') }} as gd
+        on sd.source_deal_id = gd.source_deal_id
+        and sd._source_file = gd._source_file
+        and sd._line = gd._line
+    inner join stages as s
+        on s.pipeline_id = gd.source_system || '-' || gd.pipeline_label
+        and s.stage_name = sd.stage_label
+),
+
+native as (
+    select * from hubspot
+    union all select * from activecampaign where stage_id is not null
+    union all select * from generic
+),
+
+-- a closed deal's close, where the history does not record it
+closes as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        d.stage_id,
+        coalesce(d.reported_closed_at, d.created_at) as entered_at,
+        cast(999999 as {{ dbt.type_bigint() }}) as event_seq,
+        'current_state' as source
+    from deals as d
+    where
+        d.outcome <> 'open'
+        and d.stage_id is not null
+        and not exists (
+            select 1 from native as n where n.deal_id = d.deal_id and n.stage_id = d.stage_id
+        )
+),
+
+-- deals with no history at all: their current stage since creation
+bare as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        d.stage_id,
+        d.created_at as entered_at,
+        cast(0 as {{ dbt.type_bigint() }}) as event_seq,
+        'current_state' as source
+    from deals as d
+    where
+        d.stage_id is not null
+        and d.created_at is not null
+        and d.outcome = 'open'
+        and not exists (select 1 from native as n where n.deal_id = d.deal_id)
+)
+
+select * from native where entered_at is not null
+union all select * from closes
+union all select * from bare

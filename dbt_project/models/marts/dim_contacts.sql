@@ -1,0 +1,119 @@
+-- One row per contact (lead or customer) from every source, with the firmographic and
+-- BANT-style properties lead scoring uses, and when they last interacted.
+with owners as (
+    select * from {{ ref('int_owners') }}
+),
+
+hubspot as (
+    select
+        'hubspot-' || c.source_contact_id as contact_id,
+        'hubspot' as source_system,
+        c.source_contact_id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.company,
+        c.title,
+        c.industry,
+        c.company_size,
+        c.country,
+        c.lead_source,
+        c.lifecycle_stage,
+        o.owner_id,
+        c.created_at,
+        c.budget_range,
+        c.decision_maker,
+        c.need_identified,
+        c.purchase_timeline
+    from {{ ref('stg_hubspot__contacts') }} as c
+    left join owners as o
+        on o.source_system = 'hubspot' and o.owner_name_key = lower(trim(c.owner_name))
+),
+
+ac_fields as (
+    select
+        v.source_contact_id,
+        max(case when f.field_title = 'Industry' then v.value end) as industry,
+        max(case when f.field_title = 'Company Size' then v.value end) as company_size,
+        max(case when f.field_title = 'Job Title' then v.value end) as title,
+        max(case when f.field_title = 'Country' then v.value end) as country,
+        max(case when f.field_title = 'Lead Source' then v.value end) as lead_source,
+        max(case when f.field_title = 'Budget Range' then v.value end) as budget_range,
+        max(case when f.field_title = 'Decision Maker' then v.value end) as decision_maker,
+        max(case when f.field_title = 'Need Identified' then v.value end) as need_identified,
+        max(case when f.field_title = 'Purchase Timeline' then v.value end) as purchase_timeline
+    from {{ ref('stg_activecampaign__contact_field_values') }} as v
+    inner join {{ ref('stg_activecampaign__fields') }} as f
+        on v.source_field_id = f.source_field_id
+    group by v.source_contact_id
+),
+
+activecampaign as (
+    select
+        'activecampaign-' || c.source_contact_id as contact_id,
+        'activecampaign' as source_system,
+        c.source_contact_id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.company,
+        f.title,
+        f.industry,
+        {{ dbt.safe_cast('f.company_size', dbt.type_bigint()) }} as company_size,
+        f.country,
+        f.lead_source,
+        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(null as {{ dbt.type_string() }}) as owner_id,
+        c.created_at,
+        f.budget_range,
+        f.decision_maker,
+        f.need_identified,
+        f.purchase_timeline
+    from {{ ref('stg_activecampaign__contacts') }} as c
+    left join ac_fields as f on c.source_contact_id = f.source_contact_id
+),
+
+generic as (
+    select
+        c.source_system || '-' || c.source_contact_id as contact_id,
+        c.source_system,
+        c.source_contact_id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.company,
+        c.title,
+        c.industry,
+        c.company_size,
+        c.country,
+        c.lead_source,
+        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
+        case when nullif(trim(c.owner_name), '') is not null
+            then c.source_system || '-' || lower(trim(c.owner_name)) end as owner_id,
+        c.created_at,
+        c.budget_range,
+        c.decision_maker,
+        c.need_identified,
+        c.purchase_timeline
+    from {{ ref('stg_generic__contacts') }} as c
+),
+
+unioned as (
+    select * from hubspot
+    union all select * from activecampaign
+    union all select * from generic
+),
+
+last_touch as (
+    select contact_id, max(occurred_at) as last_activity_at, count(*) as activity_count
+    from {{ ref('fct_activities') }}
+    where contact_id is not null
+    group by contact_id
+)
+
+select
+    u.*,
+    lt.last_activity_at,
+    coalesce(lt.activity_count, 0) as activity_count
+from unioned as u
+left join last_touch as lt on u.contact_id = lt.contact_id

@@ -1,0 +1,118 @@
+-- One row per entry of a deal into a stage. Consecutive events in the same stage collapse into
+-- one stay. Direction: 'created' (first stage), 'forward' (the next stage, or lost from any
+-- stage), 'skip' (past one or more stages, including won from an earlier stage), 'backward'
+-- (to an earlier stage) and 'reopen' (out of won or lost).
+with events as (
+    select
+        e.deal_id,
+        e.pipeline_id,
+        e.stage_id,
+        e.entered_at,
+        e.event_seq,
+        e.source,
+        s.stage_name,
+        s.stage_order,
+        s.is_won,
+        s.is_lost,
+        s.is_closed
+    from {{ ref('int_stage_events') }} as e
+    inner join {{ ref('int_pipeline_stages') }} as s on e.stage_id = s.stage_id
+),
+
+marked as (
+    select
+        *,
+        lag(stage_id) over (
+            partition by deal_id order by entered_at, event_seq
+        ) as previous_event_stage_id
+    from events
+),
+
+stays as (
+    select * from marked
+    where previous_event_stage_id is null or previous_event_stage_id <> stage_id
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over (partition by deal_id order by entered_at, event_seq) as entry_number,
+        lag(stage_id) over (partition by deal_id order by entered_at, event_seq) as from_stage_id,
+        lag(stage_name) over (partition by deal_id order by entered_at, event_seq) as from_stage,
+        lag(stage_order) over (
+            partition by deal_id order by entered_at, event_seq
+        ) as from_stage_order,
+        lag(is_closed) over (
+            partition by deal_id order by entered_at, event_seq
+        ) as from_is_closed,
+        lead(entered_at) over (
+            partition by deal_id order by entered_at, event_seq
+        ) as exited_at
+    from stays
+),
+
+owner_before as (
+    select
+        s.deal_id,
+        s.entry_number,
+        o.new_owner_id as owner_id,
+        row_number() over (
+            partition by s.deal_id, s.entry_number order by o.occurred_at desc, o.event_seq desc
+        ) as rank_
+    from sequenced as s
+    inner join {{ ref('int_deal_owner_events') }} as o
+        on s.deal_id = o.deal_id and o.occurred_at <= s.entered_at
+),
+
+owner_after as (
+    select
+        s.deal_id,
+        s.entry_number,
+        o.old_owner_id as owner_id,
+        row_number() over (
+            partition by s.deal_id, s.entry_number order by o.occurred_at, o.event_seq
+        ) as rank_
+    from sequenced as s
+    inner join {{ ref('int_deal_owner_events') }} as o
+        on s.deal_id = o.deal_id and o.occurred_at > s.entered_at
+),
+
+measured as (
+    select
+        s.*,
+        {{ hours_between('s.entered_at', 'coalesce(s.exited_at, ' ~ as_of_ts() ~ ')') }}
+            as hours_raw
+    from sequenced as s
+)
+
+select
+    m.deal_id || '-' || cast(m.entry_number as {{ dbt.type_string() }}) as transition_id,
+    m.deal_id,
+    m.pipeline_id,
+    m.entry_number,
+    m.from_stage_id,
+    m.from_stage,
+    m.stage_id as to_stage_id,
+    m.stage_name as to_stage,
+    m.stage_order as to_stage_order,
+    m.entered_at,
+    m.exited_at,
+    m.exited_at is null as is_current,
+    case when m.hours_raw < 0 then 0 else m.hours_raw end as hours_in_stage,
+    case when m.hours_raw < 0 then 0 else m.hours_raw end / 24.0 as days_in_stage,
+    case
+        when m.from_stage_id is null then 'created'
+        when m.from_is_closed then 'reopen'
+        when m.is_lost then 'forward'
+        when m.stage_order = m.from_stage_order + 1 then 'forward'
+        when m.stage_order > m.from_stage_order + 1 then 'skip'
+        else 'backward'
+    end as direction,
+    coalesce(ob.owner_id, oa.owner_id, d.owner_id) as owner_id_at_time,
+    m.source
+from measured as m
+left join owner_before as ob
+    on m.deal_id = ob.deal_id and m.entry_number = ob.entry_number and ob.rank_ = 1
+left join owner_after as oa
+    on m.deal_id = oa.deal_id and m.entry_number = oa.entry_number and oa.rank_ = 1
+left join {{ ref('int_deals') }} as d on m.deal_id = d.deal_id

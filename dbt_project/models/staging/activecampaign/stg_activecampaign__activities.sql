@@ -1,0 +1,12 @@
+with latest as (
+    {{ latest_records(source('raw', 'activecampaign_activities'), 'id') }}
+)
+
+select
+    id as source_activity_id,
+    contact as source_contact_id,
+    deal as source_deal_id,
+    userid as source_owner_id,
+    tstamp as occurred_at,
+    lower(type) as source_type
+from latest

@@ -1,0 +1,15 @@
+with latest as (
+    {{ latest_records(source('raw', 'activecampaign_deal_activities'), 'id') }}
+)
+
+select
+    id as source_activity_id,
+    d_id as source_deal_id,
+    d_stageid as source_stage_id,
+    userid as source_owner_id,
+    cdate as occurred_at,
+    lower(datatype) as data_type,
+    lower(dataaction) as data_action,
+    dataoldval as old_value,
+    datanewval as new_value
+from latest

@@ -1,0 +1,14 @@
+with latest as (
+    {{ latest_records(source('raw', 'generic_activities'), 'activity_id') }}
+)
+
+select
+    source_system,
+    activity_id as source_activity_id,
+    activity_type as source_type,
+    activity_type_canonical as activity_type,
+    occurred_at,
+    contact_id as source_contact_id,
+    deal_id as source_deal_id,
+    owner as owner_name
+from latest

@@ -1,0 +1,12 @@
+with latest as (
+    {{ latest_records(source('raw', 'hubspot_activities'), 'record_id') }}
+)
+
+select
+    record_id as source_activity_id,
+    activity_type as source_type,
+    activity_date as occurred_at,
+    activity_assigned_to as owner_name,
+    {{ first_list_item('associated_contact_ids') }} as source_contact_id,
+    {{ first_list_item('associated_deal_ids') }} as source_deal_id
+from latest

@@ -1,0 +1,1 @@
+"""Dagster assets: raw ingestion per source object, and every dbt model."""

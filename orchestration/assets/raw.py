@@ -1,0 +1,94 @@
+"""Raw-ingest assets: one per source object, each landing its export files in `raw.<table>`.
+
+Asset keys are `raw/<table>`, the same keys the dbt translator gives the dbt sources, which is
+what draws lineage from raw tables to the staging models that read them.
+"""
+
+
+from typing import Callable
+
+import dagster as dg
+
+from orchestration.ingest.loader import LoadResult, create_empty
+from orchestration.ingest.spec import RawTable
+from orchestration.resources import DuckDBWarehouse, SourceFiles
+from orchestration.sources import activecampaign, generic, hubspot
+from orchestration.sources.base import SourceObject
+
+RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def _results(tables: list[str], result: LoadResult, counts: dict[str, int], folder: str):
+    for table in tables:
+        metadata = {"row_count": dg.MetadataValue.int(counts[table]), "folder": folder}
+        if table == result.raw_table:
+            metadata.update({
+                "files_loaded": result.files_loaded,
+                "files_unchanged": result.files_unchanged,
+                "rows_loaded": result.rows_loaded,
+                "rows_quarantined": result.rows_quarantined,
+            })
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", table]), metadata=metadata)
+
+
+def _count(warehouse_con, tables: list[str]) -> dict[str, int]:
+    return {t: warehouse_con.execute(f'select count(*) from raw."{t}"').fetchall()[0][0]
+            for t in tables}
+
+
+def raw_asset(source: str, name: str, tables: list[str],
+              resolve: "Callable[[SourceFiles], SourceObject | None]",
+              empty: list[RawTable]) -> dg.AssetsDefinition:
+    """A multi-asset landing one object's files; `resolve` finds the object's spec at run time
+    (the generic source's spec depends on its mapping.yml)."""
+
+    @dg.multi_asset(
+        name=f"ingest_{source}_{name}",
+        specs=[dg.AssetSpec(["raw", t], group_name=f"raw_{source}", kinds={"duckdb"},
+                            description=f"{source} {name} as exported, landed by salespipe")
+               for t in tables],
+        retry_policy=RETRY,
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse,
+               source_files: SourceFiles):
+        folder = source_files.folder(source)
+        obj = resolve(source_files) if folder.is_dir() else None
+        with warehouse.connect() as con:
+            if obj is None:
+                context.log.info(f"{source} {name}: no files in {folder}, skipped")
+                for table in empty:
+                    create_empty(con, table)
+                result = LoadResult(tables[0])
+            else:
+                result = obj.load(con, folder)
+                context.log.info(
+                    f"{source} {name}: {result.files_loaded} file(s) loaded, "
+                    f"{result.files_unchanged} unchanged, {result.rows_loaded} rows, "
+                    f"{result.rows_quarantined} value(s) quarantined")
+            counts = _count(con, tables)
+        yield from _results(tables, result, counts, str(folder))
+
+    return _asset
+
+
+def _static(module, obj: SourceObject) -> dg.AssetsDefinition:
+    return raw_asset(module.FOLDER, obj.name, obj.tables, lambda _files: obj,
+                     [obj.table, *obj.derived])
+
+
+def _generic(name: str) -> dg.AssetsDefinition:
+    tables = generic.TABLES[name]
+    empty = [t for t in generic.EMPTY_TABLES if t.name in tables]
+
+    def resolve(files: SourceFiles) -> SourceObject | None:
+        found = {o.name: o for o in generic.objects(files.folder(generic.FOLDER))}
+        return found.get(name)
+
+    return raw_asset(generic.FOLDER, name, tables, resolve, empty)
+
+
+raw_assets = [
+    *[_static(hubspot, o) for o in hubspot.OBJECTS],
+    *[_static(activecampaign, o) for o in activecampaign.OBJECTS],
+    *[_generic(name) for name in generic.TABLES],
+]

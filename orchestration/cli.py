@@ -1,0 +1,95 @@
+"""The `salespipe` command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from orchestration.settings import Settings, SettingsError, apply_defaults, parse_as_of
+
+app = typer.Typer(help="salespipe: CRM exports in, a DuckDB sales-pipeline warehouse out.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"salespipe: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    source_dir: Optional[Path] = typer.Option(None, help="Folder of CRM exports "
+                                              "[env SALESPIPE_SOURCE_DIR, default seeds/]"),
+    warehouse: Optional[Path] = typer.Option(None, help="DuckDB file to build "
+                                             "[env SALESPIPE_WAREHOUSE]"),
+    as_of: Optional[str] = typer.Option(None, help="Measure days in stage and silence against "
+                                        "this date, YYYY-MM-DD [env SALESPIPE_AS_OF, "
+                                        "default today]"),
+) -> None:
+    """Ingest the exports, build every dbt model and check them, in this process."""
+    if source_dir is not None:
+        os.environ["SALESPIPE_SOURCE_DIR"] = str(source_dir.resolve())
+    if warehouse is not None:
+        os.environ["SALESPIPE_WAREHOUSE"] = str(warehouse.resolve())
+    try:
+        if as_of is not None:
+            os.environ["SALESPIPE_AS_OF"] = parse_as_of(as_of).isoformat()
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+    if not settings.source_dir.is_dir():
+        _fail(f"source folder {settings.source_dir} does not exist: set SALESPIPE_SOURCE_DIR "
+              "or pass --source-dir")
+    os.environ["SALESPIPE_AS_OF"] = settings.as_of.isoformat()
+    from orchestration.pipeline import PipelineFailed, run_pipeline
+
+    typer.echo(f"Building {settings.warehouse} from {settings.source_dir} "
+               f"as of {settings.as_of} ...")
+    try:
+        summary = run_pipeline()
+    except PipelineFailed as exc:
+        _fail(f"the run failed:\n{exc}")
+    typer.echo("\n".join(summary.lines()))
+
+
+@app.command()
+def generate(
+    out: Path = typer.Option(..., help="Folder to write the exports to"),
+    deals: int = typer.Option(..., help="Number of deals per format"),
+    seed: int = typer.Option(42, help="Random seed; the same seed writes the same files"),
+    format: list[str] = typer.Option(["all"], "--format", help="hubspot, activecampaign, "
+                                     "generic or all (repeatable)"),
+) -> None:
+    """Write realistic synthetic CRM exports (a B2B company's pipeline) in the given formats."""
+    from orchestration.generate import FORMATS, generate as write
+
+    formats = list(FORMATS) if "all" in format else format
+    try:
+        summary = write(out, deals=deals, seed=seed, formats=formats)
+    except ValueError as exc:
+        _fail(str(exc))
+    for fmt, counts in summary.items():
+        typer.echo(f"{out / fmt}: " + ", ".join(f"{n:,} {obj}" for obj, n in counts.items()))
+
+
+@app.command()
+def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1")) -> None:
+    """Open the Dagster UI (dagster dev) on 127.0.0.1 with every asset and its lineage."""
+    apply_defaults()
+    settings = Settings.from_env()
+    home = settings.data_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
+           "-h", "127.0.0.1", "-p", str(port)]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,46 @@
+"""The one Dagster `Definitions` of salespipe: raw ingestion, dbt models, resources."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.settings import DBT_PROJECT_DIR, apply_defaults
+
+apply_defaults()  # before EnvVar resolution and the dbt parse, so the demo needs no setup
+
+from orchestration.assets.dbt import dbt_models, dbt_project  # noqa: E402
+from orchestration.assets.raw import raw_assets  # noqa: E402
+from orchestration.resources import DuckDBWarehouse, SourceFiles  # noqa: E402
+
+all_assets = [*raw_assets, dbt_models]
+
+# The dbt installed beside this Python, so `.venv/bin/salespipe` works without activating.
+_dbt_beside_python = Path(sys.executable).parent / "dbt"
+DBT_EXECUTABLE = str(_dbt_beside_python) if _dbt_beside_python.exists() else (
+    shutil.which("dbt") or "dbt")
+
+resources = {
+    "warehouse": DuckDBWarehouse(
+        path=dg.EnvVar("SALESPIPE_WAREHOUSE"),
+        threads=dg.EnvVar("SALESPIPE_DUCKDB_THREADS"),
+        memory_limit=dg.EnvVar("SALESPIPE_DUCKDB_MEMORY_LIMIT"),
+    ),
+    "source_files": SourceFiles(source_dir=dg.EnvVar("SALESPIPE_SOURCE_DIR")),
+    "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=DBT_EXECUTABLE),
+}
+
+everything = dg.define_asset_job("everything", selection=dg.AssetSelection.all())
+
+# One DuckDB file takes one writer process at a time, so steps run in one process, in order.
+defs = dg.Definitions(
+    assets=all_assets,
+    resources=resources,
+    jobs=[everything],
+    executor=dg.in_process_executor,
+)

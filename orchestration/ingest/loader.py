@@ -1,0 +1,318 @@
+"""Land one export file in its raw table: typed, with load metadata, bad values quarantined.
+
+Every file lands in one transaction: its rows, its quarantine rows and its entry in
+`raw._loads` commit together or not at all. A file already loaded with the same content is
+skipped, and a changed file at the same path replaces the rows it landed before, so loading the
+same input twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from orchestration.ingest.readers import ReaderError
+from orchestration.ingest.spec import Column, RawTable, literal, quote, snake
+
+META_COLUMNS = {
+    "_source_file": "varchar",
+    "_line": "bigint",
+    "_load_id": "varchar",
+    "_loaded_at": "timestamp",
+}
+
+LOADS_DDL = """
+create table if not exists raw._loads (
+    load_id varchar, source_system varchar, raw_table varchar, source_file varchar,
+    file_sha256 varchar, file_bytes bigint, rows_loaded bigint, rows_quarantined bigint,
+    loaded_at timestamp
+)"""
+
+QUARANTINE_DDL = """
+create table if not exists raw._quarantine (
+    load_id varchar, source_system varchar, raw_table varchar, source_file varchar,
+    line bigint, column_name varchar, value varchar, reason varchar, quarantined_at timestamp
+)"""
+
+# A reader turns a file into SQL selecting its records as text columns named by their headers
+# plus `_line`; it may register malformed records in the `__rejects` temp table.
+Reader = Callable[[duckdb.DuckDBPyConnection, Path], str]
+# A hook lands tables derived from the same file (e.g. HubSpot's per-stage date columns).
+Hook = Callable[[duckdb.DuckDBPyConnection, "FileLoad"], None]
+
+
+class IngestError(RuntimeError):
+    """An export file cannot be loaded; the message names the file and what to fix."""
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """What one file's load knows: passed to hooks so derived tables carry the same metadata."""
+
+    table: RawTable
+    path: Path
+    load_id: str
+    loaded_at: dt.datetime
+    headers: tuple[str, ...]
+
+    def meta_sql(self) -> str:
+        return (
+            f"{literal(str(self.path))} as _source_file, {literal(self.load_id)} as _load_id, "
+            f"cast({literal(self.loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at"
+        )
+
+
+@dataclass
+class LoadResult:
+    raw_table: str
+    files_loaded: int = 0
+    files_unchanged: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+
+    def add(self, other: "LoadResult") -> None:
+        self.files_loaded += other.files_loaded
+        self.files_unchanged += other.files_unchanged
+        self.rows_loaded += other.rows_loaded
+        self.rows_quarantined += other.rows_quarantined
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(LOADS_DDL)
+    con.execute(QUARANTINE_DDL)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def typed_expr(column: Column, source: str) -> str:
+    """SQL turning the text column `source` into the column's type (NULL when unparseable)."""
+    text = f"nullif(trim({source}), '')"
+    if column.type == "text":
+        return text
+    if column.type == "number":
+        return f"try_cast(replace({text}, ',', '') as double)"
+    if column.type == "integer":
+        return f"try_cast({text} as bigint)"
+    if column.type == "boolean":
+        return f"try_cast({text} as boolean)"
+    if column.formats:
+        formats = "[" + ", ".join(literal(f) for f in column.formats) + "]"
+        return f"try_strptime({text}, {formats})"
+    # ISO 8601, with or without an offset; the session time zone is UTC so both land in UTC.
+    return f"cast(try_cast({text} as timestamptz) at time zone 'UTC' as timestamp)"
+
+
+def parse_failure_reason(column: Column) -> str:
+    if column.type == "timestamp":
+        expected = " or ".join(column.formats) if column.formats else "ISO 8601"
+        return f"not a date/time in the expected format ({expected})"
+    return {"number": "not a number", "integer": "not a whole number",
+            "boolean": "not true/false"}[column.type]
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str]) -> None:
+    """Create `raw.<name>` or add the columns it lacks: new export columns are kept, not lost."""
+    con.execute(
+        f"create table if not exists raw.{quote(name)} ("
+        + ", ".join(f"{quote(c)} {t}" for c, t in {**columns, **META_COLUMNS}.items())
+        + ")"
+    )
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ?",
+            [name],
+        ).fetchall()
+    }
+    for column, type_ in columns.items():
+        if column not in existing:
+            con.execute(f"alter table raw.{quote(name)} add column {quote(column)} {type_}")
+
+
+def declared_columns(table: RawTable) -> dict[str, str]:
+    types = {"text": "varchar", "timestamp": "timestamp", "number": "double",
+             "integer": "bigint", "boolean": "boolean"}
+    cols = {c.raw_name: types[c.type] for c in table.columns}
+    cols.update({name: "varchar" for name in table.extra_columns})
+    return cols
+
+
+def create_empty(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    """Every declared raw table exists, even with no files, so dbt always finds its sources."""
+    ensure_raw_schema(con)
+    ensure_table(con, table.name, declared_columns(table))
+
+
+class _FileLander:
+    """Lands a single file; one instance per file keeps the SQL building steps small."""
+
+    def __init__(self, con, table: RawTable, path: Path, reader: Reader, hooks: list[Hook]):
+        self.con, self.table, self.path, self.reader, self.hooks = con, table, path, reader, hooks
+        self.quarantined = 0
+
+    def run(self) -> LoadResult:
+        result = LoadResult(self.table.name)
+        digest = sha256(self.path)
+        previous = self.con.execute(
+            "select file_sha256 from raw._loads where raw_table = ? and source_file = ? "
+            "order by loaded_at desc limit 1",
+            [self.table.name, str(self.path)],
+        ).fetchall()
+        if previous and previous[0][0] == digest:
+            result.files_unchanged = 1
+            return result
+        if self.path.stat().st_size == 0:
+            raise IngestError(
+                f"{self.path}: the file is empty (0 bytes). Re-export it from the CRM, or remove "
+                "it from the source folder; nothing was loaded from it."
+            )
+        self.con.execute("begin transaction")
+        try:
+            rows = self._land(digest)
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        result.files_loaded, result.rows_loaded = 1, rows
+        result.rows_quarantined = self.quarantined
+        return result
+
+    def _land(self, digest: str) -> int:
+        con, table = self.con, self.table
+        con.execute("create or replace temp table __rejects (line bigint, column_name varchar, "
+                    "value varchar, reason varchar)")
+        try:
+            source_sql = self.reader(con, self.path)
+        except ReaderError as exc:
+            raise IngestError(f"{self.path}: {exc}. Nothing was loaded from it.") from None
+        con.execute(f"create or replace temp table __src as {source_sql}")
+        headers = tuple(r[0] for r in con.execute("describe __src").fetchall() if r[0] != "_line")
+        if headers:  # a file with no records at all (empty JSON array) has no headers to check
+            self._check_required(headers)
+        load = FileLoad(table, self.path, uuid.uuid4().hex, dt.datetime.now(dt.UTC).replace(
+            tzinfo=None), headers)
+        con.execute(f"delete from raw.{quote(table.name)} where _source_file = ?",
+                    [str(self.path)])
+        con.execute("delete from raw._quarantine where raw_table = ? and source_file = ?",
+                    [table.name, str(self.path)])
+        self._build_typed(headers, load)
+        self._quarantine(load)
+        rows = self._insert(load)
+        for hook in self.hooks:
+            hook(con, load)
+        self.quarantined = con.execute(
+            "select count(*) from raw._quarantine where load_id = ?", [load.load_id]
+        ).fetchall()[0][0]
+        con.execute(
+            "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load.load_id, table.source_system, table.name, str(self.path), digest,
+             self.path.stat().st_size, rows, self.quarantined, load.loaded_at],
+        )
+        return rows
+
+    def _check_required(self, headers: tuple[str, ...]) -> None:
+        missing = [h for h in self.table.required_headers if h not in headers]
+        if missing:
+            names = ", ".join(repr(m) for m in missing)
+            raise IngestError(
+                f"{self.path}: required column {names} is missing "
+                f"(found {len(headers)} columns: {', '.join(headers[:12])}"
+                f"{', ...' if len(headers) > 12 else ''}). "
+                "Export the file with that column, or fix the column mapping."
+            )
+
+    def _build_typed(self, headers: tuple[str, ...], load: FileLoad) -> None:
+        """`__typed`: declared columns typed, unknown columns kept as text, plus metadata."""
+        declared = {c.header: c for c in self.table.columns}
+        select, taken = [], set()
+        for column in self.table.columns:
+            source = quote(column.header) if column.header in headers else "null"
+            select.append(f"{typed_expr(column, source)} as {quote(column.raw_name)}")
+            taken.add(column.raw_name)
+        for header in headers:
+            if header in declared:
+                continue
+            name = snake(header)
+            while name in taken or name in META_COLUMNS:
+                name += "_x"
+            taken.add(name)
+            select.append(f"nullif(trim({quote(header)}), '') as {quote(name)}")
+        for name, value in self.table.extra_columns.items():
+            select.append(f"{literal(value)} as {quote(name)}")
+        self.con.execute(
+            f"create or replace temp table __typed as select {', '.join(select)}, "
+            f"_line, {load.meta_sql()} from __src"
+        )
+
+    def _quarantine(self, load: FileLoad) -> None:
+        """Every value that could not be used, with file, line, column and reason."""
+        table, parts = self.table, ["select line, column_name, value, reason from __rejects"]
+        present = set(load.headers)
+        for column in table.columns:
+            if column.type == "text" or column.header not in present:
+                continue
+            parts.append(
+                f"select _line, {literal(column.header)}, {quote(column.header)}, "
+                f"{literal(parse_failure_reason(column))} from __src "
+                f"where nullif(trim({quote(column.header)}), '') is not null "
+                f"and {typed_expr(column, quote(column.header))} is null"
+            )
+        if table.id_column:
+            id_col = quote(table.id_column)
+            parts.append(
+                f"select _line, {literal(table.id_column)}, {id_col}, "
+                f"'missing id: the row is kept in raw but stays out of the marts' from __src "
+                f"where nullif(trim({id_col}), '') is null"
+            )
+            if table.unique_ids:
+                parts.append(
+                    f"select _line, {literal(table.id_column)}, {id_col}, "
+                    f"'duplicate id: first seen on line ' || first_line || ', which is used' "
+                    f"from (select _line, {id_col}, min(_line) over (partition by "
+                    f"trim({id_col})) as first_line from __src where "
+                    f"nullif(trim({id_col}), '') is not null) where _line > first_line"
+                )
+        union = " union all ".join(parts)
+        self.con.execute(
+            "insert into raw._quarantine select ?, ?, ?, ?, line, column_name, value, reason, ? "
+            f"from ({union}) q(line, column_name, value, reason)",
+            [load.load_id, table.source_system, table.name, str(self.path), load.loaded_at],
+        )
+
+    def _insert(self, load: FileLoad) -> int:
+        columns = {
+            r[0]: r[1] for r in self.con.execute("describe __typed").fetchall()
+            if r[0] not in META_COLUMNS
+        }
+        ensure_table(self.con, self.table.name, columns)
+        self.con.execute(f"insert into raw.{quote(self.table.name)} by name select * from __typed")
+        return self.con.execute("select count(*) from __typed").fetchall()[0][0]
+
+
+def land_files(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    files: list[Path],
+    reader: Reader,
+    hooks: list[Hook] | None = None,
+) -> LoadResult:
+    """Land each file of one source object; the table exists afterwards even with no files."""
+    create_empty(con, table)
+    total = LoadResult(table.name)
+    for path in files:
+        total.add(_FileLander(con, table, path, reader, hooks or []).run())
+    return total

@@ -1,0 +1,89 @@
+"""Readers: SQL that selects an export file's records as text columns, with DuckDB's readers.
+
+Each reader returns a SELECT whose columns are the file's headers (CSV) or record keys (JSON),
+all text, plus `_line`; malformed CSV records go to the `__rejects` temp table. Nothing here loops
+over rows in Python: DuckDB parses the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.ingest.spec import literal, quote
+
+NO_RECORDS = "select cast(null as bigint) as _line where false"
+
+
+class ReaderError(RuntimeError):
+    """The file cannot be parsed at all (as opposed to single bad records)."""
+
+
+def csv_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """Every field as text, records with too many or too few fields set aside in `__rejects`.
+
+    `_line` is the record's number in the file with the header as line 1, the numbering DuckDB
+    uses for rejected records too (a quoted field spanning lines counts as one record)."""
+    con.execute("drop table if exists reject_errors")
+    con.execute("drop table if exists reject_scans")
+    scan = (
+        f"read_csv({literal(str(path))}, header = true, all_varchar = true, "
+        "store_rejects = true, parallel = false)"
+    )
+    try:
+        con.execute(f"create or replace temp table __good as select * from {scan}")
+    except duckdb.Error as exc:
+        raise ReaderError(f"not a readable CSV file ({exc})") from None
+    con.execute(
+        "insert into __rejects select line, '', any_value(csv_line), 'malformed row: ' || "
+        "string_agg(distinct lower(cast(error_type as varchar)) || ': ' || error_message, '; ') "
+        "from reject_errors group by line"
+    )
+    # Good record k sits after every rejected record that has fewer than k good records before
+    # it, so each of those shifts its line number by one.
+    con.execute(
+        "create or replace temp table __reject_pos as select line - 2 - (row_number() over "
+        "(order by line) - 1) as good_before from (select distinct line from reject_errors)"
+    )
+    return (
+        "select g.* exclude (__k), g.__k + 1 + (select count(*) from __reject_pos r "
+        "where r.good_before < g.__k) as _line "
+        "from (select *, row_number() over () as __k from __good) g"
+    )
+
+
+def json_array_reader(key: str, optional: bool = False):
+    """Records of the array `key` of a saved API response (`{"deals": [...], "meta": ...}`),
+    each field as text (nested objects as their JSON text); `_line` is the record's position.
+    An `optional` array may be absent (a side-loaded `include` the user did not ask for)."""
+
+    def read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+        source = (
+            f"read_json({literal(str(path))}, format = 'unstructured', "
+            "maximum_object_size = 2147483647)"
+        )
+        try:
+            keys = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]
+        except duckdb.Error as exc:
+            raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
+        if key not in keys and optional:
+            return NO_RECORDS
+        if key not in keys:
+            raise ReaderError(
+                f"no {key!r} array in this file (keys found: {', '.join(keys) or 'none'}); "
+                f"it should be a saved API response that lists {key}"
+            )
+        con.execute(
+            f"create or replace temp table __records as "
+            f"select unnest({quote(key)}, max_depth := 2) from {source}"
+        )
+        columns = con.execute("describe __records").fetchall()
+        if len(columns) == 1 and columns[0][1] == "JSON":  # an empty array has no fields
+            return NO_RECORDS
+        select = ", ".join(
+            f"cast({quote(name)} as varchar) as {quote(name)}" for name, *_ in columns
+        )
+        return f"select {select}, row_number() over () as _line from __records"
+
+    return read

@@ -1,0 +1,52 @@
+"""Dagster resources: the DuckDB warehouse and the folder of CRM exports."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened; the message says why and what to do."""
+
+
+class DuckDBWarehouse(dg.ConfigurableResource):
+    """The DuckDB file the pipeline builds (SALESPIPE_WAREHOUSE)."""
+
+    path: str
+    threads: str = ""
+    memory_limit: str = ""
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = Path(self.path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(path))
+        except (OSError, duckdb.Error) as exc:
+            raise WarehouseError(
+                f"cannot open the warehouse {path}: {exc}. Check SALESPIPE_WAREHOUSE points to a "
+                "writable location and that no other process holds the file open for writing."
+            ) from None
+        try:
+            con.execute("set TimeZone = 'UTC'")
+            if self.threads:
+                con.execute(f"set threads = {int(self.threads)}")
+            if self.memory_limit:
+                con.execute("set memory_limit = ?", [self.memory_limit])
+            yield con
+        finally:
+            con.close()
+
+
+class SourceFiles(dg.ConfigurableResource):
+    """The folder holding one sub-folder of export files per CRM (SALESPIPE_SOURCE_DIR)."""
+
+    source_dir: str
+
+    def folder(self, name: str) -> Path:
+        return Path(self.source_dir) / name

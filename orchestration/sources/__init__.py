@@ -1,0 +1,1 @@
+"""One module per CRM export format; each declares the raw tables its files land in."""

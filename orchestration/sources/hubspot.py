@@ -1,0 +1,167 @@
+"""HubSpot: UI exports of contacts, deals and activities, plus saved pipelines and owners.
+
+Format facts (see docs/export-formats.md):
+- UI exports ("Export all properties", knowledge.hubspot.com/import-and-export/export-records)
+  use property labels as headers, dates as `YYYY-MM-DD HH:MM` in the account time zone, and
+  `;`-separated ids in multi-value association columns.
+- Stage history is carried by the per-stage properties `Date entered "<stage> (<pipeline>)"` and
+  `Date exited "<stage> (<pipeline>)"` (hs_v2_date_entered_<stage id>), which keep the latest
+  visit to each stage.
+- Pipelines and owners are the responses of `GET /crm/v3/pipelines/deals` and
+  `GET /crm/v3/owners` (developers.hubspot.com/docs/api/crm/pipelines, .../crm/owners).
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from orchestration.ingest.loader import FileLoad, ensure_table
+from orchestration.ingest.readers import ReaderError, csv_reader, literal
+from orchestration.ingest.spec import Column, RawTable, quote
+from orchestration.sources.base import SourceObject
+
+SYSTEM = "hubspot"
+FOLDER = "hubspot"
+DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+STAGE_DATE_HEADER = re.compile(r'^Date (entered|exited) "(.+) \(([^()]+)\)"$')
+
+
+def _ts(header: str, required: bool = False) -> Column:
+    return Column(header, type="timestamp", formats=DATE_FORMATS, required=required)
+
+
+CONTACTS = RawTable(SYSTEM, "hubspot_contacts", (
+    Column("Record ID", required=True), Column("First Name"), Column("Last Name"),
+    Column("Email"), Column("Phone Number"), Column("Job Title"), Column("Company Name"),
+    Column("Industry"), Column("Number of Employees", type="integer"),
+    Column("Country/Region"), Column("Original Source"), Column("Lifecycle Stage"),
+    Column("Contact owner"), _ts("Create Date"), _ts("Last Activity Date"),
+    Column("Budget Range"), Column("Decision Maker"), Column("Need Identified"),
+    Column("Purchase Timeline"), Column("Associated Deal IDs"),
+), id_column="Record ID")
+
+DEALS = RawTable(SYSTEM, "hubspot_deals", (
+    Column("Record ID", required=True), Column("Deal Name"),
+    Column("Pipeline", required=True), Column("Deal Stage", required=True),
+    Column("Amount", type="number"), Column("Currency"), _ts("Close Date"),
+    _ts("Create Date", required=True), Column("Deal owner"), Column("Deal Type"),
+    Column("Associated Contact IDs"), _ts("Last Activity Date"),
+), id_column="Record ID")
+
+DEAL_STAGE_DATES = RawTable(SYSTEM, "hubspot_deal_stage_dates", (
+    Column("deal_id"), Column("pipeline_label"), Column("stage_label"),
+    Column("entered_at", type="timestamp"), Column("exited_at", type="timestamp"),
+))
+
+ACTIVITIES = RawTable(SYSTEM, "hubspot_activities", (
+    Column("Record ID", required=True), Column("Activity Type", required=True),
+    _ts("Activity Date", required=True), Column("Activity assigned to"),
+    Column("Associated Contact IDs"), Column("Associated Deal IDs"),
+), id_column="Record ID")
+
+PIPELINE_STAGES = RawTable(SYSTEM, "hubspot_pipeline_stages", (
+    Column("pipelineId", required=True), Column("pipelineLabel", required=True),
+    Column("pipelineDisplayOrder", type="integer"), Column("stageId", required=True),
+    Column("stageLabel", required=True), Column("stageDisplayOrder", type="integer"),
+    Column("isClosed", type="boolean"), Column("probability", type="number"),
+    Column("archived", type="boolean"),
+), id_column="stageId")
+
+OWNERS = RawTable(SYSTEM, "hubspot_owners", (
+    Column("id", required=True), Column("email"), Column("firstName"), Column("lastName"),
+    Column("archived", type="boolean"), Column("primaryTeamName"),
+), id_column="id")
+
+
+def _saved_response(con: duckdb.DuckDBPyConnection, path, key: str) -> str:
+    source = f"read_json({literal(str(path))}, format = 'unstructured')"
+    try:
+        keys = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]
+    except duckdb.Error as exc:
+        raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
+    if key not in keys:
+        raise ReaderError(f"no {key!r} array in this file; it should be a saved API response")
+    return source
+
+
+def pipelines_reader(con: duckdb.DuckDBPyConnection, path) -> str:
+    """One record per stage of each pipeline in a saved `GET /crm/v3/pipelines/deals`."""
+    source = _saved_response(con, path, "results")
+    return (
+        "select cast(p.id as varchar) as pipelineId, cast(p.label as varchar) as pipelineLabel, "
+        "cast(p.displayOrder as varchar) as pipelineDisplayOrder, "
+        "cast(s.id as varchar) as stageId, cast(s.label as varchar) as stageLabel, "
+        "cast(s.displayOrder as varchar) as stageDisplayOrder, "
+        "cast(s.metadata.isClosed as varchar) as isClosed, "
+        "cast(s.metadata.probability as varchar) as probability, "
+        "cast(s.archived as varchar) as archived, row_number() over () as _line "
+        f"from (select p, unnest(p.stages) as s from (select unnest(results) as p from {source}))"
+    )
+
+
+def owners_reader(con: duckdb.DuckDBPyConnection, path) -> str:
+    """Owners of a saved `GET /crm/v3/owners`, with the name of each one's primary team."""
+    source = _saved_response(con, path, "results")
+    return (
+        "select cast(o.id as varchar) as id, cast(o.email as varchar) as email, "
+        "cast(o.firstName as varchar) as firstName, cast(o.lastName as varchar) as lastName, "
+        "cast(o.archived as varchar) as archived, "
+        "cast(list_filter(o.teams, t -> t.primary)[1].name as varchar) as primaryTeamName, "
+        f"row_number() over () as _line from (select unnest(results) as o from {source})"
+    )
+
+
+def land_stage_dates(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
+    """Turn the per-stage `Date entered/exited "<stage> (<pipeline>)"` columns into rows."""
+    stages: dict[tuple[str, str], dict[str, str]] = {}
+    for header in load.headers:
+        match = STAGE_DATE_HEADER.match(header)
+        if match:
+            event, stage, pipeline = match.groups()
+            stages.setdefault((pipeline, stage), {})[event] = header
+    ensure_table(con, DEAL_STAGE_DATES.name, {
+        "deal_id": "varchar", "pipeline_label": "varchar", "stage_label": "varchar",
+        "entered_at": "timestamp", "exited_at": "timestamp"})
+    con.execute(f"delete from raw.{DEAL_STAGE_DATES.name} where _source_file = ?",
+                [str(load.path)])
+    if not stages:
+        return
+    parse = "try_strptime(nullif(trim({}), ''), [" + ", ".join(map(literal, DATE_FORMATS)) + "])"
+    selects = []
+    for (pipeline, stage), cols in stages.items():
+        entered = parse.format(quote(cols["entered"])) if "entered" in cols else "null"
+        exited = parse.format(quote(cols["exited"])) if "exited" in cols else "null"
+        selects.append(
+            f"select trim(\"Record ID\") as deal_id, {literal(pipeline)} as pipeline_label, "
+            f"{literal(stage)} as stage_label, {entered} as entered_at, {exited} as exited_at, "
+            f"_line from __src where {entered} is not null"
+        )
+    con.execute(
+        f"insert into raw.{DEAL_STAGE_DATES.name} by name select *, {load.meta_sql()} from ("
+        + " union all ".join(selects) + ") where nullif(deal_id, '') is not null"
+    )
+    _quarantine_bad_dates(con, load, [h for cols in stages.values() for h in cols.values()], parse)
+
+
+def _quarantine_bad_dates(con, load: FileLoad, headers: list[str], parse: str) -> None:
+    reason = literal(f"not a date/time in the expected format ({' or '.join(DATE_FORMATS)})")
+    for header in headers:
+        con.execute(
+            "insert into raw._quarantine select ?, ?, ?, ?, _line, ?, "
+            f"{quote(header)}, {reason}, ? from __src "
+            f"where nullif(trim({quote(header)}), '') is not null "
+            f"and {parse.format(quote(header))} is null",
+            [load.load_id, SYSTEM, DEALS.name, str(load.path), header, load.loaded_at],
+        )
+
+
+OBJECTS = (
+    SourceObject("contacts", CONTACTS, "contacts*.csv", csv_reader),
+    SourceObject("deals", DEALS, "deals*.csv", csv_reader, hooks=(land_stage_dates,),
+                 derived=(DEAL_STAGE_DATES,)),
+    SourceObject("activities", ACTIVITIES, "activities*.csv", csv_reader),
+    SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader),
+    SourceObject("owners", OWNERS, "owners*.json", owners_reader),
+)
