@@ -46,7 +46,7 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def run_pipeline(selection: str | None = None) -> RunSummary:
+def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSummary:
     """Materialize every asset (or `selection`) with the settings in the environment."""
     settings = Settings.from_env()
     from orchestration.definitions import all_assets, resources
@@ -57,6 +57,7 @@ def run_pipeline(selection: str | None = None) -> RunSummary:
         instance=dg.DagsterInstance.ephemeral(),
         selection=selection,
         raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     if not result.success:
         raise PipelineFailed("\n".join(_failures(result)) or "the run failed")

@@ -133,10 +133,11 @@ class Mapping:
 
     def table(self, obj: str, canonical: dict) -> RawTable:
         headers = self.objects[obj]["columns"]
+        # Canonical columns the mapping leaves out still exist (null), so models can use them.
         columns = tuple(
-            Column(headers[c], name=c, type=t, required=req,
+            Column(headers.get(c, f"<not mapped: {c}>"), name=c, type=t, required=req,
                    formats=self.date_formats if t == "timestamp" else ())
-            for c, (t, req) in canonical.items() if c in headers
+            for c, (t, req) in canonical.items()
         )
         id_column = headers[next(iter(canonical))]
         extra = {"source_system": self.source_name}

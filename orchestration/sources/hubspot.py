@@ -108,7 +108,7 @@ def owners_reader(con: duckdb.DuckDBPyConnection, path) -> str:
         "select cast(o.id as varchar) as id, cast(o.email as varchar) as email, "
         "cast(o.firstName as varchar) as firstName, cast(o.lastName as varchar) as lastName, "
         "cast(o.archived as varchar) as archived, "
-        "cast(list_filter(o.teams, t -> t.primary)[1].name as varchar) as primaryTeamName, "
+        "cast(list_filter(o.teams, lambda t: t.primary)[1].name as varchar) as primaryTeamName, "
         f"row_number() over () as _line from (select unnest(results) as o from {source})"
     )
 

@@ -1,0 +1,93 @@
+"""Deterministic synthetic CRM exports (`salespipe generate`).
+
+`generate(out_dir, deals, seed)` writes one folder per export format following
+docs/export-formats.md. Each format is its own business unit (profiles.py) whose random
+stream is derived from (seed, format), so adding or dropping a format never changes another
+format's files, and the same inputs always give byte-identical files.
+
+Pipeline: company.build (owners, accounts, contacts, deals, full stage histories; vectorised)
+-> activities streamed in chunks of deals (bounded memory) -> the format's writer renders
+everything with DuckDB.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import activities, company
+from .activecampaign import ActiveCampaignWriter
+from .generic import GenericWriter
+from .hubspot import HubSpotWriter
+from .profiles import PROFILES
+
+FORMATS = ("hubspot", "activecampaign", "generic")
+WRITERS = {"hubspot": HubSpotWriter, "activecampaign": ActiveCampaignWriter,
+           "generic": GenericWriter}
+
+__all__ = ["FORMATS", "generate"]
+
+
+def _format_key(fmt: str) -> int:
+    """Stable per-format number for seeding (Python's hash() is salted per process)."""
+    return zlib.crc32(fmt.encode("utf-8"))
+
+
+def _check(out_dir, deals: int, seed: int, formats: Sequence[str], as_of: date) -> list[str]:
+    if isinstance(formats, str):
+        formats = [formats]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format(s) {unknown}; choose from {list(FORMATS)}")
+    if not formats:
+        raise ValueError(f"no format given; choose from {list(FORMATS)}")
+    if isinstance(deals, bool) or not isinstance(deals, (int, np.integer)) or deals < 1:
+        raise ValueError(f"deals must be an integer >= 1, got {deals!r}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if not isinstance(as_of, date):
+        raise ValueError(f"as_of must be a datetime.date, got {as_of!r}")
+    return list(dict.fromkeys(formats))  # keep order, drop repeats
+
+
+def generate(out_dir: Path, deals: int, seed: int = 42,
+             formats: Sequence[str] = FORMATS, as_of: date = date(2026, 10, 31)) -> dict:
+    """Write synthetic exports under out_dir/<format>/ and return counts per format.
+
+    Raises ValueError for an unknown format, deals < 1 or a negative seed.
+    """
+    formats = _check(out_dir, deals, seed, formats, as_of)
+    out_dir = Path(out_dir)
+    return {fmt: _one_format(out_dir / fmt, fmt, int(deals), int(seed), as_of)
+            for fmt in formats}
+
+
+def _one_format(folder: Path, fmt: str, deals: int, seed: int, as_of: date) -> dict:
+    key = _format_key(fmt)
+    comp = company.build(PROFILES[fmt], deals, np.random.default_rng([seed, key, 0]), as_of)
+    writer = WRITERS[fmt](folder, comp)
+    stats = activities.Stats(comp)
+    n = activities.n_chunks(comp)
+    for i, chunk in enumerate(activities.iter_chunks(comp, seed, key)):
+        stats.update(chunk)
+        writer.activities(chunk, i, n)
+    extra = writer.finish(stats)
+    summary = {
+        "deals": comp.n_deals,
+        "contacts": comp.n_contacts,
+        "activities": stats.count,
+        "owners": len(comp.prof.owners),
+        "teams": len(comp.prof.teams),
+        "pipelines": len(comp.prof.pipelines),
+        "stage_changes": int(len(comp.hist.deal) - comp.n_deals),
+        "deal_contact_links": int(len(comp.dc_deal)),
+        "won": int((comp.deal["status"] == 1).sum()),
+        "lost": int((comp.deal["status"] == 2).sum()),
+        "open": int((comp.deal["status"] == 0).sum()),
+    }
+    summary.update(extra)
+    return summary

@@ -1,0 +1,270 @@
+"""ActiveCampaign writer (`activecampaign/`): saved responses of the v3 API.
+
+Per docs/export-formats.md (and the ActiveCampaign v3 API reference): one JSON object per
+file, pages as `deals-1.json`, `deals-2.json`, ...; ids are strings; dates ISO 8601 with the
+account's UTC offset; deal `value` in cents and `currency` lower case; `meta.total` a string.
+Won and lost are a deal *status* ("1"/"2"), not a stage: a won deal keeps its last stage.
+The stage history is the `dealActivities` log: `deal`/`create`, `d_stageid` changes,
+`status` changes (`2 -> 0` is a reopen) and `owner` changes; notes and tasks also live in
+that log (dataType `note`/`task`), so they are written there rather than in the contact
+activity log, whose types are only sent/open/click/form/visit/call/meeting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from . import render, vocab
+from .activities import Chunk, Stats, CHUNK_DEALS
+from .company import Company
+from .paths import LOST, WON
+from .render import Writer, cat
+
+PAGE_ROWS = 100_000
+# vocab.ACTIVITY_TYPES -> contact activity log type (None: written to dealActivities).
+TYPES = ("sent", "open", "click", "call", "meeting", "form", "visit", None, None)
+IN_LOG = np.array([t is not None for t in TYPES])
+FIELDS = (  # (title, type, perstag, contacts_frame column)
+    ("Industry", "dropdown", "INDUSTRY", "industry"),
+    ("Company Size", "dropdown", "COMPANY_SIZE", "size_band"),
+    ("Job Title", "text", "JOB_TITLE", "title"),
+    ("Country", "dropdown", "COUNTRY", "country"),
+    ("Lead Source", "dropdown", "LEAD_SOURCE", "source"),
+    ("Budget Range", "dropdown", "BUDGET_RANGE", "budget"),
+    ("Decision Maker", "radio", "DECISION_MAKER", "dm"),
+    ("Need Identified", "radio", "NEED_IDENTIFIED", "need"),
+    ("Purchase Timeline", "dropdown", "PURCHASE_TIMELINE", "timeline"),
+)
+NOTES = ("Discovery call: pain points confirmed", "Pricing discussed", "Waiting on legal review",
+         "Sent case study", "Champion asked for a trial extension", "Follow-up scheduled")
+TASKS = ("Follow up call", "Send proposal", "Book demo", "Check in after trial",
+         "Confirm decision date")
+PATTERNS = ("contacts*.json", "fields*.json", "deals*.json", "dealGroups*.json",
+            "dealStages*.json", "dealActivities*.json", "users*.json", "groups*.json",
+            "activities*.json")
+
+
+def iso(col: str) -> str:
+    return f"iso_ts({col}, {col}_off)"
+
+
+class ActiveCampaignWriter:
+    def __init__(self, folder, comp: Company):
+        self.c = comp
+        self.w = Writer(folder, comp)
+        self.w.clear(PATTERNS)
+        self.n_act = self.n_deal_act = 0
+        # Stage ids: open stages numbered across pipelines ("1".."9"); no won/lost stages.
+        sizes = [len(pl.stages) for pl in comp.prof.pipelines]
+        self.stage_base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+    def _ts(self, utc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.w.local(utc), self.w.clock.offsets(utc)
+
+    def activities(self, ch: Chunk, i: int, n: int) -> None:
+        keep = IN_LOG[ch.kind]
+        loc, off = self._ts(ch.t[keep])
+        frame = pd.DataFrame({
+            "id": self.n_act + 1 + np.arange(int(keep.sum())),
+            "contact": ch.contact[keep].astype(np.int64) + 1,
+            "deal": np.where(ch.deal[keep] >= 0, ch.deal[keep].astype(np.int64) + 1, -1),
+            "user": np.where(ch.owner[keep] >= 0, ch.owner[keep].astype(np.int64) + 1, -1),
+            "m": loc, "m_off": off,
+            "kind": cat(ch.kind[keep], [t or "" for t in TYPES]),
+        })
+        self.n_act += len(frame)
+        self.w.json_object(render.page_name("activities", "json", i, n), [(
+            "activities", frame,
+            f"""SELECT CAST(id AS VARCHAR) AS id, CAST(contact AS VARCHAR) AS contact,
+                opt_str(deal) AS deal, opt_str("user") AS userid, {iso("m")} AS tstamp,
+                CAST(kind AS VARCHAR) AS type FROM t""")])
+        self._deal_log(ch, i, n)
+
+    def _stage_id(self, deal: np.ndarray, local_stage: np.ndarray) -> np.ndarray:
+        return self.stage_base[self.c.deal["pipe"][deal]] + local_stage + 1
+
+    def _stage_at(self, deal: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Stage id a deal was in at time t (its last open-stage entry at or before t)."""
+        h = self.c.hist
+        k = np.array([len(pl.stages) for pl in self.c.prof.pipelines])[self.c.deal["pipe"]]
+        is_open = h.stage < k[h.deal]
+        od, ot, ost = h.deal[is_open].astype(np.int64), h.t[is_open], h.stage[is_open]
+        t0 = self.c.cutoff - (1 << 26)
+        keys = od * (1 << 27) + (ot - t0)
+        idx = np.searchsorted(keys, deal.astype(np.int64) * (1 << 27) + (t - t0), side="right") - 1
+        first = np.searchsorted(od, deal)  # before the first entry: the creation stage
+        idx = np.where((idx >= 0) & (od[np.maximum(idx, 0)] == deal), idx, first)
+        return self._stage_id(deal, ost[idx])
+
+    def _deal_log(self, ch: Chunk, i: int, n: int) -> None:
+        """dealActivities for the chunk's deals: stage history, owner changes, notes/tasks."""
+        c, h = self.c, self.c.hist
+        d0, d1 = i * CHUNK_DEALS, min(c.n_deals, (i + 1) * CHUNK_DEALS)
+        a, b = np.searchsorted(h.deal, [d0, d1])
+        deal, stage, t = h.deal[a:b].astype(np.int64), h.stage[a:b].astype(np.int64), h.t[a:b]
+        k = np.array([len(pl.stages) for pl in c.prof.pipelines])[c.deal["pipe"][deal]]
+        first = np.ones(len(deal), bool)
+        first[1:] = deal[1:] != deal[:-1]
+        prev = np.concatenate([[0], stage[:-1]])
+        prev_open_id = self._stage_id(deal, np.where(first, stage, np.minimum(prev, k - 1)))
+        # Row kind: 0 create, 1 stage change, 2 status change.
+        is_status = (stage >= k) | (~first & (prev == k + 1))
+        kind = np.where(first, 0, np.where(is_status, 2, 1))
+        old_status = np.where(stage >= k, "0", "2")
+        new_status = np.where(stage == k, "1", np.where(stage == k + 1, "2", "0"))
+        cur_id = np.where(stage < k, self._stage_id(deal, np.minimum(stage, k - 1)), prev_open_id)
+        owner = c.deal["owner"][deal]
+        hist = pd.DataFrame({
+            "deal": deal, "t": t, "order": np.zeros(len(deal), np.int8),
+            "stage": cur_id, "user": owner,
+            "dtype": cat(kind, ["deal", "d_stageid", "status"]),
+            "action": cat(np.where(kind == 0, 0, 1), ["create", "update"]),
+            "old": np.where(kind == 1, prev_open_id.astype(str),
+                            np.where(kind == 2, old_status, None)),
+            "new": np.where(kind == 1, cur_id.astype(str), np.where(kind == 2, new_status, None)),
+        })
+        frames = [hist, self._owner_rows(d0, d1), self._note_rows(ch)]
+        log = pd.concat(frames, ignore_index=True)
+        log = log.sort_values(["deal", "t", "order"], kind="stable", ignore_index=True)
+        loc, off = self._ts(log["t"].to_numpy())
+        log["m"], log["m_off"] = loc, off
+        log["id"] = self.n_deal_act + 1 + np.arange(len(log))
+        self.n_deal_act += len(log)
+        self.w.json_object(render.page_name("dealActivities", "json", i, n), [(
+            "dealActivities", log,
+            f"""SELECT CAST(id AS VARCHAR) AS id, CAST(deal + 1 AS VARCHAR) AS d_id,
+                CAST(stage AS VARCHAR) AS d_stageid, id_str("user") AS userid,
+                {iso("m")} AS cdate, CAST(dtype AS VARCHAR) AS dataType,
+                CAST(action AS VARCHAR) AS dataAction, old AS dataOldval, new AS dataNewval
+                FROM t""")])
+
+    def _owner_rows(self, d0: int, d1: int) -> pd.DataFrame:
+        ch = self.c.owner_changes
+        m = (ch["deal"] >= d0) & (ch["deal"] < d1)
+        deal, t = ch["deal"][m].astype(np.int64), ch["at"][m]
+        return pd.DataFrame({
+            "deal": deal, "t": t, "order": np.ones(len(deal), np.int8),
+            "stage": self._stage_at(deal, t), "user": ch["new"][m],
+            "dtype": cat(np.zeros(len(deal), np.int64), ["owner"]),
+            "action": cat(np.zeros(len(deal), np.int64), ["update"]),
+            "old": (ch["old"][m] + 1).astype(str), "new": (ch["new"][m] + 1).astype(str),
+        })
+
+    def _note_rows(self, ch: Chunk) -> pd.DataFrame:
+        m = (~IN_LOG[ch.kind]) & (ch.deal >= 0)
+        deal, t, kind = ch.deal[m].astype(np.int64), ch.t[m], ch.kind[m]
+        is_note = kind == vocab.ACTIVITY_TYPES.index("note")
+        j = np.arange(len(deal))
+        text = np.where(is_note, np.asarray(NOTES, object)[j % len(NOTES)],
+                        np.asarray(TASKS, object)[j % len(TASKS)])
+        return pd.DataFrame({
+            "deal": deal, "t": t, "order": np.full(len(deal), 2, np.int8),
+            "stage": self._stage_at(deal, t), "user": ch.owner[m].astype(np.int64),
+            "dtype": cat(np.where(is_note, 0, 1), ["note", "task"]),
+            "action": cat(np.zeros(len(deal), np.int64), ["create"]),
+            "old": np.full(len(deal), None, object), "new": text,
+        })
+
+    def finish(self, stats: Stats) -> dict:
+        self._contacts(stats)
+        self._deals(stats)
+        self._static()
+        self.w.close()
+        return {"files": self.w.files, "deal_activities": self.n_deal_act,
+                "contact_activities": self.n_act, "field_values": self.n_fv}
+
+    def _contacts(self, stats: Stats) -> None:
+        c = self.c
+        parts = render.pages(c.n_contacts, PAGE_ROWS)
+        self.n_fv = 0
+        for p, (lo, hi) in enumerate(parts):
+            f = render.contacts_frame(self.w, c, lo, hi, stats)
+            udate = np.maximum(f["created_utc"].to_numpy(), f["last_any_utc"].to_numpy())
+            f["udate"], f["udate_off"] = self._ts(udate)
+            f["cdate"], f["cdate_off"] = f["created"], f["created_off"]
+            unions = " UNION ALL ".join(
+                f"SELECT i, {n + 1} AS field, CAST({col} AS VARCHAR) AS value FROM t "
+                f"WHERE {col} IS NOT NULL" for n, (_, _, _, col) in enumerate(FIELDS))
+            n_fv = int(sum(f[col].notna().sum() for *_, col in FIELDS))
+            self.w.json_object(render.page_name("contacts", "json", p, len(parts)), [
+                ("contacts", f, f"""SELECT CAST(i + 1 AS VARCHAR) AS id,
+                    {render.EMAIL_SQL} AS email, CAST(first AS VARCHAR) AS firstName,
+                    CAST(last AS VARCHAR) AS lastName, coalesce({render.PHONE_SQL}, '') AS phone,
+                    {render.COMPANY_SQL} AS orgname, {iso("cdate")} AS cdate,
+                    {iso("udate")} AS udate FROM t"""),
+                ("fieldValues", f, f"""SELECT CAST({self.n_fv} + row_number() OVER
+                    (ORDER BY i, field) AS VARCHAR) AS id, CAST(i + 1 AS VARCHAR) AS contact,
+                    CAST(field AS VARCHAR) AS field, value FROM ({unions}) ORDER BY i, field"""),
+            ], meta={"total": str(c.n_contacts)})
+            self.n_fv += n_fv
+
+    def _deals(self, stats: Stats) -> None:
+        c, d, h = self.c, self.c.deal, self.c.hist
+        last_row = np.searchsorted(h.deal, np.arange(c.n_deals), side="right") - 1
+        mdate = np.maximum(h.t[last_row], stats.deal_any)
+        np.maximum.at(mdate, c.owner_changes["deal"], c.owner_changes["at"])
+        k = np.array([len(pl.stages) for pl in c.prof.pipelines])
+        prob = np.zeros((len(k), int(k.max())))
+        for p, pl in enumerate(c.prof.pipelines):
+            prob[p, : len(pl.stages)] = [s.probability for s in pl.stages]
+        parts = render.pages(c.n_deals, PAGE_ROWS)
+        for p, (lo, hi) in enumerate(parts):
+            sl = slice(lo, hi)
+            st = d["status"][sl]
+            pct = np.where(st == WON, 100, np.where(st == LOST, 0,
+                           np.round(prob[d["pipe"][sl], d["stage"][sl]] * 100))).astype(np.int64)
+            # A deal's edate is a date picked in the UI: local midnight of that day.
+            edate_loc = self.w.day_start(d["expected_day"][sl])
+            cols = {
+                "i": np.arange(lo, hi),
+                "value": np.where(d["amount"][sl] >= 0, d["amount"][sl] * 100, 0),
+                "currency": cat(d["eur"][sl].astype(np.int64), ["usd", "eur"]),
+                "grp": cat(d["pipe"][sl], [pl.ext_id for pl in c.prof.pipelines]),
+                "stage": self._stage_id(np.arange(lo, hi), d["stage"][sl].astype(np.int64)),
+                "owner": d["owner"][sl], "contact": d["primary"][sl] + 1,
+                "status": st.astype(np.int64), "pct": pct,
+                "e": edate_loc, "e_off": self.w.clock.offsets(edate_loc - c.std_off),
+            }
+            cols["c"], cols["c_off"] = self._ts(d["created"][sl])
+            cols["m"], cols["m_off"] = self._ts(mdate[sl])
+            cols.update(render.deal_name_columns(c, lo, hi))
+            self.w.json_object(render.page_name("deals", "json", p, len(parts)), [(
+                "deals", pd.DataFrame(cols), f"""SELECT CAST(i + 1 AS VARCHAR) AS id,
+                    {render.DEAL_NAME_SQL} AS title, CAST(value AS VARCHAR) AS value,
+                    CAST(currency AS VARCHAR) AS currency, CAST(grp AS VARCHAR) AS "group",
+                    CAST(stage AS VARCHAR) AS stage, id_str(owner) AS owner,
+                    CAST(contact AS VARCHAR) AS contact, CAST(status AS VARCHAR) AS status,
+                    CAST(pct AS VARCHAR) AS percent, {iso("c")} AS cdate, {iso("m")} AS mdate,
+                    {iso("e")} AS edate FROM t""")], meta={"total": str(c.n_deals)})
+
+    def _static(self) -> None:
+        """Small lookups: custom fields, pipelines, stages, users, groups."""
+        c = self.c
+        tz = ZoneInfo(c.prof.tz)
+        setup = datetime(c.as_of.year - 4, 3, 2, 10, 30, tzinfo=tz)  # account set up then
+        stamp = lambda days: (setup + timedelta(days=days)).isoformat()  # noqa: E731
+        self.w.small_json("fields.json", {"fields": [
+            {"id": str(i + 1), "title": t, "type": ty, "perstag": tag}
+            for i, (t, ty, tag, _) in enumerate(FIELDS)]})
+        groups, stages = [], []
+        for p, pl in enumerate(c.prof.pipelines):
+            ids = [str(self.stage_base[p] + s + 1) for s in range(len(pl.stages))]
+            groups.append({"id": pl.ext_id, "title": pl.label, "currency": "usd", "stages": ids,
+                           "cdate": stamp(7 * p), "udate": stamp(200 + 7 * p)})
+            stages += [{"id": sid, "title": s.label, "group": pl.ext_id, "order": str(o + 1),
+                        "cdate": stamp(7 * p), "udate": stamp(200 + 7 * p)}
+                       for o, (sid, s) in enumerate(zip(ids, pl.stages))]
+        self.w.small_json("dealGroups.json", {"dealGroups": groups})
+        self.w.small_json("dealStages.json", {"dealStages": stages})
+        users = []
+        for i, (first, last, t) in enumerate(c.prof.owners):
+            users.append({"id": str(i + 1), "username": render.slug(first[0] + last),
+                          "firstName": first, "lastName": last,
+                          "email": render.owner_email(c, i), "group": c.prof.teams[t].ext_id})
+        self.w.small_json("users.json", {"users": users})
+        self.w.small_json("groups.json", {"groups": [
+            {"id": t.ext_id, "title": t.name} for t in c.prof.teams]})

@@ -1,0 +1,116 @@
+"""Bad input gets a clear error naming file, line and column; nothing is lost or duplicated."""
+
+import shutil
+
+import pytest
+
+from orchestration.pipeline import PipelineFailed, run_pipeline
+
+
+def _rewrite(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_bad_values_are_quarantined_and_good_rows_kept(workspace):
+    ws = workspace.copy_fixture()
+    deals = ws.source / "hubspot" / "deals.csv"
+    _rewrite(deals, "2024-04-15 00:00", "15/04/2024")  # malformed date, deal 102
+    with deals.open("a") as fh:
+        fh.write("104,Truncated row,Sales Pipeline\n")  # too few fields
+        stage_dates = "," * 12  # the 12 empty Date entered/exited columns
+        fh.write(f",No id deal,Sales Pipeline,Contract Sent,10,USD,,2024-03-01 10:00,,,,"
+                 f"{stage_dates}\n")
+        fh.write(f"101,Duplicate of 101,Sales Pipeline,Contract Sent,10,USD,,"
+                 f"2024-03-01 10:00,,,,{stage_dates}\n")
+    summary = run_pipeline()
+
+    rows = ws.query("select source_file, line, column_name, value, reason "
+                    "from marts.data_quarantine order by line, column_name")
+    by_line = {(r[1], r[2]): r for r in rows}
+    bad_date = by_line[(3, "Close Date")]
+    assert bad_date[0].endswith("hubspot/deals.csv") and bad_date[3] == "15/04/2024"
+    assert "expected format" in bad_date[4]
+    assert "malformed row" in by_line[(5, "")][4]
+    assert "missing id" in by_line[(6, "Record ID")][4]
+    assert "duplicate id" in by_line[(7, "Record ID")][4]
+    assert summary.quarantined == len(rows) >= 4
+
+    # deal 102 still enters the marts, with the unparseable value null; 101 is not replaced
+    # by its duplicate; the id-less row stays out.
+    assert ws.scalar("select expected_close_date from marts.fct_deals "
+                     "where deal_id = 'hubspot-102'") is None
+    assert ws.scalar("select deal_name from marts.fct_deals where deal_id = 'hubspot-101'") \
+        == "Acme renewal"
+    assert ws.scalar("select count(*) from marts.fct_deals where source_system = 'hubspot'") == 3
+
+
+def test_missing_required_column_fails_clearly_and_keeps_loaded_data(workspace):
+    ws = workspace.copy_fixture()
+    run_pipeline()
+    deals = ws.source / "hubspot" / "deals.csv"
+    _rewrite(deals, "Deal Stage", "Stage Of Deal")
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline()
+    message = str(err.value)
+    assert "deals.csv" in message and "'Deal Stage'" in message and "missing" in message
+    assert ws.scalar("select count(*) from raw.hubspot_deals") == 3  # the earlier load is intact
+    assert ws.scalar("select count(*) from marts.fct_deals") == 6
+
+
+def test_empty_file_fails_clearly(workspace):
+    ws = workspace.copy_fixture()
+    (ws.source / "hubspot" / "contacts.csv").write_text("")
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline()
+    assert "contacts.csv" in str(err.value) and "empty" in str(err.value)
+
+
+def test_malformed_json_fails_clearly(workspace):
+    ws = workspace.copy_fixture()
+    path = ws.source / "activecampaign" / "deals.json"
+    path.write_text(path.read_text()[:-20])  # a truncated download
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline()
+    assert "deals.json" in str(err.value) and "malformed JSON" in str(err.value)
+
+
+def test_same_file_twice_duplicates_nothing(workspace):
+    ws = workspace.copy_fixture()
+    first = run_pipeline()
+    # the same export dropped again under another name: raw keeps both loads, marts one row each
+    shutil.copy(ws.source / "hubspot" / "deals.csv", ws.source / "hubspot" / "deals-again.csv")
+    second = run_pipeline()
+    assert ws.scalar("select count(*) from raw.hubspot_deals") == 6
+    assert second.mart_rows == first.mart_rows
+    assert ws.scalar("select count(*) from marts.fct_deals where source_system = 'hubspot'") == 3
+
+
+def test_changed_file_replaces_its_earlier_rows(workspace):
+    ws = workspace.copy_fixture()
+    run_pipeline()
+    deals = ws.source / "hubspot" / "deals.csv"
+    _rewrite(deals, "Beta expansion", "Beta expansion (renamed)")
+    run_pipeline()
+    assert ws.scalar("select count(*) from raw.hubspot_deals") == 3
+    assert ws.scalar("select deal_name from marts.fct_deals where deal_id = 'hubspot-102'") \
+        == "Beta expansion (renamed)"
+
+
+def test_unknown_stage_in_generic_export_is_quarantined(workspace):
+    ws = workspace.copy_fixture()
+    _rewrite(ws.source / "generic" / "deals.csv", ",Demo,", ",Demoo,")
+    run_pipeline()
+    reason = ws.scalar("select reason from marts.data_quarantine where value = 'Demoo'")
+    assert "unknown stage" in reason
+    assert ws.scalar("select stage_id from marts.fct_deals "
+                     "where deal_id = 'pipedrive_export-D1'") is None
+
+
+def test_mapping_missing_required_key_names_the_fix(workspace):
+    ws = workspace.copy_fixture()
+    _rewrite(ws.source / "generic" / "mapping.yml", '    stage: "Deal - Stage"\n', "")
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline()
+    assert "mapping.yml" in str(err.value) and "deals.columns.stage is required" in str(err.value)
