@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -23,11 +22,11 @@ def _fail(message: str) -> None:
 
 @app.command()
 def run(
-    source_dir: Optional[Path] = typer.Option(None, help="Folder of CRM exports "
+    source_dir: Path | None = typer.Option(None, help="Folder of CRM exports "
                                               "[env SALESPIPE_SOURCE_DIR, default seeds/]"),
-    warehouse: Optional[Path] = typer.Option(None, help="DuckDB file to build "
+    warehouse: Path | None = typer.Option(None, help="DuckDB file to build "
                                              "[env SALESPIPE_WAREHOUSE]"),
-    as_of: Optional[str] = typer.Option(None, help="Measure days in stage and silence against "
+    as_of: str | None = typer.Option(None, help="Measure days in stage and silence against "
                                         "this date, YYYY-MM-DD [env SALESPIPE_AS_OF, "
                                         "default today]"),
 ) -> None:
@@ -66,7 +65,8 @@ def generate(
                                      "generic or all (repeatable)"),
 ) -> None:
     """Write realistic synthetic CRM exports (a B2B company's pipeline) in the given formats."""
-    from orchestration.generate import FORMATS, generate as write
+    from orchestration.generate import FORMATS
+    from orchestration.generate import generate as write
 
     formats = list(FORMATS) if "all" in format else format
     try:

@@ -13,9 +13,9 @@ from orchestration.settings import DBT_PROJECT_DIR, apply_defaults
 
 apply_defaults()  # before EnvVar resolution and the dbt parse, so the demo needs no setup
 
-from orchestration.assets.dbt import dbt_models, dbt_project  # noqa: E402
-from orchestration.assets.raw import raw_assets  # noqa: E402
-from orchestration.resources import DuckDBWarehouse, SourceFiles  # noqa: E402
+from orchestration.assets.dbt import dbt_models, dbt_project
+from orchestration.assets.raw import raw_assets
+from orchestration.resources import DuckDBWarehouse, SourceFiles
 
 all_assets = [*raw_assets, dbt_models]
 

@@ -63,7 +63,7 @@ class Settings:
     duckdb_memory_limit: str | None
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         apply_defaults()
         env = os.environ
         threads = env["SALESPIPE_DUCKDB_THREADS"]

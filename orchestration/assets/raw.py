@@ -5,7 +5,7 @@ what draws lineage from raw tables to the staging models that read them.
 """
 
 
-from typing import Callable
+from collections.abc import Callable
 
 import dagster as dg
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -76,7 +76,7 @@ class LoadResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
 
-    def add(self, other: "LoadResult") -> None:
+    def add(self, other: LoadResult) -> None:
         self.files_loaded += other.files_loaded
         self.files_unchanged += other.files_unchanged
         self.rows_loaded += other.rows_loaded

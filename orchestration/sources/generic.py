@@ -74,7 +74,7 @@ class Mapping:
     pipelines: tuple[Pipeline, ...]
 
     @classmethod
-    def load(cls, folder: Path) -> "Mapping":
+    def load(cls, folder: Path) -> Mapping:
         path = folder / MAPPING_FILE
         if not path.exists():
             raise MappingError(f"{path}: missing. A generic CSV source needs a mapping.yml "
@@ -86,7 +86,7 @@ class Mapping:
         return cls._parse(path, raw)
 
     @classmethod
-    def _parse(cls, path: Path, raw: dict) -> "Mapping":
+    def _parse(cls, path: Path, raw: dict) -> Mapping:
         def need(cond: bool, what: str) -> None:
             if not cond:
                 raise MappingError(f"{path}: {what}")

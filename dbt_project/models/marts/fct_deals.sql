@@ -1,6 +1,6 @@
 -- One row per deal: where it stands now and what RevOps needs to judge it. outcome is open, won
 -- or lost; closed_at is when it entered its won or lost stage; days figures run to the end of
--- the as-of day while the deal is open. last_activity_at covers the deal and its primary
+-- the as-of day while the deal is open (days_in_current_stage is null once it is closed). last_activity_at covers the deal and its primary
 -- contact.
 with deals as (
     select * from {{ ref('int_deals') }}
@@ -35,7 +35,7 @@ joined as (
         o.owner_name,
         coalesce(o.team, 'Unassigned') as team,
         cs.entered_at as current_stage_entered_at,
-        cs.days_in_stage as days_in_current_stage,
+        case when d.outcome = 'open' then cs.days_in_stage end as days_in_current_stage,
         case when d.outcome <> 'open'
             then coalesce(cs.entered_at, d.reported_closed_at) end as closed_at,
         lt.last_activity_at
