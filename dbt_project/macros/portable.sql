@@ -13,3 +13,12 @@
 {% macro default__hours_between(start, end) -%}
     ({{ dbt.datediff(start, end, 'second') }} / 3600.0)
 {%- endmacro %}
+
+{#- A whole number from text, null where the text is not one ("1-10" -> null). -#}
+{% macro try_to_bigint(expr) -%}
+    {{ return(adapter.dispatch('try_to_bigint', 'salespipe')(expr)) }}
+{%- endmacro %}
+
+{% macro default__try_to_bigint(expr) -%}
+    try_cast({{ expr }} as {{ dbt.type_bigint() }})
+{%- endmacro %}

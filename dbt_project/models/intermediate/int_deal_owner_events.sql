@@ -3,7 +3,7 @@
 select
     'activecampaign-' || a.source_deal_id as deal_id,
     a.occurred_at,
-    {{ dbt.safe_cast('a.source_activity_id', dbt.type_bigint()) }} as event_seq,
+    {{ try_to_bigint('a.source_activity_id') }} as event_seq,
     case when a.old_value is not null then 'activecampaign-' || a.old_value end as old_owner_id,
     case when a.new_value is not null then 'activecampaign-' || a.new_value end as new_owner_id
 from {{ ref('stg_activecampaign__deal_activities') }} as a

@@ -61,7 +61,7 @@ activecampaign as (
                 then 'activecampaign-' || source_stage_id
         end as stage_id,
         occurred_at as entered_at,
-        {{ dbt.safe_cast('source_activity_id', dbt.type_bigint()) }} as event_seq,
+        {{ try_to_bigint('source_activity_id') }} as event_seq,
         'native' as source
     from ac_activities
     where
