@@ -13,9 +13,9 @@ everything with DuckDB.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -50,13 +50,14 @@ def _check(out_dir, deals: int, seed: int, formats: Sequence[str], as_of: date) 
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(as_of, date):
-        raise ValueError(f"as_of must be a datetime.date, got {as_of!r}")
+        raise TypeError(f"as_of must be a datetime.date, got {as_of!r}")
     return list(dict.fromkeys(formats))  # keep order, drop repeats
 
 
 def generate(out_dir: Path, deals: int, seed: int = 42,
              formats: Sequence[str] = FORMATS, as_of: date = date(2026, 10, 31)) -> dict:
-    """Write synthetic exports under out_dir/<format>/ and return counts per format.
+    """Write synthetic exports under out_dir/<format>/ and return counts per format, e.g.
+    {"hubspot": {"deals": 150, "contacts": 450, "activities": 2983, ...}, ...} (all ints).
 
     Raises ValueError for an unknown format, deals < 1 or a negative seed.
     """
@@ -84,7 +85,7 @@ def _one_format(folder: Path, fmt: str, deals: int, seed: int, as_of: date) -> d
         "teams": len(comp.prof.teams),
         "pipelines": len(comp.prof.pipelines),
         "stage_changes": int(len(comp.hist.deal) - comp.n_deals),
-        "deal_contact_links": int(len(comp.dc_deal)),
+        "deal_contact_links": len(comp.dc_deal),
         "won": int((comp.deal["status"] == 1).sum()),
         "lost": int((comp.deal["status"] == 2).sum()),
         "open": int((comp.deal["status"] == 0).sum()),

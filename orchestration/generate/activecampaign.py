@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import render, vocab
-from .activities import Chunk, Stats, CHUNK_DEALS
+from .activities import CHUNK_DEALS, Chunk, Stats
 from .company import Company
 from .paths import LOST, WON
 from .render import Writer, cat
@@ -28,16 +28,12 @@ PAGE_ROWS = 100_000
 # vocab.ACTIVITY_TYPES -> contact activity log type (None: written to dealActivities).
 TYPES = ("sent", "open", "click", "call", "meeting", "form", "visit", None, None)
 IN_LOG = np.array([t is not None for t in TYPES])
-FIELDS = (  # (title, type, perstag, contacts_frame column)
-    ("Industry", "dropdown", "INDUSTRY", "industry"),
-    ("Company Size", "dropdown", "COMPANY_SIZE", "size_band"),
-    ("Job Title", "text", "JOB_TITLE", "title"),
-    ("Country", "dropdown", "COUNTRY", "country"),
-    ("Lead Source", "dropdown", "LEAD_SOURCE", "source"),
-    ("Budget Range", "dropdown", "BUDGET_RANGE", "budget"),
-    ("Decision Maker", "radio", "DECISION_MAKER", "dm"),
-    ("Need Identified", "radio", "NEED_IDENTIFIED", "need"),
-    ("Purchase Timeline", "dropdown", "PURCHASE_TIMELINE", "timeline"),
+FIELDS = (  # (title, type, perstag): the custom contact fields, ids "1".."9"
+    ("Industry", "dropdown", "INDUSTRY"), ("Company Size", "dropdown", "COMPANY_SIZE"),
+    ("Job Title", "text", "JOB_TITLE"), ("Country", "dropdown", "COUNTRY"),
+    ("Lead Source", "dropdown", "LEAD_SOURCE"), ("Budget Range", "dropdown", "BUDGET_RANGE"),
+    ("Decision Maker", "radio", "DECISION_MAKER"), ("Need Identified", "radio", "NEED_IDENTIFIED"),
+    ("Purchase Timeline", "dropdown", "PURCHASE_TIMELINE"),
 )
 NOTES = ("Discovery call: pain points confirmed", "Pricing discussed", "Waiting on legal review",
          "Sent case study", "Champion asked for a trial extension", "Follow-up scheduled")
@@ -174,7 +170,7 @@ class ActiveCampaignWriter:
         self._deals(stats)
         self._static()
         self.w.close()
-        return {"files": self.w.files, "deal_activities": self.n_deal_act,
+        return {"deal_activities": self.n_deal_act,
                 "contact_activities": self.n_act, "field_values": self.n_fv}
 
     def _contacts(self, stats: Stats) -> None:
@@ -186,21 +182,48 @@ class ActiveCampaignWriter:
             udate = np.maximum(f["created_utc"].to_numpy(), f["last_any_utc"].to_numpy())
             f["udate"], f["udate_off"] = self._ts(udate)
             f["cdate"], f["cdate_off"] = f["created"], f["created_off"]
-            unions = " UNION ALL ".join(
-                f"SELECT i, {n + 1} AS field, CAST({col} AS VARCHAR) AS value FROM t "
-                f"WHERE {col} IS NOT NULL" for n, (_, _, _, col) in enumerate(FIELDS))
-            n_fv = int(sum(f[col].notna().sum() for *_, col in FIELDS))
+            fv = self._field_values(lo, hi)
             self.w.json_object(render.page_name("contacts", "json", p, len(parts)), [
                 ("contacts", f, f"""SELECT CAST(i + 1 AS VARCHAR) AS id,
                     {render.EMAIL_SQL} AS email, CAST(first AS VARCHAR) AS firstName,
                     CAST(last AS VARCHAR) AS lastName, coalesce({render.PHONE_SQL}, '') AS phone,
                     {render.COMPANY_SQL} AS orgname, {iso("cdate")} AS cdate,
                     {iso("udate")} AS udate FROM t"""),
-                ("fieldValues", f, f"""SELECT CAST({self.n_fv} + row_number() OVER
-                    (ORDER BY i, field) AS VARCHAR) AS id, CAST(i + 1 AS VARCHAR) AS contact,
-                    CAST(field AS VARCHAR) AS field, value FROM ({unions}) ORDER BY i, field"""),
+                ("fieldValues", fv, """SELECT CAST(id AS VARCHAR) AS id,
+                    CAST(contact AS VARCHAR) AS contact, CAST(field AS VARCHAR) AS field,
+                    CAST(value AS VARCHAR) AS value FROM t"""),
             ], meta={"total": str(c.n_contacts)})
-            self.n_fv += n_fv
+            self.n_fv += len(fv)
+
+    def _field_values(self, lo: int, hi: int) -> pd.DataFrame:
+        """Non-empty custom field values of contacts [lo, hi), contact by contact and field
+        by field (already in order: no sort needed at millions of rows)."""
+        c, p = self.c.con, self.c.prof
+        acc = self.c.acc
+        a = c["account"][lo:hi]
+        sources = [  # (codes, labels) in FIELDS order
+            (acc["industry"][a], vocab.INDUSTRIES),
+            (acc["band"][a], [b[0] for b in vocab.SIZE_BANDS]),
+            (c["title"][lo:hi], [t for t, _ in vocab.JOB_TITLES]),
+            (acc["country"][a], [x[0] for x in vocab.COUNTRIES]),
+            (c["source"][lo:hi], [s for s, _, _ in p.lead_sources]),
+            (c["budget"][lo:hi], p.budget_labels), (c["dm"][lo:hi], vocab.DECISION_MAKER),
+            (c["need"][lo:hi], vocab.NEED_IDENTIFIED),
+            (c["timeline"][lo:hi], vocab.PURCHASE_TIMELINES),
+        ]
+        sizes = [len(labels) for _, labels in sources]
+        offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        codes = np.stack([np.asarray(x, np.int64) for x, _ in sources], axis=1)
+        keep = (codes >= 0).ravel()
+        flat = (codes + offset).ravel()[keep]
+        labels = [x for _, lab in sources for x in lab]
+        n = int(keep.sum())
+        return pd.DataFrame({
+            "id": self.n_fv + 1 + np.arange(n),
+            "contact": np.repeat(np.arange(lo, hi) + 1, len(sources))[keep],
+            "field": np.tile(np.arange(1, len(sources) + 1), hi - lo)[keep],
+            "value": cat(flat, labels),
+        })
 
     def _deals(self, stats: Stats) -> None:
         c, d, h = self.c, self.c.deal, self.c.hist
@@ -246,10 +269,13 @@ class ActiveCampaignWriter:
         c = self.c
         tz = ZoneInfo(c.prof.tz)
         setup = datetime(c.as_of.year - 4, 3, 2, 10, 30, tzinfo=tz)  # account set up then
-        stamp = lambda days: (setup + timedelta(days=days)).isoformat()  # noqa: E731
+
+        def stamp(days: int) -> str:
+            return (setup + timedelta(days=days)).isoformat()
+
         self.w.small_json("fields.json", {"fields": [
             {"id": str(i + 1), "title": t, "type": ty, "perstag": tag}
-            for i, (t, ty, tag, _) in enumerate(FIELDS)]})
+            for i, (t, ty, tag) in enumerate(FIELDS)]})
         groups, stages = [], []
         for p, pl in enumerate(c.prof.pipelines):
             ids = [str(self.stage_base[p] + s + 1) for s in range(len(pl.stages))]
@@ -257,7 +283,7 @@ class ActiveCampaignWriter:
                            "cdate": stamp(7 * p), "udate": stamp(200 + 7 * p)})
             stages += [{"id": sid, "title": s.label, "group": pl.ext_id, "order": str(o + 1),
                         "cdate": stamp(7 * p), "udate": stamp(200 + 7 * p)}
-                       for o, (sid, s) in enumerate(zip(ids, pl.stages))]
+                       for o, (sid, s) in enumerate(zip(ids, pl.stages, strict=True))]
         self.w.small_json("dealGroups.json", {"dealGroups": groups})
         self.w.small_json("dealStages.json", {"dealStages": stages})
         users = []

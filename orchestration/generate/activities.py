@@ -10,8 +10,8 @@ quiet well before the loss, stale open deals have had no activity for 30+ days.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -117,10 +117,9 @@ def _after_close(c: Company, lo: int, hi: int) -> list[_Spans]:
     phase = np.where(st == WON, PHASES.index("customer"), PHASES.index("nurture"))
     owner = np.where(st == WON, c.deal["owner"][d], -1)
     keep = st != OPEN
-    sel = lambda a: a[keep]  # noqa: E731
-    return [_Spans(sel(con), np.full(int(keep.sum()), -1), sel(owner), sel(closed),
-                   np.full(int(keep.sum()), c.cutoff), sel(closed), sel(lam) * c.prof.activity_scale,
-                   np.ones(int(keep.sum())), sel(phase))]
+    n = int(keep.sum())
+    return [_Spans(con[keep], np.full(n, -1), owner[keep], closed[keep], np.full(n, c.cutoff),
+                   closed[keep], lam[keep] * c.prof.activity_scale, np.ones(n), phase[keep])]
 
 
 def _lead_spans(rng, c: Company, idx: np.ndarray) -> _Spans:

@@ -54,7 +54,7 @@ def stage_table(prof: Profile) -> list[dict]:
     """Every stage of every pipeline: global index = position in this list."""
     rows = []
     for p, pl in enumerate(prof.pipelines):
-        for i, st in enumerate(pl.stages + (pl.won, pl.lost)):
+        for i, st in enumerate(pl.all_stages):
             kind = "open" if i < len(pl.stages) else ("won" if st is pl.won else "lost")
             rows.append({"pipe": p, "local": i, "stage": st, "kind": kind})
     return rows
@@ -87,7 +87,7 @@ def _status(rng, prof: Profile, pipe: np.ndarray, score: np.ndarray) -> np.ndarr
         is_open = rng.random(len(idx)) < pl.p_open
         status[idx[is_open]] = OPEN
         closed = idx[~is_open]
-        n_won = int(round(len(closed) * pl.p_won_closed))
+        n_won = round(len(closed) * pl.p_won_closed)
         best = closed[np.argsort(-score[closed], kind="stable")[:n_won]]
         status[best] = WON
     return status
@@ -175,9 +175,9 @@ def build(prof: Profile, n: int, rng: np.random.Generator, as_of: date) -> Compa
 
     d_acc, amount = _link_renewals(rng, book, hist, pipe, is_nb, status, d_acc, amount)
     n_con = book.n_con
-    book.add(max(0, int(round(CONTACTS_PER_DEAL * n)) - n_con), 0.0, kind=2)
+    book.add(max(0, round(CONTACTS_PER_DEAL * n) - n_con), 0.0, kind=2)
     acc, con = book.finish()
-    con["budget"][prim] = np.where(con["dm"][prim] >= 0, budget, -1)
+    _budgets(rng, prof, con, prim, budget)
     dc_deal, dc_contact = _links(rng, acc, np.arange(n), d_acc)
     con["created"] = _contact_created(rng, prof, acc, con, d_acc, hist.created, window_start,
                                       cutoff, std_off)
@@ -188,6 +188,17 @@ def build(prof: Profile, n: int, rng: np.random.Generator, as_of: date) -> Compa
     _reorder(comp)
     _contact_status(rng, comp)
     return comp
+
+
+def _budgets(rng, prof: Profile, con, prim: np.ndarray, budget: np.ndarray) -> None:
+    """Budget Range for everyone who answered the BANT questions: a new-business deal's
+    primary contact states a budget around that deal's amount (drawn before the outcome),
+    other respondents one around a typical deal."""
+    con["budget"][prim] = budget
+    rest = np.flatnonzero(con["budget"] < 0)
+    typical = prof.pipelines[0].amount_median * np.exp(0.9 * rng.standard_normal(len(rest)))
+    con["budget"][rest] = people.budget_band(prof, typical, np.ones(len(rest)))
+    con["budget"][con["dm"] < 0] = -1  # no BANT answers at all
 
 
 def _link_renewals(rng, book: _Book, hist, pipe, is_nb, status, d_acc, amount):

@@ -5,7 +5,8 @@ The mapping follows the schema in docs/export-formats.md exactly (source_name
 Pipedrive exports name columns "<Object> - <Field>"; unmapped extra columns (status, lost
 reason, phone, BANT answers...) are kept on purpose: the loaders keep unmapped headers in the
 raw tables. `Deal - Entered <stage>` columns hold the latest entry into each open stage and
-`Deal - Close time` the moment the deal was won or lost.
+`Deal - Close time` the moment the deal was won or lost. `Person - Company size` is the
+employee count (the loader reads company_size as a whole number).
 """
 
 from __future__ import annotations
@@ -64,13 +65,13 @@ def mapping(c: Company) -> dict:
                   "stage_entered_columns": {s: entered_header(s) for s in open_stages}},
         "pipelines": [{
             "name": pl.label,
-            "stages": [s.label for s in pl.stages + (pl.won, pl.lost)],
+            "stages": [s.label for s in pl.all_stages],
             "won": [pl.won.label], "lost": [pl.lost.label],
-            "probabilities": {s.label: s.probability for s in pl.stages + (pl.won, pl.lost)},
+            "probabilities": {s.label: s.probability for s in pl.all_stages},
         } for pl in c.prof.pipelines],
         "contacts": {"file": "contacts*.csv", "columns": dict(CONTACT_COLUMNS)},
         "activities": {"file": "activities*.csv", "columns": dict(ACTIVITY_COLUMNS),
-                       "types": dict(zip(TYPES, vocab.ACTIVITY_TYPES))},
+                       "types": dict(zip(TYPES, vocab.ACTIVITY_TYPES, strict=True))},
         "owners": {"file": "owners*.csv", "columns": dict(OWNER_COLUMNS)},
     }
 
@@ -123,9 +124,8 @@ class GenericWriter:
         header = (f"# Column mapping for the {self.c.prof.company} Pipedrive export "
                   "(schema: docs/export-formats.md).\n")
         (self.w.folder / "mapping.yml").write_text(header + text, encoding="utf-8")
-        self.w.files.append("mapping.yml")
         self.w.close()
-        return {"files": self.w.files}
+        return {}
 
     def _deals(self, stats: Stats) -> None:
         c, w, d, m = self.c, self.w, self.c.deal, DEAL_COLUMNS
@@ -177,7 +177,7 @@ class GenericWriter:
                     last AS {_q(m["last_name"])}, {render.EMAIL_SQL} AS {_q(m["email"])},
                     {render.PHONE_SQL} AS "Person - Phone",
                     {render.COMPANY_SQL} AS {_q(m["company"])}, title AS {_q(m["title"])},
-                    industry AS {_q(m["industry"])}, size_band AS {_q(m["company_size"])},
+                    industry AS {_q(m["industry"])}, employees AS {_q(m["company_size"])},
                     country AS {_q(m["country"])}, source AS {_q(m["lead_source"])},
                     owner AS {_q(m["owner"])}, us_ts(created) AS {_q(m["created_at"])},
                     budget AS "Person - Budget Range", dm AS "Person - Decision Maker",

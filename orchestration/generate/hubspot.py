@@ -71,7 +71,7 @@ class HubSpotWriter:
         self.w.small_json("pipelines.json", pipelines_json(self.c))
         self.w.small_json("owners.json", owners_json(self.c))
         self.w.close()
-        return {"files": self.w.files}
+        return {}
 
     def _links(self) -> None:
         """Association id lists (`;`-joined) for both directions, as DuckDB tables."""
@@ -98,7 +98,9 @@ class HubSpotWriter:
         for p, (lo, hi) in enumerate(parts):
             sl = slice(lo, hi)
             closed = d["closed_at"][sl] >= 0
-            close = np.where(closed, w.local(d["closed_at"][sl]), w.day_start(d["expected_day"][sl]))
+            # Close Date: when it closed, or the expected close date while open.
+            close = np.where(closed, w.local(d["closed_at"][sl]),
+                             w.day_start(d["expected_day"][sl]))
             cols = {
                 "i": DEAL_BASE + np.arange(lo, hi),
                 "pipeline": cat(d["pipe"][sl], [pl.label for pl in c.prof.pipelines]),
@@ -139,7 +141,7 @@ def pipelines_json(c: Company) -> dict:
     results = []
     for p, pl in enumerate(c.prof.pipelines):
         stages = []
-        for i, st in enumerate(pl.stages + (pl.won, pl.lost)):
+        for i, st in enumerate(pl.all_stages):
             closed = i >= len(pl.stages)
             stages.append({
                 "id": st.ext_id, "label": st.label, "displayOrder": i, "archived": False,

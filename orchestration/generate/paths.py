@@ -120,7 +120,7 @@ def simulate(rng, prof: Profile, pipe: np.ndarray, status: np.ndarray, window_st
     k = np.array([len(pl.stages) for pl in prof.pipelines])[pipe]
     start, end = _bounds(rng, prof, pipe, status, k)
     fdeal, fstage = _forward(rng, start, end)
-    parts = [(fdeal, fstage, 10 * fstage)] + _detours(rng, fdeal, fstage, n, k, status)
+    parts = [(fdeal, fstage, 10 * fstage), *_detours(rng, fdeal, fstage, n, k, status)]
     deal = np.concatenate([p[0] for p in parts]).astype(np.int64)
     stage = np.concatenate([p[1] for p in parts]).astype(np.int64)
     key = np.concatenate([p[2] for p in parts]).astype(np.int64)

@@ -42,7 +42,8 @@ def accounts(rng: np.random.Generator, prof: Profile, n: int) -> dict[str, np.nd
     perm = rng.permutation(N_NAMES)
     name = np.where(np.arange(n) < N_NAMES, perm[np.arange(n) % N_NAMES],
                     rng.integers(0, N_NAMES, n))
-    band = rng.choice(len(vocab.SIZE_BANDS), n, p=np.array(prof.size_weights) / sum(prof.size_weights))
+    size_w = np.array(prof.size_weights)
+    band = rng.choice(len(vocab.SIZE_BANDS), n, p=size_w / size_w.sum())
     lo = np.array([b[1] for b in vocab.SIZE_BANDS])[band]
     hi = np.array([b[2] for b in vocab.SIZE_BANDS])[band]
     # Log-uniform inside the band: a 51-200 company is more often ~80 than ~190 people.

@@ -40,6 +40,11 @@ class Pipeline:
     amount_median: float
     amount_sigma: float
 
+    @property
+    def all_stages(self) -> tuple[Stage, ...]:
+        """Open stages in order, then the won and the lost exit."""
+        return (*self.stages, self.won, self.lost)
+
 
 @dataclass(frozen=True)
 class Team:
@@ -75,7 +80,8 @@ class Profile:
     @property
     def owners(self) -> list[tuple[str, str, int]]:
         """(first, last, team index) for every rep, team by team."""
-        return [(f, l, t) for t, team in enumerate(self.teams) for f, l in team.owners]
+        return [(first, last, t) for t, team in enumerate(self.teams)
+                for first, last in team.owners]
 
 
 def _industries(**spec: tuple[float, float]) -> dict[str, tuple[float, float]]:
@@ -147,7 +153,8 @@ HUBSPOT = Profile(
     lead_sources=(
         ("Organic Search", 0.24, 0.1), ("Paid Search", 0.14, -0.1), ("Direct Traffic", 0.1, 0.2),
         ("Referrals", 0.12, 0.7), ("Social Media", 0.08, -0.3), ("Email Marketing", 0.1, 0.0),
-        ("Offline Sources", 0.14, 0.3), ("Paid Social", 0.05, -0.4), ("Other Campaigns", 0.03, -0.2),
+        ("Offline Sources", 0.14, 0.3), ("Paid Social", 0.05, -0.4),
+        ("Other Campaigns", 0.03, -0.2),
     ),
     budget_labels=("Under $10k", "$10k-$25k", "$25k-$50k", "$50k-$100k", "$100k+"),
     budget_bounds=(10000, 25000, 50000, 100000),

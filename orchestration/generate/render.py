@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from . import vocab
-from .company import Company
+from .company import Company, stage_offsets
+from .paths import LOST, WON
 from .timeutil import DAY, LocalClock
 
 # Date styles per format (docs/export-formats.md).
@@ -83,10 +84,10 @@ class Writer:
         folder.mkdir(parents=True, exist_ok=True)
         self.db = duckdb.connect()
         self.db.execute("SET preserve_insertion_order = true")
+        self.db.execute("SET enable_progress_bar = false")
         self.db.execute(MACROS)
         first = comp.as_of.year - 8
         self.clock = LocalClock(comp.prof.tz, first, comp.as_of.year + 1)
-        self.files: list[str] = []
 
     def clear(self, patterns: tuple[str, ...]) -> None:
         """Remove this format's files from an earlier run: a stale `deals-3.csv` next to a
@@ -109,8 +110,6 @@ class Writer:
         opts = "(HEADER)" if fmt == "csv" else "(FORMAT json, ARRAY true)"
         self.db.execute(f"COPY ({select}) TO '{path}' {opts}")
         self.db.unregister("t")
-        if fmt == "csv":
-            self.files.append(name)
         return path
 
     def json_object(self, name: str, arrays: list[tuple[str, pd.DataFrame, str]],
@@ -118,36 +117,34 @@ class Writer:
         """Write {"key": [...], ..., "meta": {...}} with each array streamed by DuckDB
         (API responses are one JSON object, not newline-delimited records)."""
         path = self.folder / name
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
-            out.write("{")
+        with open(path, "wb") as out:  # bytes: DuckDB already wrote UTF-8
+            out.write(b"{")
             for i, (key, frame, select) in enumerate(arrays):
                 tmp = self.copy(f".{name}.{key}.tmp", frame, select, fmt="json")
-                out.write(("," if i else "") + json.dumps(key) + ":")
-                with open(tmp, encoding="utf-8") as f:
+                out.write((("," if i else "") + json.dumps(key) + ":").encode())
+                with open(tmp, "rb") as f:
                     shutil.copyfileobj(f, out, 1 << 22)
                 tmp.unlink()
             if meta is not None:
-                out.write(',"meta":' + json.dumps(meta, separators=(",", ":")))
-            out.write("}\n")
-        self.files.append(name)
+                out.write((',"meta":' + json.dumps(meta, separators=(",", ":"))).encode())
+            out.write(b"}\n")
 
     def small_json(self, name: str, obj) -> None:
         with open(self.folder / name, "w", encoding="utf-8", newline="\n") as f:
             json.dump(obj, f, indent=2)
             f.write("\n")
-        self.files.append(name)
 
     def close(self) -> None:
         self.db.close()
 
 
 def owner_names(comp: Company) -> list[str]:
-    return [f"{f} {l}" for f, l, _ in comp.prof.owners]
+    return [f"{first} {last}" for first, last, _ in comp.prof.owners]
 
 
 def owner_email(comp: Company, i: int) -> str:
-    f, l, _ = comp.prof.owners[i]
-    return f"{slug(f)}.{slug(l)}@{comp.prof.email_domain}"
+    first, last, _ = comp.prof.owners[i]
+    return f"{slug(first)}.{slug(last)}@{comp.prof.email_domain}"
 
 
 def company_columns(comp: Company, acc_idx: np.ndarray) -> dict[str, object]:
@@ -231,9 +228,6 @@ DEAL_NAME_SQL = COMPANY_SQL + " || ' - ' || what"
 
 def global_stage(comp: Company, lo: int, hi: int) -> np.ndarray:
     """Each deal's current stage as a global stage index (won/lost stages when closed)."""
-    from .company import stage_offsets
-    from .paths import LOST, WON
-
     d = comp.deal
     sl = slice(lo, hi)
     k = np.array([len(pl.stages) for pl in comp.prof.pipelines])[d["pipe"][sl]]
@@ -246,8 +240,6 @@ def latest_visits(comp: Company, lo: int, hi: int) -> tuple[np.ndarray, np.ndarr
     """Per deal in [lo, hi) and global stage: UTC minutes of the *latest* entry into the
     stage and of leaving that visit (-1: never / not yet). This is all HubSpot's
     `Date entered`/`Date exited` properties keep (docs/export-formats.md)."""
-    from .company import stage_offsets
-
     h = comp.hist
     a, b = np.searchsorted(h.deal, [lo, hi])
     deal = h.deal[a:b].astype(np.int64) - lo

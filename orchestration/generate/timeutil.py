@@ -8,7 +8,7 @@ offset changes, then a `searchsorted`, so millions of timestamps convert in mill
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -32,7 +32,7 @@ def std_offset(tz: str, as_of: date) -> int:
 def export_moment(tz: str, as_of: date) -> int:
     """The export is taken at 17:00 standard time on as_of (before midnight anywhere in the
     Americas), so every timestamp, local or UTC, falls on or before the as_of date."""
-    local = datetime(as_of.year, as_of.month, as_of.day, 17, 0, tzinfo=timezone.utc)
+    local = datetime(as_of.year, as_of.month, as_of.day, 17, 0, tzinfo=UTC)
     return minutes(local) - std_offset(tz, as_of)
 
 

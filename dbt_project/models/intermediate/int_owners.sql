@@ -18,10 +18,10 @@ hubspot_named as (
 ),
 
 hubspot_unlisted as (
-    select distinct
+    select
         'hubspot' as source_system,
         'hubspot-name-' || lower(trim(n.owner_name)) as owner_id,
-        trim(n.owner_name) as owner_name,
+        max(trim(n.owner_name)) as owner_name,
         cast(null as {{ dbt.type_string() }}) as email,
         cast(null as {{ dbt.type_string() }}) as team
     from hubspot_named as n
@@ -30,6 +30,7 @@ hubspot_unlisted as (
         and lower(trim(n.owner_name)) not in (
             select lower(owner_name) from hubspot_listed where owner_name is not null
         )
+    group by 'hubspot-name-' || lower(trim(n.owner_name))
 ),
 
 activecampaign as (
@@ -73,11 +74,15 @@ unioned as (
     union all select * from generic
 )
 
+-- Only one owner per source and name is matched by name (the lowest id), so two reps with the
+-- same name never duplicate the deals that name them.
 select
     owner_id,
     source_system,
     owner_name,
-    lower(trim(owner_name)) as owner_name_key,
+    case when row_number() over (
+        partition by source_system, lower(trim(owner_name)) order by owner_id
+    ) = 1 then lower(trim(owner_name)) end as owner_name_key,
     email,
     team
 from unioned

@@ -93,16 +93,26 @@ native as (
     union all select * from generic
 ),
 
--- a closed deal's close, where the history does not record it
+last_native as (
+    select deal_id, max(entered_at) as last_entered_at from native group by deal_id
+),
+
+-- a closed deal's close, where the history does not record it; never before the last recorded
+-- entry (a date-only close date would otherwise sort before a stage entered that same day)
 closes as (
     select
         d.deal_id,
         d.pipeline_id,
         d.stage_id,
-        coalesce(d.reported_closed_at, d.created_at) as entered_at,
+        case
+            when ln.last_entered_at > coalesce(d.reported_closed_at, d.created_at)
+                then ln.last_entered_at
+            else coalesce(d.reported_closed_at, d.created_at)
+        end as entered_at,
         cast(999999 as {{ dbt.type_bigint() }}) as event_seq,
         'current_state' as source
     from deals as d
+    left join last_native as ln on d.deal_id = ln.deal_id
     where
         d.outcome <> 'open'
         and d.stage_id is not null

@@ -1,7 +1,7 @@
 -- One row per entry of a deal into a stage. Consecutive events in the same stage collapse into
 -- one stay. Direction: 'created' (first stage), 'forward' (the next stage, or lost from any
 -- stage), 'skip' (past one or more stages, including won from an earlier stage), 'backward'
--- (to an earlier stage) and 'reopen' (out of won or lost).
+-- (to an earlier stage, or from lost to won) and 'reopen' (out of won or lost into an open stage).
 with events as (
     select
         e.deal_id,
@@ -102,7 +102,7 @@ select
     case when m.hours_raw < 0 then 0 else m.hours_raw end / 24.0 as days_in_stage,
     case
         when m.from_stage_id is null then 'created'
-        when m.from_is_closed then 'reopen'
+        when m.from_is_closed and not m.is_closed then 'reopen'
         when m.is_lost then 'forward'
         when m.stage_order = m.from_stage_order + 1 then 'forward'
         when m.stage_order > m.from_stage_order + 1 then 'skip'

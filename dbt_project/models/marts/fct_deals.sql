@@ -7,7 +7,7 @@ with deals as (
 ),
 
 current_stay as (
-    select deal_id, entered_at, days_in_stage
+    select deal_id, to_stage_id, entered_at, days_in_stage
     from {{ ref('fct_deal_stage_transitions') }}
     where is_current
 ),
@@ -42,7 +42,7 @@ joined as (
     from deals as d
     left join {{ ref('int_pipeline_stages') }} as s on d.stage_id = s.stage_id
     left join {{ ref('int_owners') }} as o on d.owner_id = o.owner_id
-    left join current_stay as cs on d.deal_id = cs.deal_id
+    left join current_stay as cs on d.deal_id = cs.deal_id and d.stage_id = cs.to_stage_id
     left join last_touch as lt on d.deal_id = lt.deal_id
 )
 
