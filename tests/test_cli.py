@@ -13,7 +13,7 @@ SEEDS = Path(__file__).parent.parent / "seeds"
 def salespipe(*args, env=None, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", *args],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd,
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, check=False,
         timeout=600,
     )
 
