@@ -79,16 +79,52 @@ def generate(
 
 @app.command()
 def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1")) -> None:
-    """Open the Dagster UI (dagster dev) on 127.0.0.1 with every asset and its lineage."""
+    """Open the Dagster UI (dagster dev) on 127.0.0.1 with every asset and its lineage; its
+    daemon runs the nightly schedule and the export-folder sensor (DAGSTER_HOME persists in
+    the data folder)."""
     apply_defaults()
     settings = Settings.from_env()
     home = settings.data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # Runs the daemon launches (schedule, sensor) queue one at a time: one warehouse writer.
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n"
+        "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n")
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
            "-h", "127.0.0.1", "-p", str(port)]
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+def alerts(
+    owner: str | None = typer.Option(None, help="Only this owner's alerts (name, any case; "
+                                       "'(no owner)' for deals without one)"),
+    type: str | None = typer.Option(None, "--type", help="stalled, stale, overdue or incomplete"),
+    format: str = typer.Option("table", "--format", help="table, csv or json"),
+    warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
+                                             "[env SALESPIPE_WAREHOUSE]"),
+) -> None:
+    """Print the open deal alerts (new first) from the warehouse, as in the report."""
+    import duckdb
+
+    from orchestration.alerts import output, queries
+
+    if format not in output.FORMATS:
+        _fail(f"--format must be one of {', '.join(output.FORMATS)}, got {format!r}")
+    path = warehouse or Settings.from_env().warehouse
+    if not path.is_file():
+        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            rows = queries.alerts(con, owner=owner, alert_type=type)
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        _fail(f"cannot read the alerts from {path}: {exc}")
+    typer.echo(output.render(rows, format))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,24 @@ apply_defaults()  # before EnvVar resolution and the dbt parse, so the demo need
 
 from orchestration.assets.dbt import dbt_models, dbt_project
 from orchestration.assets.raw import raw_assets
+from orchestration.checks.expectations import expectation_checks
 from orchestration.resources import DuckDBWarehouse, SourceFiles
 
 all_assets = [*raw_assets, dbt_models]
+# The GX suites of expectations/ as asset checks. They sit in all_assets because
+# `dg.materialize(all_assets)` (salespipe run) only runs the checks it is given.
+all_assets += expectation_checks()
+
+# Operations: publication for BI tools (after every mart), source freshness checks (WARN).
+from orchestration.assets.publish import published_warehouse
+from orchestration.freshness import freshness_checks
+
+all_assets += [published_warehouse, *freshness_checks]
+
+# Deal alerts: the report RevOps reads (after marts/deal_alerts) and the alerts' WARN check.
+from orchestration.alerts.assets import alert_assets, alert_checks
+
+all_assets += [*alert_assets, *alert_checks]
 
 # The dbt installed beside this Python, so `.venv/bin/salespipe` works without activating.
 _dbt_beside_python = Path(sys.executable).parent / "dbt"
@@ -37,10 +52,15 @@ resources = {
 
 everything = dg.define_asset_job("everything", selection=dg.AssetSelection.all())
 
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import export_drop_sensor
+
 # One DuckDB file takes one writer process at a time, so steps run in one process, in order.
 defs = dg.Definitions(
     assets=all_assets,
     resources=resources,
     jobs=[everything],
+    schedules=[nightly_schedule(everything)],
+    sensors=[export_drop_sensor(everything)],
     executor=dg.in_process_executor,
 )

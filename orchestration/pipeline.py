@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orchestration.settings import Settings
+from orchestration.checks.results import CheckRow, check_rows
+from orchestration.checks.results import summary_lines as check_summary_lines
+from orchestration.publish import current as current_publication
+from orchestration.publish import describe
+from orchestration.runlock import LockPathError, RunLocked, acquire, release
+from orchestration.settings import OperationsSettings, Settings
 
 
 class PipelineFailed(RuntimeError):
@@ -22,6 +28,8 @@ class RunSummary:
     mart_rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     flagged_deals: int = 0
+    published: str = ""  # what BI tools read now (orchestration/publish.py)
+    checks: list[CheckRow] = field(default_factory=list)  # asset-check results of the run
 
     def lines(self) -> list[str]:
         out = [f"Warehouse: {self.warehouse}", f"As of: {self.as_of}", "Marts (rows):"]
@@ -29,6 +37,10 @@ class RunSummary:
         out += [f"  marts.{name:<{width}}  {rows:>9,}" for name, rows in self.mart_rows.items()]
         out.append(f"Quarantined values: {self.quarantined:,} (see marts.data_quarantine)")
         out.append(f"Deals flagged for pipeline cleaning: {self.flagged_deals:,}")
+        if self.published:
+            out.append(f"Published for BI tools: {self.published}")
+        if self.checks:
+            out += check_summary_lines(self.checks)
         return out
 
 
@@ -51,17 +63,37 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSu
     settings = Settings.from_env()
     from orchestration.definitions import all_assets, resources
 
-    result = dg.materialize(
-        all_assets,
-        resources=resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        selection=selection,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
-    if not result.success:
-        raise PipelineFailed("\n".join(_failures(result)) or "the run failed")
-    return summarise(settings)
+    with _locked(settings):
+        result = dg.materialize(
+            all_assets,
+            resources=resources,
+            instance=dg.DagsterInstance.ephemeral(),
+            selection=selection,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        if not result.success:
+            failures = "\n".join(_failures(result)) or "the run failed"
+            raise PipelineFailed(f"{failures}\n{describe(OperationsSettings.from_env().publish_dir)}")
+        summary = summarise(settings)
+        summary.checks = check_rows(result)
+    pub = current_publication(OperationsSettings.from_env().publish_dir)
+    if pub is not None and pub.run_id == result.run_id:
+        summary.published = f"{pub.database} (Parquet: {pub.parquet_dir}/)"
+    return summary
+
+
+@contextmanager
+def _locked(settings: Settings):
+    """The run lock, its refusals turned into PipelineFailed for the CLI."""
+    try:
+        acquire(settings.warehouse)
+    except (RunLocked, LockPathError) as exc:
+        raise PipelineFailed(str(exc)) from None
+    try:
+        yield
+    finally:
+        release(settings.warehouse)
 
 
 def summarise(settings: Settings) -> RunSummary:

@@ -22,6 +22,19 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     memory_limit: str = ""
 
     @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        # A run holds the warehouse's run lock for its whole life (the in-process executor sets
+        # resources up once per run), so a daemon-launched run and `salespipe run` never
+        # interleave. Re-entrant: `salespipe run` already holds it in this process.
+        from orchestration.runlock import LockPathError, RunLocked, run_lock
+
+        try:
+            with run_lock(Path(self.path)):
+                yield self
+        except (RunLocked, LockPathError) as exc:
+            raise WarehouseError(str(exc)) from None
+
+    @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = Path(self.path)
         try:
@@ -30,7 +43,8 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         except (OSError, duckdb.Error) as exc:
             raise WarehouseError(
                 f"cannot open the warehouse {path}: {exc}. Check SALESPIPE_WAREHOUSE points to a "
-                "writable location and that no other process holds the file open for writing."
+                "writable location with free space and that no other process holds the file "
+                "open for writing."
             ) from None
         try:
             con.execute("set TimeZone = 'UTC'")

@@ -77,3 +77,80 @@ class Settings:
             duckdb_threads=int(threads) if threads else None,
             duckdb_memory_limit=env["SALESPIPE_DUCKDB_MEMORY_LIMIT"] or None,
         )
+
+
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"SALESPIPE_TIMEZONE must be an IANA time zone like Europe/Berlin, got {name!r}"
+        ) from None
+    return name
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """Nightly operations: publication folder, schedule, source freshness, test pause hook.
+
+    Read lazily (not via `apply_defaults`) so the publication folder follows
+    SALESPIPE_DATA_DIR even when that changes within one process (tests)."""
+
+    publish_dir: Path
+    schedule_cron: str
+    timezone: str
+    max_source_age_hours: float
+    # Test hook: "<phase>:<seconds>" sleeps at that phase (only "publish" is used) so a test
+    # can kill the process at a known point. Empty in production.
+    pause_at: str
+
+    @classmethod
+    def from_env(cls) -> OperationsSettings:
+        env = os.environ
+        data_dir = Path(env.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
+        age = env.get("SALESPIPE_MAX_SOURCE_AGE_HOURS") or "36"
+        try:
+            max_age = float(age)
+        except ValueError:
+            raise SettingsError(
+                f"SALESPIPE_MAX_SOURCE_AGE_HOURS must be a number of hours, got {age!r}"
+            ) from None
+        return cls(
+            publish_dir=Path(env.get("SALESPIPE_PUBLISH_DIR") or data_dir / "published"),
+            schedule_cron=env.get("SALESPIPE_SCHEDULE_CRON") or "0 2 * * *",
+            timezone=_timezone(env.get("SALESPIPE_TIMEZONE") or "UTC"),
+            max_source_age_hours=max_age,
+            pause_at=env.get("SALESPIPE_PAUSE_AT", ""),
+        )
+
+    def pause(self, phase: str) -> None:
+        """Sleep if the test hook asks for a pause at `phase` (announced on stderr)."""
+        name, _, seconds = self.pause_at.partition(":")
+        if name == phase:
+            import sys
+            import time
+
+            print(f"salespipe: pausing at {phase}", file=sys.stderr, flush=True)
+            time.sleep(float(seconds or 60))
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The report RevOps reads and the alert webhook.
+
+    Read lazily, like OperationsSettings, so the report folder follows SALESPIPE_DATA_DIR."""
+
+    report_dir: Path
+    # Slack-compatible incoming-webhook URL for the summary of new alerts; empty: none sent.
+    alert_webhook: str
+
+    @classmethod
+    def from_env(cls) -> ReportSettings:
+        env = os.environ
+        data_dir = Path(env.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
+        return cls(
+            report_dir=Path(env.get("SALESPIPE_REPORT_DIR") or data_dir / "reports"),
+            alert_webhook=env.get("SALESPIPE_ALERT_WEBHOOK", "").strip(),
+        )

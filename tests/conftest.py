@@ -1,4 +1,7 @@
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -8,15 +11,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = Path(__file__).parent.parent / "seeds"
 
 
+def make_workspace(tmp: Path, env: pytest.MonkeyPatch) -> "Workspace":
+    """A private source folder and warehouse under `tmp`, wired through SALESPIPE_* variables."""
+    source = tmp / "exports"
+    env.setenv("SALESPIPE_DATA_DIR", str(tmp / "data"))
+    env.setenv("SALESPIPE_SOURCE_DIR", str(source))
+    env.setenv("SALESPIPE_WAREHOUSE", str(tmp / "data" / "warehouse.duckdb"))
+    env.setenv("SALESPIPE_AS_OF", "2024-03-31")
+    return Workspace(source, tmp / "data" / "warehouse.duckdb")
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    """A private source folder and warehouse, wired through the SALESPIPE_* variables."""
-    source = tmp_path / "exports"
-    monkeypatch.setenv("SALESPIPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SALESPIPE_SOURCE_DIR", str(source))
-    monkeypatch.setenv("SALESPIPE_WAREHOUSE", str(tmp_path / "data" / "warehouse.duckdb"))
-    monkeypatch.setenv("SALESPIPE_AS_OF", "2024-03-31")
-    return Workspace(source, tmp_path / "data" / "warehouse.duckdb")
+    return make_workspace(tmp_path, monkeypatch)
 
 
 class Workspace:
@@ -36,3 +43,32 @@ class Workspace:
 
     def scalar(self, sql: str, params=None):
         return self.query(sql, params)[0][0]
+
+
+class SeedsBuild:
+    """A warehouse built from the bundled samples by `salespipe run`, and what it printed."""
+
+    def __init__(self, warehouse: Path, result: subprocess.CompletedProcess):
+        self.warehouse, self.result = warehouse, result
+
+    def copy_to(self, folder: Path) -> Path:
+        """A private copy of the warehouse, for tests that build further on it."""
+        dest = folder / "data" / "warehouse.duckdb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.warehouse, dest)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def seeds_build(tmp_path_factory) -> SeedsBuild:
+    """`salespipe run` on seeds/ as of 2026-10-31, once per session: the CLI test checks the
+    run, and the metrics and lead-scoring tests read (copies of) what it built."""
+    data = tmp_path_factory.mktemp("seeds_build") / "data"
+    warehouse = data / "warehouse.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--source-dir", str(SEEDS),
+         "--warehouse", str(warehouse), "--as-of", "2026-10-31"],
+        capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "SALESPIPE_DATA_DIR": str(data)},
+    )
+    return SeedsBuild(warehouse, result)

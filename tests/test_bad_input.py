@@ -24,7 +24,13 @@ def test_bad_values_are_quarantined_and_good_rows_kept(workspace):
                  f"{stage_dates}\n")
         fh.write(f"101,Duplicate of 101,Sales Pipeline,Contract Sent,10,USD,,"
                  f"2024-03-01 10:00,,,,{stage_dates}\n")
+    _rewrite(ws.source / "generic" / "deals.csv", ",Demo,", ",Demoo,")  # unknown stage
     summary = run_pipeline()
+
+    reason = ws.scalar("select reason from marts.data_quarantine where value = 'Demoo'")
+    assert "unknown stage" in reason
+    assert ws.scalar("select stage_id from marts.fct_deals "
+                     "where deal_id = 'pipedrive_export-D1'") is None
 
     rows = ws.query("select source_file, line, column_name, value, reason "
                     "from marts.data_quarantine order by line, column_name")
@@ -76,7 +82,7 @@ def test_malformed_json_fails_clearly(workspace):
     assert "deals.json" in str(err.value) and "malformed JSON" in str(err.value)
 
 
-def test_same_file_twice_duplicates_nothing(workspace):
+def test_same_file_twice_duplicates_nothing_and_a_changed_file_replaces_its_rows(workspace):
     ws = workspace.copy_fixture()
     first = run_pipeline()
     # the same export dropped again under another name: raw keeps both loads, marts one row each
@@ -86,26 +92,12 @@ def test_same_file_twice_duplicates_nothing(workspace):
     assert second.mart_rows == first.mart_rows
     assert ws.scalar("select count(*) from marts.fct_deals where source_system = 'hubspot'") == 3
 
-
-def test_changed_file_replaces_its_earlier_rows(workspace):
-    ws = workspace.copy_fixture()
+    # a changed file replaces the rows it loaded before, and its newer content wins
+    _rewrite(ws.source / "hubspot" / "deals-again.csv", "Beta expansion", "Beta (renamed)")
     run_pipeline()
-    deals = ws.source / "hubspot" / "deals.csv"
-    _rewrite(deals, "Beta expansion", "Beta expansion (renamed)")
-    run_pipeline()
-    assert ws.scalar("select count(*) from raw.hubspot_deals") == 3
+    assert ws.scalar("select count(*) from raw.hubspot_deals") == 6
     assert ws.scalar("select deal_name from marts.fct_deals where deal_id = 'hubspot-102'") \
-        == "Beta expansion (renamed)"
-
-
-def test_unknown_stage_in_generic_export_is_quarantined(workspace):
-    ws = workspace.copy_fixture()
-    _rewrite(ws.source / "generic" / "deals.csv", ",Demo,", ",Demoo,")
-    run_pipeline()
-    reason = ws.scalar("select reason from marts.data_quarantine where value = 'Demoo'")
-    assert "unknown stage" in reason
-    assert ws.scalar("select stage_id from marts.fct_deals "
-                     "where deal_id = 'pipedrive_export-D1'") is None
+        == "Beta (renamed)"
 
 
 def test_mapping_missing_required_key_names_the_fix(workspace):

@@ -18,10 +18,8 @@ def salespipe(*args, env=None, cwd=None):
     )
 
 
-def test_run_on_the_bundled_samples_builds_every_format(tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    result = salespipe("run", "--source-dir", str(SEEDS), "--warehouse", str(warehouse),
-                       "--as-of", "2026-10-31", env={"SALESPIPE_DATA_DIR": str(tmp_path)})
+def test_run_on_the_bundled_samples_builds_every_format(seeds_build):
+    result, warehouse = seeds_build.result, seeds_build.warehouse
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert f"Warehouse: {warehouse}" in out and "marts.fct_deals" in out

@@ -9,15 +9,19 @@ As of 2024-03-31, so open stays are measured to 2024-04-01 00:00.
 import datetime as dt
 
 import pytest
+from conftest import make_workspace
 
 from orchestration.pipeline import run_pipeline
 
 
-@pytest.fixture
-def built(workspace):
-    workspace.copy_fixture()
-    summary = run_pipeline()
-    return workspace, summary
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One build of the fixture shared by the module; the tests only read it (the re-run test
+    asserts that running again changes nothing)."""
+    with pytest.MonkeyPatch.context() as env:
+        workspace = make_workspace(tmp_path_factory.mktemp("e2e"), env).copy_fixture()
+        summary = run_pipeline()
+        yield workspace, summary
 
 
 def deal(ws, deal_id):

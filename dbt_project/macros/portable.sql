@@ -22,3 +22,35 @@
 {% macro default__try_to_bigint(expr) -%}
     try_cast({{ expr }} as {{ dbt.type_bigint() }})
 {%- endmacro %}
+
+{#- Continuous (interpolated) percentile of `expr` within a group, `fraction` in [0, 1]. -#}
+{% macro percentile_cont(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'salespipe')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro postgres__percentile_cont(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{#- A number from text, null where the text is not one ("Yes" -> null); dbt.safe_cast is a
+    plain cast on DuckDB. Used by lead scoring's gte/lte rules. -#}
+{% macro try_to_double(expr) -%}
+    {{ return(adapter.dispatch('try_to_double', 'salespipe')(expr)) }}
+{%- endmacro %}
+
+{% macro default__try_to_double(expr) -%}
+    try_cast({{ expr }} as {{ type_double() }})
+{%- endmacro %}
+
+{#- An 8-byte float type: dbt.type_float() is a 4-byte REAL on DuckDB. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'salespipe')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}

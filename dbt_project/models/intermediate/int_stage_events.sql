@@ -4,6 +4,9 @@
 -- export's stage-entered columns. Deals with no history get their current stage at creation,
 -- and closed deals whose close is not in the history get it at their close date
 -- (source = 'current_state'). event_seq orders events that share a timestamp.
+-- Deals with no history in their export: stage changes seen between runs by the deals snapshot
+-- (source = 'inferred', entered at the snapshot time); their first seen stage is their stage
+-- since creation.
 with stages as (
     select * from {{ ref('int_pipeline_stages') }}
 ),
@@ -93,8 +96,46 @@ native as (
     union all select * from generic
 ),
 
+-- stage versions the deals snapshot kept, for deals with no native history (and still exported)
+snapshot_versions as (
+    select
+        s.deal_id,
+        s.pipeline_id,
+        s.stage_id,
+        s.dbt_valid_from,
+        lag(s.stage_id) over (partition by s.deal_id order by s.dbt_valid_from)
+            as previous_stage_id,
+        row_number() over (partition by s.deal_id order by s.dbt_valid_from) as version_number
+    from {{ ref('deals_snapshot') }} as s
+    inner join deals as d on s.deal_id = d.deal_id
+    where
+        s.stage_id is not null
+        and not exists (select 1 from native as n where n.deal_id = s.deal_id)
+),
+
+inferred as (
+    select
+        deal_id,
+        pipeline_id,
+        stage_id,
+        dbt_valid_from as entered_at,
+        cast(version_number as {{ dbt.type_bigint() }}) as event_seq,
+        'inferred' as source
+    from snapshot_versions
+    where previous_stage_id is not null and stage_id <> previous_stage_id
+),
+
+first_seen as (
+    select deal_id, stage_id from snapshot_versions where version_number = 1
+),
+
 last_native as (
-    select deal_id, max(entered_at) as last_entered_at from native group by deal_id
+    select deal_id, max(entered_at) as last_entered_at
+    from (
+        select deal_id, entered_at from native
+        union all select deal_id, entered_at from inferred
+    ) as recorded
+    group by deal_id
 ),
 
 -- a closed deal's close, where the history does not record it; never before the last recorded
@@ -119,25 +160,33 @@ closes as (
         and not exists (
             select 1 from native as n where n.deal_id = d.deal_id and n.stage_id = d.stage_id
         )
+        and not exists (
+            select 1 from inferred as i where i.deal_id = d.deal_id and i.stage_id = d.stage_id
+        )
 ),
 
--- deals with no history at all: their current stage since creation
+-- deals with no history at all: their current (or first seen) stage since creation
 bare as (
     select
         d.deal_id,
         d.pipeline_id,
-        d.stage_id,
+        coalesce(fs.stage_id, d.stage_id) as stage_id,
         d.created_at as entered_at,
         cast(0 as {{ dbt.type_bigint() }}) as event_seq,
         'current_state' as source
     from deals as d
+    left join first_seen as fs on d.deal_id = fs.deal_id
     where
         d.stage_id is not null
         and d.created_at is not null
-        and d.outcome = 'open'
+        and (
+            d.outcome = 'open'
+            or exists (select 1 from inferred as i where i.deal_id = d.deal_id)
+        )
         and not exists (select 1 from native as n where n.deal_id = d.deal_id)
 )
 
 select * from native where entered_at is not null
 union all select * from closes
 union all select * from bare
+union all select * from inferred

@@ -1,0 +1,49 @@
+-- One row per contact and fit rule (seed lead_score_fit_rules) that fires for it. Contacts are
+-- unpivoted to (attribute, value) so a rule is data joined on its attribute name, not SQL. Text
+-- matches ignore case and surrounding spaces; a missing value matches nothing (is_set: false).
+-- The pre-hook stops the build, naming the rule, when a rule cannot work (unknown attribute or
+-- match type, gte/lte with a value that is not a number).
+{{ config(pre_hook="{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}") }}
+
+with contacts as (
+    select * from {{ ref('dim_contacts') }}
+),
+
+attribute_values as (
+    {{ lead_fit_attribute_values('contacts') }}
+),
+
+-- normalised once: an `in` list is framed with '|' so one position() finds a whole item
+rules as (
+    select
+        rule_id,
+        lower(trim(attribute)) as attribute,
+        lower(trim(match_type)) as match_type,
+        match_value,
+        lower(trim(match_value)) as match_text,
+        '|' || replace(replace(lower(trim(match_value)), ' |', '|'), '| ', '|') || '|'
+            as match_list,
+        {{ try_to_double('match_value') }} as match_number,
+        cast(points as {{ type_double() }}) as points
+    from {{ ref('lead_score_fit_rules') }}
+)
+
+select
+    v.contact_id,
+    r.rule_id,
+    r.attribute,
+    r.match_type,
+    r.match_value,
+    v.value_text as contact_value,
+    r.points
+from rules as r
+inner join attribute_values as v on r.attribute = v.attribute
+where
+    case r.match_type
+        when 'equals' then lower(v.value_text) = r.match_text
+        when 'in' then {{ dbt.position("'|' || lower(v.value_text) || '|'", 'r.match_list') }} > 0
+        when 'contains' then {{ dbt.position('r.match_text', 'lower(v.value_text)') }} > 0
+        when 'gte' then v.value_number >= r.match_number
+        when 'lte' then v.value_number <= r.match_number
+        when 'is_set' then v.value_text is not null
+    end

@@ -1,0 +1,116 @@
+-- One row per contact: customer-fit score (sum of the fit rules that fire), engagement score
+-- (decayed activity points, capped), their total, grade, sales-readiness and the reasons that
+-- weigh most. Scores are rounded to one decimal; grade and readiness use the rounded total.
+with contacts as (
+    select contact_id, source_system, email, company, owner_id
+    from {{ ref('dim_contacts') }}
+),
+
+fit_matches as (
+    select * from {{ ref('int_lead_fit_matches') }}
+),
+
+engagement as (
+    select * from {{ ref('int_lead_engagement') }}
+),
+
+fit as (
+    select contact_id, sum(points) as fit_points, count(*) as fit_rules_fired
+    from fit_matches
+    group by contact_id
+),
+
+engaged as (
+    select contact_id, sum(points) as engagement_points
+    from engagement
+    group by contact_id
+),
+
+-- every contribution as a readable reason, e.g. "bant_need: need_identified equals Yes (+10)"
+reasons as (
+    select
+        contact_id,
+        points,
+        rule_id || ': ' || attribute || ' ' || match_type
+            || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }} || ')'
+            as reason
+    from fit_matches
+    union all
+    select
+        contact_id,
+        points,
+        'engagement: ' || cast(activity_count as {{ dbt.type_string() }}) || ' x '
+            || activity_type || ' (' || {{ signed_points('points') }} || ')' as reason
+    from engagement
+),
+
+top_reasons as (
+    select
+        contact_id,
+        {{ dbt.listagg('reason', "'; '", 'order by abs(points) desc, reason',
+            var('lead_score_top_reasons')) }} as top_reasons
+    from reasons
+    group by contact_id
+),
+
+scored as (
+    select
+        c.contact_id,
+        c.source_system,
+        c.email,
+        c.company,
+        c.owner_id,
+        round(coalesce(f.fit_points, 0), 1) as fit_score,
+        round(case
+            when e.engagement_points > {{ var('lead_score_engagement_cap') }}
+                then {{ var('lead_score_engagement_cap') }}
+            else coalesce(e.engagement_points, 0)
+        end, 1) as engagement_score,
+        coalesce(f.fit_rules_fired, 0) as fit_rules_fired,
+        r.top_reasons
+    from contacts as c
+    left join fit as f on c.contact_id = f.contact_id
+    left join engaged as e on c.contact_id = e.contact_id
+    left join top_reasons as r on c.contact_id = r.contact_id
+),
+
+totals as (
+    select *, fit_score + engagement_score as total_score
+    from scored
+),
+
+grades as (
+    select grade, min_score from {{ ref('lead_score_grades') }}
+),
+
+-- the grade with the highest min_score the total reaches; below every band, the lowest grade
+graded as (
+    select
+        t.contact_id,
+        g.grade,
+        row_number() over (
+            partition by t.contact_id
+            order by case when t.total_score >= g.min_score then 0 else 1 end,
+                case when t.total_score >= g.min_score then g.min_score end desc,
+                g.min_score
+        ) as grade_rank
+    from totals as t
+    cross join grades as g
+)
+
+select
+    t.contact_id,
+    t.source_system,
+    t.email,
+    t.company,
+    t.owner_id,
+    t.fit_score,
+    t.engagement_score,
+    t.total_score,
+    g.grade,
+    t.total_score >= {{ var('lead_score_sales_ready_threshold') }} as is_sales_ready,
+    t.fit_rules_fired,
+    t.top_reasons,
+    cast('{{ as_of_date() }}' as date) as scored_as_of
+from totals as t
+left join graded as g on t.contact_id = g.contact_id and g.grade_rank = 1

@@ -1,0 +1,82 @@
+"""Dagster definitions of the alerts: the report asset and the asset check on marts/deal_alerts."""
+
+
+import dagster as dg
+import duckdb
+
+from orchestration.alerts import queries, report, webhook
+from orchestration.resources import DuckDBWarehouse
+from orchestration.settings import ReportSettings
+
+DEAL_ALERTS = dg.AssetKey(["marts", "deal_alerts"])
+TOP_IN_CHECK = 10
+
+
+@dg.asset(
+    key=["reports", "pipeline_report"],
+    deps=[DEAL_ALERTS],
+    group_name="reports",
+    description="The report RevOps reads (SALESPIPE_REPORT_DIR): an offline HTML page with "
+                "pipeline health and the alerts by owner, a CSV of open alerts per owner; "
+                "posts new alerts to SALESPIPE_ALERT_WEBHOOK when set.",
+)
+def pipeline_report(context: dg.AssetExecutionContext,
+                    warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    settings = ReportSettings.from_env()
+    with warehouse.connect() as con:
+        files = report.write_report(con, settings.report_dir)
+        new = queries.alerts(con)
+        as_of = queries.as_of(con)
+    new = [a for a in new if a["status"] == "new"]
+    sent = "not configured"
+    if settings.alert_webhook:
+        sent = webhook.send_summary(settings.alert_webhook, new, str(as_of), context.log)
+    context.log.info(f"report written to {files.html} ({files.open_alerts} open alerts)")
+    return dg.MaterializeResult(metadata={
+        "html": dg.MetadataValue.path(str(files.html)),
+        "owner_csvs": len(files.csvs),
+        "open_alerts": files.open_alerts,
+        "new_alerts": files.new_alerts,
+        "webhook": sent,
+    })
+
+
+def top_alerts_markdown(alerts: list[queries.Alert], limit: int = TOP_IN_CHECK) -> str:
+    """A markdown table of the largest alerts, for the check's metadata in the UI."""
+    rows = sorted(alerts, key=lambda a: -(a["amount"] or 0))[:limit]
+    lines = ["| deal | owner | alert | amount | reason |", "|---|---|---|---:|---|"]
+    for a in rows:
+        cells = [a["deal_name"] or a["deal_id"], a.owner, a["alert_type"],
+                 f"{a['amount']:,.0f} {a['currency'] or ''}" if a["amount"] else "",
+                 a["reason"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+@dg.asset_check(
+    asset=DEAL_ALERTS,
+    name="no_new_alerts",
+    description="WARN when tonight's run flagged new deal alerts: their count, and the largest "
+                "ones by amount as a table.",
+)
+def deal_alerts_check(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        try:
+            open_alerts = queries.alerts(con)
+        except duckdb.CatalogException as exc:
+            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                       metadata={"error": str(exc)})
+    new = [a for a in open_alerts if a["status"] == "new"]
+    return dg.AssetCheckResult(
+        passed=not new,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "new_alerts": len(new),
+            "open_alerts": len(open_alerts),
+            "top_new_alerts": dg.MetadataValue.md(top_alerts_markdown(new)),
+        },
+    )
+
+
+alert_assets = [pipeline_report]
+alert_checks = [deal_alerts_check]

@@ -1,0 +1,59 @@
+"""The report's charts (plotly): funnel, win rate and velocity / open-pipeline trend."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+
+def funnel_figure(rows: list[tuple[str, str, int, int]]) -> go.Figure:
+    """One funnel per pipeline: deals that reached each stage (won last)."""
+    pipelines = list(dict.fromkeys(r[0] for r in rows))
+    cols = min(3, max(1, len(pipelines)))
+    nrows = max(1, math.ceil(len(pipelines) / cols))
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=pipelines,
+                        horizontal_spacing=0.18, vertical_spacing=0.12)
+    for i, name in enumerate(pipelines):
+        stages = [r for r in rows if r[0] == name]
+        fig.add_trace(go.Funnel(y=[r[1] for r in stages], x=[r[3] for r in stages],
+                                name=name, textinfo="value+percent initial"),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_layout(title="Funnel: deals that reached each stage", showlegend=False,
+                      height=330 * nrows, margin={"l": 10, "r": 10, "t": 70, "b": 10})
+    return fig
+
+
+def _months(health: list[tuple]) -> list[str]:
+    # Points are month ends (the last one the as-of date): label them by month, as categories.
+    return [r[0].strftime("%b %Y") for r in health]
+
+
+def win_rate_figure(health: list[tuple]) -> go.Figure:
+    months = _months(health)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=months, y=[r[3] for r in health], name="won"))
+    fig.add_trace(go.Bar(x=months, y=[r[4] for r in health], name="lost"))
+    fig.add_trace(go.Scatter(x=months, y=[r[5] for r in health], name="win rate",
+                             mode="lines+markers"), secondary_y=True)
+    fig.update_yaxes(title_text="deals closed, trailing 180 days", secondary_y=False)
+    fig.update_yaxes(title_text="win rate", tickformat=".0%", range=[0, 1], dtick=0.25,
+                     showgrid=False, secondary_y=True)
+    fig.update_layout(title="Win rate (won / (won + lost), trailing 180 days)", barmode="group",
+                      height=380, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def velocity_figure(health: list[tuple]) -> go.Figure:
+    months = _months(health)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=months, y=[r[8] for r in health], name="velocity (per day)",
+                             mode="lines+markers"))
+    fig.add_trace(go.Bar(x=months, y=[r[2] for r in health], name="open pipeline amount",
+                         opacity=0.35), secondary_y=True)
+    fig.update_yaxes(title_text="expected revenue per day", secondary_y=False)
+    fig.update_yaxes(title_text="open amount", secondary_y=True)
+    fig.update_layout(title="Pipeline velocity and open pipeline, month by month", height=380,
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig

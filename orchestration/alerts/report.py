@@ -1,0 +1,174 @@
+"""The report RevOps reads: one offline HTML page and a CSV of open alerts per owner."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import re
+from collections import Counter
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+import duckdb
+
+from orchestration.alerts import charts, queries
+
+HTML_NAME = "pipeline_report.html"
+CSV_DIR = "alerts_by_owner"
+CSV_COLUMNS = [c for c in queries.ALERT_COLUMNS if c != "resolved_at"]
+
+
+@dataclass
+class ReportFiles:
+    html: Path
+    csvs: list[Path]
+    open_alerts: int
+    new_alerts: int
+
+
+def owner_slug(owner: str) -> str:
+    """A file name for an owner's CSV ("Ana María López" -> "ana-maría-lópez")."""
+    slug = re.sub(r"[^\w]+", "-", owner.lower()).strip("-")
+    return slug or "no-owner"
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportFiles:
+    """Write the HTML page and the per-owner CSVs into out_dir, replacing the previous ones."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    open_alerts = queries.alerts(con)
+    as_of = queries.as_of(con) or dt.date.today()
+    resolved_tonight = [a for a in queries.alerts(con, include_resolved=True)
+                        if a["resolved_at"] == as_of]
+    page = _page(con, as_of, open_alerts, resolved_tonight)
+    html_path = out_dir / HTML_NAME
+    _replace(html_path, page)
+    csvs = write_owner_csvs(open_alerts, out_dir / CSV_DIR)
+    return ReportFiles(html_path, csvs, len(open_alerts),
+                       sum(a["status"] == "new" for a in open_alerts))
+
+
+def write_owner_csvs(alerts: list[queries.Alert], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.csv"):  # an owner without open alerts keeps no stale file
+        old.unlink()
+    paths = []
+    for owner, group in groupby(sorted(alerts, key=lambda a: a.owner), key=lambda a: a.owner):
+        rows = sorted(group, key=lambda a: (queries.STATUS_ORDER[a["status"]],
+                                            -(a["amount"] or 0)))
+        path = folder / f"{owner_slug(owner)}.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows([[a[c] for c in CSV_COLUMNS] for a in rows])
+        paths.append(path)
+    return paths
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write then rename, so a reader never opens half a page."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _page(con, as_of: dt.date, alerts: list[queries.Alert], resolved: list[queries.Alert]) -> str:
+    health = queries.monthly_health(con, as_of)
+    figures = [charts.funnel_figure(queries.funnel(con)), charts.win_rate_figure(health),
+               charts.velocity_figure(health)]
+    # The plotly.js bundle is inlined once (first chart), so the file opens offline.
+    chart_html = "\n".join(
+        f'<div class="chart">{fig.to_html(full_html=False, include_plotlyjs=(i == 0))}</div>'
+        for i, fig in enumerate(figures))
+    latest = health[-1] if health else None
+    return _TEMPLATE.format(
+        as_of=as_of.isoformat(), style=_STYLE,
+        headline=_headline(latest, alerts, resolved), charts=chart_html,
+        alerts=_alerts_section(alerts), generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _headline(latest, alerts, resolved) -> str:
+    new = sum(a["status"] == "new" for a in alerts)
+    by_type = Counter(a["alert_type"] for a in alerts)
+    tiles = []
+    if latest:
+        win = f"{latest[5]:.0%}" if latest[5] is not None else "n/a"
+        vel = f"{latest[8]:,.0f}/day" if latest[8] is not None else "n/a"
+        tiles += [("Open deals", f"{latest[1]:,}"), ("Win rate (180 d)", win),
+                  ("Velocity", vel)]
+    tiles += [("Open alerts", f"{len(alerts):,}"), ("New tonight", f"{new:,}"),
+              ("Resolved tonight", f"{len(resolved):,}")]
+    tiles_html = "".join(f'<div class="tile"><div class="v">{html.escape(v)}</div>'
+                         f'<div class="k">{html.escape(k)}</div></div>' for k, v in tiles)
+    types = ", ".join(f"{t} {n}" for t, n in sorted(by_type.items())) or "none"
+    return f'<div class="tiles">{tiles_html}</div><p>Open alerts by type: {html.escape(types)}.</p>'
+
+
+def _alerts_section(alerts: list[queries.Alert]) -> str:
+    if not alerts:
+        return "<p>No open alerts.</p>"
+    owners: dict[str, list[queries.Alert]] = {}
+    for a in alerts:
+        owners.setdefault(a.owner, []).append(a)
+    # Owners with new alerts first, then by how many they have.
+    order = sorted(owners, key=lambda o: (-sum(a["status"] == "new" for a in owners[o]),
+                                          -len(owners[o]), o))
+    return "\n".join(_owner_block(o, owners[o]) for o in order)
+
+
+def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
+    rows = sorted(alerts, key=lambda a: (queries.STATUS_ORDER[a["status"]], -(a["amount"] or 0)))
+    new = sum(a["status"] == "new" for a in rows)
+    team = rows[0]["team"] or ""
+    body = "\n".join(
+        f'<tr class="alert-row {a["status"]}" data-alert-id="{html.escape(a["alert_id"])}">'
+        f'<td><span class="badge {a["status"]}">{a["status"]}</span></td>'
+        f'<td>{html.escape(a["alert_type"])}</td>'
+        f'<td>{html.escape(a["deal_name"] or a["deal_id"])}</td>'
+        f'<td>{html.escape((a["pipeline_name"] or "") + " / " + (a["stage_name"] or ""))}</td>'
+        f'<td class="num">{_money(a["amount"], a["currency"])}</td>'
+        f'<td>{html.escape(a["reason"])}</td>'
+        f'<td class="date">{a["first_flagged_at"]}</td></tr>' for a in rows)
+    return (f'<section class="owner"><h3>{html.escape(owner)} <small>{html.escape(team)} · '
+            f'{len(rows)} open, {new} new</small></h3><table><thead><tr><th>status</th>'
+            '<th>alert</th><th>deal</th><th>pipeline / stage</th><th>amount</th><th>reason</th>'
+            f'<th>first flagged</th></tr></thead><tbody>{body}</tbody></table></section>')
+
+
+def _money(amount, currency) -> str:
+    if amount is None:
+        return "—"
+    return html.escape(f"{amount:,.0f} {currency or ''}".strip())
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2933}
+h1{margin-bottom:0} .sub{color:#616e7c;margin-top:4px}
+.tiles{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}
+.tile{border:1px solid #d9e2ec;border-radius:8px;padding:10px 16px;min-width:120px}
+.tile .v{font-size:1.5em;font-weight:600} .tile .k{color:#616e7c;font-size:.85em}
+.chart{margin:12px 0;border:1px solid #eef2f6;border-radius:8px}
+table{border-collapse:collapse;width:100%;font-size:.9em;margin-bottom:8px}
+th,td{border-bottom:1px solid #e4e7eb;padding:5px 8px;text-align:left;vertical-align:top}
+td.num,td.date{text-align:right;white-space:nowrap} h3 small{color:#616e7c;font-weight:400}
+.badge{border-radius:4px;padding:1px 6px;font-size:.8em;color:#fff;background:#9aa5b1}
+.badge.new{background:#d64545} .badge.ongoing{background:#de911d}
+"""
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>salespipe pipeline report, as of {as_of}</title>
+<style>{style}</style></head>
+<body>
+<h1>Pipeline report</h1>
+<p class="sub">As of {as_of} · generated {generated} · salespipe</p>
+<h2>Pipeline health</h2>
+{headline}
+{charts}
+<h2 id="alerts">Alerts by owner</h2>
+<p class="sub">New alerts first. Thresholds: seeds alert_stage_limits and alert_stale_days,
+vars alert_stalled_percentile and alert_stalled_min_history (see the README).</p>
+{alerts}
+</body></html>
+"""

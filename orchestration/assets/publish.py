@@ -1,0 +1,54 @@
+"""The publication asset: runs after every mart is built and checked, publishes them for BI.
+
+It depends on every dbt model in `marts`, so Dagster skips it when dbt fails (a failing
+ERROR-severity dbt test fails the dbt step). Asset checks that run as their own steps (Great
+Expectations suites) gate it when they are `blocking=True`; as a second guard it refuses to
+publish when any ERROR-severity check of this run has failed.
+"""
+
+import dagster as dg
+
+from orchestration.assets.dbt import dbt_models
+from orchestration.publish import publish
+from orchestration.resources import DuckDBWarehouse
+from orchestration.settings import OperationsSettings, Settings
+
+MARTS = [key for key in dbt_models.keys if key.path[0] == "marts"]
+
+
+def failed_error_checks(context: dg.AssetExecutionContext) -> list[str]:
+    """`asset/check` of every ERROR-severity check that failed earlier in this run."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(f"{evaluation.asset_key.to_user_string()}/{evaluation.check_name}")
+    return failed
+
+
+@dg.asset(
+    key=["published", "warehouse"],
+    deps=MARTS,
+    group_name="published",
+    kinds={"duckdb", "parquet"},
+    description="The marts as BI tools read them: a DuckDB file and Parquet files in "
+                "SALESPIPE_PUBLISH_DIR, replaced atomically once every ERROR check passed.",
+)
+def published_warehouse(context: dg.AssetExecutionContext,
+                        warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    failed = failed_error_checks(context)
+    if failed:
+        raise dg.Failure(f"not published: ERROR-severity checks failed: {', '.join(failed)}")
+    ops = OperationsSettings.from_env()
+    as_of = Settings.from_env().as_of.isoformat()
+    with warehouse.connect() as con:
+        pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause)
+    context.log.info(f"published {len(pub.tables)} marts to {pub.database} ({pub.version})")
+    return dg.MaterializeResult(metadata={
+        "database": dg.MetadataValue.path(pub.database),
+        "parquet_dir": dg.MetadataValue.path(pub.parquet_dir),
+        "version": pub.version,
+        "tables": dg.MetadataValue.json(pub.tables),
+    })

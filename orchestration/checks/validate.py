@@ -1,0 +1,118 @@
+"""Run one stored GX suite against the warehouse and turn each expectation into an outcome.
+
+GX's SQL datasource does not work on DuckDB here (it closes the connection before fetching), so
+the suite runs on a pandas DataFrame. The DataFrame holds only the columns the suite's SELECT
+names (a deals table of 1M rows is a few tens of MB); counts for the row-count band are pushed
+down to SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from orchestration.checks import row_counts
+from orchestration.settings import PROJECT_ROOT
+
+SUITES_DIR = PROJECT_ROOT / "expectations"  # the stored suites, the ones that run
+SAMPLE_ROWS = 5  # failing rows shown in a check's metadata
+
+
+@dataclass
+class Outcome:
+    check: str
+    expectation: str
+    passed: bool
+    error: bool  # GX severity "critical"
+    counts: dict[str, Any] = field(default_factory=dict)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_suite(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _context():
+    # Imported here: GX takes seconds to import, and loading the definitions should not wait.
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    # In memory, no analytics, no progress bars: nothing written or sent per run.
+    config = DataContextConfig(
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _parameters(con, suite: dict, run_id: str) -> tuple[dict, dict]:
+    meta = suite["meta"]
+    params = {name: [r[0] for r in con.execute(sql).fetchall()]  # one-column value sets
+              for name, sql in meta.get("parameters", {}).items()}
+    band = next((e["meta"]["band"] for e in suite["expectations"]
+                 if e["type"] == "expect_table_row_count_to_be_between"), None)
+    if band is None:  # the row-count check is not selected in this run
+        return params, {}
+    key = "/".join(meta["asset_key"])
+    count = con.execute(f"select count(*) from ({meta['select']})").fetchone()[0]
+    prev = row_counts.previous(con, key, run_id)
+    params.update(row_counts.band(prev, band))
+    row_counts.record(con, key, run_id, count)
+    return params, {"previous_row_count": prev, "row_count": count}
+
+
+def _sample(df, indexes: list) -> list[dict[str, Any]]:
+    rows = df.loc[indexes[:SAMPLE_ROWS]].to_dict(orient="records")
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A value Dagster metadata can hold: numbers and booleans as they are, the rest as text."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return None
+    return value if isinstance(value, (int, float, bool)) else str(value)
+
+
+def _outcome(result, df, checks: dict[str, dict], extra: dict) -> Outcome:
+    config = result.expectation_config
+    spec = checks[config.meta["check"]]
+    res = result.result or {}
+    counts = {k: res[k] for k in ("element_count", "unexpected_count", "unexpected_percent",
+                                  "missing_count", "observed_value") if k in res}
+    if config.type == "expect_table_row_count_to_be_between":
+        counts.update(extra)
+    if result.exception_info.get("raised_exception"):
+        counts["exception"] = result.exception_info.get("exception_message")
+    return Outcome(config.meta["check"], config.type, bool(result.success),
+                   spec["severity"] == "critical", counts,
+                   _sample(df, res.get("partial_unexpected_index_list") or []))
+
+
+def validate(con: duckdb.DuckDBPyConnection, suite: dict, run_id: str) -> list[Outcome]:
+    """Every expectation of `suite` on the rows its SELECT returns, in the suite's order."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuite
+
+    params, extra = _parameters(con, suite, run_id)
+    df = con.execute(suite["meta"]["select"]).df()
+    ctx = _context()
+    batch = (ctx.data_sources.add_pandas("warehouse").add_dataframe_asset(suite["name"])
+             .add_batch_definition_whole_dataframe("all_rows"))
+    definition = gx.ValidationDefinition(
+        name=suite["name"], data=batch, suite=ctx.suites.add(ExpectationSuite(**suite)))
+    run = definition.run(batch_parameters={"dataframe": df}, expectation_parameters=params,
+                         result_format={"result_format": "SUMMARY",
+                                        "partial_unexpected_count": SAMPLE_ROWS})
+    checks = {e["meta"]["check"]: e for e in suite["expectations"]}
+    outcomes = {o.check: o for o in (_outcome(r, df, checks, extra) for r in run.results)}
+    return [outcomes[name] for name in checks]

@@ -1,0 +1,164 @@
+"""Publish the marts for BI tools: a DuckDB file and Parquet files, each replaced atomically.
+
+BI tools cannot read the working warehouse while a run writes it (DuckDB allows one writer and
+locks readers out), so a run builds there and then publishes a copy:
+
+    <publish dir>/warehouse.duckdb    every `marts` table, plus meta.publication / meta.tables
+    <publish dir>/parquet/<mart>.parquet   (a symlink to .versions/<version>/)
+    <publish dir>/publication.json    what is published, when, from which run
+
+The copy is read in one transaction on the working database while the run lock is held, so it
+is one consistent state. It is written to temporary names first, synced to disk, then swapped
+in with `os.replace` (atomic on POSIX): a reader sees the old or the new publication, never a
+mix, and a crash before the swap leaves the old one. The working database is only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+DB_NAME = "warehouse.duckdb"
+PARQUET_LINK = "parquet"
+VERSIONS = ".versions"
+MANIFEST = "publication.json"
+SCHEMA = "marts"
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the previous publication is untouched."""
+
+
+@dataclass
+class Publication:
+    version: str
+    published_at: str
+    as_of: str
+    run_id: str
+    database: str
+    parquet_dir: str
+    tables: dict[str, int]
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ? order by table_name",
+        [SCHEMA]).fetchall()]
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication) -> None:
+    """Copy every mart (views become tables: the published file has no upstream schemas)."""
+    con.execute(f"attach {_literal(tmp_db)} as pub")
+    try:
+        con.execute("begin transaction")  # one snapshot for the file and the Parquet files
+        con.execute(f"create schema pub.{SCHEMA}")
+        for name in _relations(con):
+            con.execute(f'create table pub.{SCHEMA}."{name}" as select * from {SCHEMA}."{name}"')
+            pub.tables[name] = con.execute(
+                f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
+            target = parquet_dir / f"{name}.parquet"
+            con.execute(f'copy (select * from {SCHEMA}."{name}") to {_literal(target)} '
+                        "(format parquet)")
+        con.execute("create schema pub.meta")
+        con.execute("create table pub.meta.publication as select ? as version, "
+                    "?::timestamp as published_at, ? as as_of, ? as run_id",
+                    [pub.version, pub.published_at, pub.as_of, pub.run_id])
+        con.execute("create table pub.meta.tables (table_name varchar, row_count bigint)")
+        con.executemany("insert into pub.meta.tables values (?, ?)", list(pub.tables.items()))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("detach pub")  # checkpoints: the file is complete, no .wal beside it
+
+
+def _swap(publish_dir: Path, tmp_db: Path, version: str, pub: Publication) -> None:
+    link_tmp = publish_dir / f".{PARQUET_LINK}.{version}.tmp"
+    link_tmp.symlink_to(Path(VERSIONS) / version)
+    os.replace(link_tmp, publish_dir / PARQUET_LINK)
+    os.replace(tmp_db, publish_dir / DB_NAME)
+    manifest_tmp = publish_dir / f".{MANIFEST}.{version}.tmp"
+    manifest_tmp.write_text(json.dumps(asdict(pub), indent=2))
+    os.replace(manifest_tmp, publish_dir / MANIFEST)
+    _fsync(publish_dir)
+
+
+def _clean(publish_dir: Path, keep: set[str]) -> None:
+    """Drop temporaries of crashed publishes and every Parquet version but `keep` (the new one
+    and the previous one, kept so a reader that resolved the old link a moment ago still finds
+    its files)."""
+    for path in publish_dir.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+    for path in (publish_dir / VERSIONS).iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _linked_version(publish_dir: Path) -> str:
+    link = publish_dir / PARQUET_LINK
+    return Path(os.readlink(link)).name if link.is_symlink() else ""
+
+
+def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_id: str,
+            pause=lambda phase: None) -> Publication:
+    """Publish the `marts` schema of the database `con` is connected to."""
+    version = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
+    pub = Publication(version, dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
+                      as_of, run_id, str(publish_dir / DB_NAME),
+                      str(publish_dir / PARQUET_LINK), {})
+    tmp_db = publish_dir / f".{DB_NAME}.{version}.tmp"
+    parquet_dir = publish_dir / VERSIONS / version
+    try:
+        parquet_dir.mkdir(parents=True)
+        previous = _linked_version(publish_dir)
+        _clean(publish_dir, keep={previous, version})
+        _copy(con, tmp_db, parquet_dir, pub)
+        for path in [tmp_db, *parquet_dir.iterdir(), parquet_dir]:
+            _fsync(path)
+        pause("publish")
+        _swap(publish_dir, tmp_db, version, pub)
+    except (OSError, duckdb.Error) as exc:
+        tmp_db.unlink(missing_ok=True)
+        shutil.rmtree(parquet_dir, ignore_errors=True)
+        raise PublishError(
+            f"publishing to {publish_dir} failed: {exc}. The previous publication is untouched; "
+            "check SALESPIPE_PUBLISH_DIR is writable and has free space.") from None
+    _clean(publish_dir, keep={previous, version})
+    return pub
+
+
+def current(publish_dir: Path) -> Publication | None:
+    """The publication BI tools see now, or None if nothing was published yet."""
+    try:
+        return Publication(**json.loads((publish_dir / MANIFEST).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def describe(publish_dir: Path) -> str:
+    pub = current(publish_dir)
+    if pub is None:
+        return f"Nothing has been published to {publish_dir} yet."
+    return (f"The last good publication is untouched: {pub.database} "
+            f"(published {pub.published_at} UTC, as of {pub.as_of}).")

@@ -1,0 +1,246 @@
+"""Deal alerts end to end: their lifecycle over three nightly runs, the report, the webhook,
+`salespipe alerts`, and the alerts' asset check.
+
+Three runs of the pipeline on copies of tests/fixtures/small (one module-scoped scenario):
+  run 1, as of 2024-03-31: generic deal D1 has lost its amount -> D1:incomplete is new.
+  run 2, as of 2024-04-16, same files: D1:incomplete is ongoing (flagged 2024-03-31), D1 is now
+         stalled in Demo (since 2024-03-03, 44.7 days) -> D1:stalled new; HubSpot
+         deal 102 is past its expected close date (2024-04-15) -> overdue, new; and has sat in
+         Presentation Scheduled since 2024-03-05 (42 days, over the 30-day fallback) -> stalled.
+         The webhook (a local HTTP server) receives the new alerts.
+  run 3, as of 2024-04-17: D1's amount is back -> D1:incomplete resolved on 2024-04-17; 102's
+         alerts are ongoing.
+"""
+
+import csv
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from orchestration.alerts import webhook
+from orchestration.alerts.assets import deal_alerts_check
+from orchestration.alerts.queries import Alert
+from orchestration.cli import app
+from orchestration.pipeline import run_pipeline
+from orchestration.resources import DuckDBWarehouse
+from orchestration.settings import DBT_PROJECT_DIR
+
+FIXTURE = Path(__file__).parent / "fixtures" / "small"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+RECEIVED: list[dict] = []  # what the local webhook server was sent
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers["Content-Length"])
+        RECEIVED.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def hook_server():
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+
+
+def set_d1_amount(source: Path, amount: str) -> None:
+    path = source / "generic" / "deals.csv"
+    text = path.read_text()
+    path.write_text(re.sub(r"^D1,Epsilon rollout,[^,]*,", f"D1,Epsilon rollout,{amount},", text,
+                           flags=re.MULTILINE))
+
+
+def alert_rows(warehouse: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("select alert_id, status, first_flagged_at, resolved_at "
+                           "from marts.deal_alerts order by alert_id").fetchall()
+    finally:
+        con.close()
+    return {r[0]: tuple(str(v) if v is not None else None for v in r[1:]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, hook_server):
+    """The three runs; each run's alerts (alert_id -> (status, first_flagged_at, resolved_at))."""
+    tmp = tmp_path_factory.mktemp("alerts")
+    source, data = tmp / "exports", tmp / "data"
+    shutil.copytree(FIXTURE, source)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SALESPIPE_DATA_DIR", str(data))
+        env.setenv("SALESPIPE_SOURCE_DIR", str(source))
+        env.setenv("SALESPIPE_WAREHOUSE", str(data / "warehouse.duckdb"))
+        env.setenv("SALESPIPE_REPORT_DIR", str(tmp / "reports"))
+        # Run 1: nobody listens on this port; the run must not fail because of it.
+        env.setenv("SALESPIPE_ALERT_WEBHOOK", "http://127.0.0.1:9/nobody-listens")
+        set_d1_amount(source, "")
+        env.setenv("SALESPIPE_AS_OF", "2024-03-31")
+        first = run_pipeline()
+        states = [alert_rows(data / "warehouse.duckdb")]
+
+        env.setenv("SALESPIPE_ALERT_WEBHOOK", hook_server)
+        env.setenv("SALESPIPE_AS_OF", "2024-04-16")
+        run_pipeline()
+        states.append(alert_rows(data / "warehouse.duckdb"))
+        report_after_run2 = (tmp / "reports" / "alerts_by_owner")
+        csvs_after_run2 = {p.name: p.read_text() for p in report_after_run2.glob("*.csv")}
+
+        env.delenv("SALESPIPE_ALERT_WEBHOOK")
+        set_d1_amount(source, "300")
+        env.setenv("SALESPIPE_AS_OF", "2024-04-17")
+        third = run_pipeline()
+        states.append(alert_rows(data / "warehouse.duckdb"))
+        yield {"states": states, "summaries": [first, third], "tmp": tmp,
+               "warehouse": data / "warehouse.duckdb", "csvs_after_run2": csvs_after_run2,
+               "env": dict(os.environ)}
+
+
+def test_lifecycle_new_ongoing_resolved(runs):
+    run1, run2, run3 = runs["states"]
+    d1, overdue, stalled = ("pipedrive_export-D1:incomplete", "hubspot-102:overdue",
+                            "hubspot-102:stalled")
+    assert run1[d1] == ("new", "2024-03-31", None)
+    assert overdue not in run1 and stalled not in run1
+
+    assert run2[d1] == ("ongoing", "2024-03-31", None)
+    assert run2[overdue] == ("new", "2024-04-16", None)
+    assert run2[stalled] == ("new", "2024-04-16", None)
+
+    assert run3[d1] == ("resolved", "2024-03-31", "2024-04-17")
+    assert run3[overdue] == ("ongoing", "2024-04-16", None)
+    assert run3[stalled] == ("ongoing", "2024-04-16", None)
+    # Nothing flagged once is ever dropped.
+    assert set(run1) <= set(run2) <= set(run3)
+
+
+def test_repeated_run_and_full_refresh_keep_the_state(runs):
+    """dbt build --full-refresh for the same as-of: the history is neither lost nor changed."""
+    env = {**runs["env"], "SALESPIPE_AS_OF": "2024-04-17"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--select",
+         "int_deal_alerts_current deal_alerts", "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--vars", '{"as_of": "2024-04-17"}'],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert alert_rows(runs["warehouse"]) == runs["states"][2]
+
+
+def test_summary_counts_flagged_deals(runs):
+    first, third = runs["summaries"]
+    assert first.flagged_deals == len({a.split(":")[0] for a, s in runs["states"][0].items()
+                                       if s[0] != "resolved"})
+    open_deals = {a.split(":")[0] for a, s in runs["states"][2].items() if s[0] != "resolved"}
+    assert third.flagged_deals == len(open_deals) and "hubspot-102" in open_deals
+
+
+def test_webhook_got_the_new_alerts_only(runs):
+    # Run 1's webhook could not be reached (the run went on); run 2's got one summary.
+    assert len(RECEIVED) == 1
+    text = RECEIVED[0]["text"]
+    assert "as of 2024-04-16" in text
+    assert "Beta expansion" in text and "overdue" in text and "stalled" in text
+    # D1 has sat in Demo since 2024-03-03 (44.7 days): newly stalled; its incomplete alert is
+    # ongoing, so not in tonight's summary.
+    assert "Epsilon rollout (Dee Fox, no amount): stalled" in text
+    assert "Missing amount" not in text
+
+
+def test_webhook_failure_is_reported_not_raised():
+    alert = Alert({"alert_type": "stale", "deal_name": "X", "deal_id": "x", "owner_name": None,
+                   "amount": 5.0, "currency": "USD", "reason": "quiet"})
+    assert webhook.send_summary("http://127.0.0.1:9/", [alert], "2024-01-01").startswith("failed")
+    assert webhook.send_summary("http://127.0.0.1:9/", [], "2024-01-01") == "nothing new"
+
+
+def test_owner_csvs_hold_their_open_alerts(runs):
+    csvs = runs["csvs_after_run2"]
+    bob = list(csv.DictReader(csvs["bob-ray.csv"].splitlines()))
+    assert {r["alert_id"] for r in bob} >= {"hubspot-102:overdue", "hubspot-102:stalled"}
+    assert all(r["owner_name"] == "Bob Ray" and r["status"] in ("new", "ongoing") for r in bob)
+    dee = list(csv.DictReader(csvs["dee-fox.csv"].splitlines()))
+    assert any(r["alert_id"] == "pipedrive_export-D1:incomplete" and r["reason"] ==
+               "Missing amount" for r in dee)
+    # After run 3 D1's alert is resolved: no longer in Dee Fox's open alerts.
+    now = runs["tmp"] / "reports" / "alerts_by_owner" / "dee-fox.csv"
+    assert not now.exists() or "pipedrive_export-D1:incomplete" not in now.read_text()
+
+
+def test_cli_formats_and_filters(runs):
+    cli = CliRunner()
+    base = ["alerts", "--warehouse", str(runs["warehouse"])]
+    as_json = cli.invoke(app, [*base, "--owner", "bob ray", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    rows = json.loads(as_json.output)
+    assert {r["alert_id"] for r in rows} >= {"hubspot-102:overdue", "hubspot-102:stalled"}
+    assert {r["owner_name"] for r in rows} == {"Bob Ray"}
+
+    as_csv = cli.invoke(app, [*base, "--type", "stalled", "--format", "csv"])
+    parsed = list(csv.DictReader(as_csv.output.splitlines()))
+    assert parsed and {r["alert_type"] for r in parsed} == {"stalled"}
+
+    table = cli.invoke(app, base)
+    assert table.exit_code == 0
+    assert "Beta expansion" in table.output and "Presentation Scheduled for" in table.output
+    assert "Missing amount" not in table.output  # resolved alerts are not listed
+
+    bad = cli.invoke(app, [*base, "--format", "xml"])
+    assert bad.exit_code == 1
+
+
+def test_asset_check_warns_with_new_alerts(runs):
+    result = deal_alerts_check(warehouse=DuckDBWarehouse(path=str(runs["warehouse"])))
+    assert result.severity.value == "WARN"
+    new = sum(s[0] == "new" for s in runs["states"][2].values())
+    assert result.passed == (new == 0)
+    assert result.metadata["new_alerts"].value == new
+    assert "| deal | owner | alert | amount | reason |" in result.metadata["top_new_alerts"].value
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(runs, tmp_path):
+    page = runs["tmp"] / "reports" / "pipeline_report.html"
+    html = page.read_text()
+    # Offline: no script is loaded from anywhere (plotly.js is inlined).
+    assert re.findall(r'<script[^>]*\bsrc=', html) == []
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    dom = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    # plotly draws each chart as an SVG (class main-svg) only when its JS ran.
+    assert dom.count('class="plot-container plotly"') == 3
+    assert dom.count('class="main-svg"') >= 3
+    assert 'data-alert-id="hubspot-102:overdue"' in dom
+    assert 'data-alert-id="pipedrive_export-D1:incomplete"' not in dom  # resolved in run 3
+
+
+def test_report_and_check_are_registered():
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    alerts_key = dg.AssetKey(["marts", "deal_alerts"])
+    assert alerts_key in graph.get(dg.AssetKey(["reports", "pipeline_report"])).parent_keys
+    assert dg.AssetCheckKey(alerts_key, "no_new_alerts") in graph.asset_check_keys
