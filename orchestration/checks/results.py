@@ -36,6 +36,10 @@ def check_rows(result: dg.ExecuteInProcessResult) -> list[CheckRow]:
 
 def summary_lines(rows: list[CheckRow]) -> list[str]:
     failed = [r for r in rows if not r.passed]
-    out = [f"Data-quality checks: {len(rows) - len(failed)} passed, {len(failed)} failed"]
+    # A WARN check that fires is a cleaning task for RevOps, not a broken run: say so.
+    warnings = sum(1 for r in failed if r.severity == "WARN")
+    head = (f"Data-quality checks: {len(rows) - len(failed)} passed, {warnings} warning(s), "
+            f"{len(failed) - warnings} error(s)")
+    out = [head]
     out += [f"  {r.line()}" for r in failed]
     return out
