@@ -29,8 +29,14 @@ def run(
     as_of: str | None = typer.Option(None, help="Measure days in stage and silence against "
                                         "this date, YYYY-MM-DD [env SALESPIPE_AS_OF, "
                                         "default today]"),
+    engine: str | None = typer.Option(None, help="Engine that runs the dbt models: duckdb or "
+                                      "spark (local Spark, or a cluster set by "
+                                      "SALESPIPE_SPARK_*) [env SALESPIPE_ENGINE, default "
+                                      "duckdb]"),
 ) -> None:
     """Ingest the exports, build every dbt model and check them, in this process."""
+    if engine is not None:
+        os.environ["SALESPIPE_ENGINE"] = engine
     if source_dir is not None:
         os.environ["SALESPIPE_SOURCE_DIR"] = str(source_dir.resolve())
     if warehouse is not None:
@@ -45,15 +51,32 @@ def run(
         _fail(f"source folder {settings.source_dir} does not exist: set SALESPIPE_SOURCE_DIR "
               "or pass --source-dir")
     os.environ["SALESPIPE_AS_OF"] = settings.as_of.isoformat()
+    _check_engine()
     from orchestration.pipeline import PipelineFailed, run_pipeline
 
     typer.echo(f"Building {settings.warehouse} from {settings.source_dir} "
                f"as of {settings.as_of} ...")
+    from orchestration.connectors.base import api_status_lines
+
+    typer.echo("\n".join(api_status_lines()))  # one line per CRM API: syncing or skipped
     try:
         summary = run_pipeline()
     except PipelineFailed as exc:
         _fail(f"the run failed:\n{exc}")
     typer.echo("\n".join(summary.lines()))
+
+
+def _check_engine() -> None:
+    """A bad SALESPIPE_ENGINE, or Spark without Java 17+, stops here, before anything runs."""
+    from orchestration.engines.java import JavaError, check_java
+    from orchestration.settings import EngineSettings
+
+    try:
+        engine = EngineSettings.from_env()
+        if engine.engine == "spark" and engine.spark_method == "session":
+            check_java()
+    except (SettingsError, JavaError) as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -62,7 +85,10 @@ def generate(
     deals: int = typer.Option(..., help="Number of deals per format"),
     seed: int = typer.Option(42, help="Random seed; the same seed writes the same files"),
     format: list[str] = typer.Option(["all"], "--format", help="hubspot, activecampaign, "
-                                     "generic or all (repeatable)"),
+                                     "generic or all (repeatable); pipedrive and salesforce "
+                                     "write API records (not in all)"),
+    activity_scale: float = typer.Option(1.0, help="Multiplies the activity volume "
+                                         "(1.1 gives about 20 activities per deal)"),
 ) -> None:
     """Write realistic synthetic CRM exports (a B2B company's pipeline) in the given formats."""
     from orchestration.generate import FORMATS
@@ -70,7 +96,8 @@ def generate(
 
     formats = list(FORMATS) if "all" in format else format
     try:
-        summary = write(out, deals=deals, seed=seed, formats=formats)
+        summary = write(out, deals=deals, seed=seed, formats=formats,
+                        activity_scale=activity_scale)
     except ValueError as exc:
         _fail(str(exc))
     for fmt, counts in summary.items():
@@ -110,6 +137,7 @@ def alerts(
     import duckdb
 
     from orchestration.alerts import output, queries
+    from orchestration.engines import local_marts
 
     if format not in output.FORMATS:
         _fail(f"--format must be one of {', '.join(output.FORMATS)}, got {format!r}")
@@ -118,8 +146,9 @@ def alerts(
         _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
     try:
         con = duckdb.connect(str(path), read_only=True)
-        try:
-            rows = queries.alerts(con, owner=owner, alert_type=type)
+        try:  # the marts of the engine in use (SALESPIPE_ENGINE): the DuckDB file or Spark
+            with local_marts(con, ["deal_alerts"]) as marts:
+                rows = queries.alerts(marts, owner=owner, alert_type=type)
         finally:
             con.close()
     except duckdb.Error as exc:

@@ -34,6 +34,11 @@ from orchestration.alerts.assets import alert_assets, alert_checks
 
 all_assets += [*alert_assets, *alert_checks]
 
+# CRM API syncs (dlt): api/<source>/<resource>, upstream of the raw tables they feed.
+from orchestration.assets.api import api_resources, api_sync_assets
+
+all_assets += api_sync_assets()
+
 # The dbt installed beside this Python, so `.venv/bin/salespipe` works without activating.
 _dbt_beside_python = Path(sys.executable).parent / "dbt"
 DBT_EXECUTABLE = str(_dbt_beside_python) if _dbt_beside_python.exists() else (
@@ -49,6 +54,7 @@ resources = {
     "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
                           dbt_executable=DBT_EXECUTABLE),
 }
+resources.update(api_resources())  # <crm>_api: token and base URL of each CRM API (EnvVar)
 
 everything = dg.define_asset_job("everything", selection=dg.AssetSelection.all())
 

@@ -11,10 +11,12 @@ import duckdb
 
 from orchestration.checks.results import CheckRow, check_rows
 from orchestration.checks.results import summary_lines as check_summary_lines
+from orchestration.engines import mart_reader
 from orchestration.publish import current as current_publication
 from orchestration.publish import describe
 from orchestration.runlock import LockPathError, RunLocked, acquire, release
 from orchestration.settings import OperationsSettings, Settings
+from orchestration.step_times import step_times
 
 
 class PipelineFailed(RuntimeError):
@@ -30,6 +32,8 @@ class RunSummary:
     flagged_deals: int = 0
     published: str = ""  # what BI tools read now (orchestration/publish.py)
     checks: list[CheckRow] = field(default_factory=list)  # asset-check results of the run
+    # {step_key: [started, ended]} (Unix seconds) from the run's event log, for the benchmark
+    steps: dict[str, list[float]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"Warehouse: {self.warehouse}", f"As of: {self.as_of}", "Marts (rows):"]
@@ -67,7 +71,7 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSu
         result = dg.materialize(
             all_assets,
             resources=resources,
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=(instance := dg.DagsterInstance.ephemeral()),
             selection=selection,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -77,6 +81,7 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSu
             raise PipelineFailed(f"{failures}\n{describe(OperationsSettings.from_env().publish_dir)}")
         summary = summarise(settings)
         summary.checks = check_rows(result)
+        summary.steps = step_times(instance, result.run_id)
     pub = current_publication(OperationsSettings.from_env().publish_dir)
     if pub is not None and pub.run_id == result.run_id:
         summary.published = f"{pub.database} (Parquet: {pub.parquet_dir}/)"
@@ -100,17 +105,17 @@ def summarise(settings: Settings) -> RunSummary:
     summary = RunSummary(settings.warehouse, settings.as_of.isoformat())
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        marts = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "order by table_name").fetchall()]
+        # Marts through the engine in use (DuckDB file or Spark); raw stays in the DuckDB file.
+        reader = mart_reader(con)
+        marts = reader.table_names("marts")
         for name in marts:
-            summary.mart_rows[name] = con.execute(
-                f'select count(*) from marts."{name}"').fetchall()[0][0]
+            summary.mart_rows[name] = int(reader.query(
+                f"select count(*) from marts.{name}").iloc[0, 0])
         summary.quarantined = con.execute("select count(*) from raw._quarantine").fetchall()[0][0]
         if "deal_alerts" in marts:
-            summary.flagged_deals = con.execute(
+            summary.flagged_deals = int(reader.query(
                 "select count(distinct deal_id) from marts.deal_alerts "
-                "where status <> 'resolved'").fetchall()[0][0]
+                "where status <> 'resolved'").iloc[0, 0])
     finally:
         con.close()
     return summary

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +30,55 @@ def _defaults() -> dict[str, str]:
         "SALESPIPE_AS_OF": "",
         "SALESPIPE_DUCKDB_THREADS": "",
         "SALESPIPE_DUCKDB_MEMORY_LIMIT": "",
+        # What DuckDB picks itself (one thread per core); profiles.yml uses it when
+        # SALESPIPE_DUCKDB_THREADS is empty, since DuckDB's SET has no "default" value.
+        "SALESPIPE_DUCKDB_DEFAULT_THREADS": str(os.cpu_count() or 1),
+        # Engine that runs the dbt models (duckdb | spark) and the Spark settings: see
+        # EngineSettings below and profiles.yml (`spark`, `spark_cluster` outputs).
+        "SALESPIPE_ENGINE": "duckdb",
+        "SALESPIPE_SPARK_METHOD": "session",
+        "SALESPIPE_SPARK_MASTER": "local[*]",
+        "SALESPIPE_SPARK_HOST": "",
+        "SALESPIPE_SPARK_PORT": "443",
+        "SALESPIPE_SPARK_CLUSTER": "",
+        "SALESPIPE_SPARK_ENDPOINT": "",
+        "SALESPIPE_SPARK_TOKEN": "",
+        "SALESPIPE_SPARK_SCHEMA": "salespipe",
+        "SALESPIPE_SPARK_FILE_FORMAT": "parquet",
+        # Small marts: Spark's default of 200 shuffle partitions makes each model ~10x slower.
+        "SALESPIPE_SPARK_SHUFFLE_PARTITIONS": "4",
+        # JVM options of local Spark. C1-only JIT: for a short run on small data, C2's
+        # compilation costs more CPU than it saves (a 5-mart rebuild: 55 s instead of 80 s on
+        # 2 busy cores); clear it for long runs on large data.
+        "SALESPIPE_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",
+        # Local Spark logs errors only (profiles.yml passes this file to the JVM).
+        "SALESPIPE_SPARK_LOG4J": str(PROJECT_ROOT / "orchestration" / "engines" /
+                                     "log4j2.properties"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DAGSTER_DISABLE_TELEMETRY": "1",
+        # dlt (CRM API connectors, orchestration/connectors): no telemetry; request retries
+        # (5xx, 429 honouring Retry-After, timeouts) with exponential backoff.
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "RUNTIME__REQUEST_MAX_ATTEMPTS": "6",
+        "RUNTIME__REQUEST_BACKOFF_FACTOR": "1",
+        "RUNTIME__REQUEST_MAX_RETRY_DELAY": "120",
+        "RUNTIME__REQUEST_TIMEOUT": "60",
+        # CRM API credentials (empty: that API is skipped) and base URLs (tests point them at
+        # local servers). Defaults exist so the Dagster EnvVar of each resolves.
+        "SALESPIPE_HUBSPOT_TOKEN": "",
+        "SALESPIPE_HUBSPOT_BASE_URL": "",
+        "SALESPIPE_ACTIVECAMPAIGN_TOKEN": "",
+        "SALESPIPE_ACTIVECAMPAIGN_URL": "",
+        # Pipedrive: API token; base URL https://<company>.pipedrive.com (default: the
+        # company-agnostic https://api.pipedrive.com).
+        "SALESPIPE_PIPEDRIVE_TOKEN": "",
+        "SALESPIPE_PIPEDRIVE_BASE_URL": "",
+        # Salesforce: OAuth access token, the org's instance URL and the REST API version.
+        "SALESPIPE_SALESFORCE_TOKEN": "",
+        "SALESPIPE_SALESFORCE_INSTANCE_URL": "",
+        "SALESPIPE_SALESFORCE_API_VERSION": "62.0",
+        # A single-currency org has no CurrencyIsoCode field: its currency code (e.g. USD).
+        "SALESPIPE_SALESFORCE_CURRENCY": "",
     }
 
 
@@ -154,3 +201,120 @@ class ReportSettings:
             report_dir=Path(env.get("SALESPIPE_REPORT_DIR") or data_dir / "reports"),
             alert_webhook=env.get("SALESPIPE_ALERT_WEBHOOK", "").strip(),
         )
+
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine runs the dbt models, and where Spark finds the raw layer and its files.
+
+    Read lazily, like OperationsSettings, so the folders follow SALESPIPE_DATA_DIR. The Spark
+    connection variables (SALESPIPE_SPARK_METHOD, _MASTER, _HOST, _PORT, _CLUSTER, _ENDPOINT,
+    _TOKEN, _SCHEMA) are read by dbt's profiles.yml through env_var(); the Spark reader gets the
+    token through a Dagster EnvVar (orchestration/engines)."""
+
+    engine: str
+    raw_dir: str  # a folder, or an object-store URI (s3a://, abfss://) a cluster can read
+    spark_dir: Path  # local Spark's warehouse dir, Derby metastore and derby.log
+    spark_method: str
+    file_format: str  # parquet locally; delta/iceberg/hudi on a lakehouse cluster
+
+    @classmethod
+    def from_env(cls) -> EngineSettings:
+        apply_defaults()
+        env = os.environ
+        data_dir = Path(env.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
+        engine = env["SALESPIPE_ENGINE"].strip().lower()
+        if engine not in ENGINES:
+            raise SettingsError(f"SALESPIPE_ENGINE / --engine must be one of "
+                                f"{', '.join(ENGINES)}, got {engine!r}")
+        return cls(
+            engine=engine,
+            raw_dir=env.get("SALESPIPE_RAW_DIR") or str(data_dir / "raw"),
+            spark_dir=Path(env.get("SALESPIPE_SPARK_DIR") or data_dir / "spark").resolve(),
+            spark_method=env["SALESPIPE_SPARK_METHOD"].strip().lower(),
+            file_format=env["SALESPIPE_SPARK_FILE_FORMAT"].strip().lower(),
+        )
+
+    @property
+    def dbt_target(self) -> str:
+        """The profiles.yml output: duckdb, local Spark (session) or a Spark cluster."""
+        if self.engine == "duckdb":
+            return "duckdb"
+        return "spark" if self.spark_method == "session" else "spark_cluster"
+
+    def export(self) -> None:
+        """Put the resolved folders into the environment dbt's profiles.yml reads."""
+        os.environ["SALESPIPE_RAW_DIR"] = self.raw_dir
+        os.environ["SALESPIPE_SPARK_DIR"] = str(self.spark_dir)
+
+
+@dataclass(frozen=True)
+class ApiSource:
+    """One CRM API connector's settings (orchestration/connectors). Shared with the
+    Pipedrive/Salesforce connectors. The token never appears in repr() or logs."""
+
+    name: str
+    token: str = field(repr=False)
+    token_env: str = ""
+    base_url: str = ""
+    base_url_env: str = ""
+    missing: tuple[str, ...] = ()  # variables that must be set for the source to sync
+
+    @property
+    def configured(self) -> bool:
+        return not self.missing
+
+
+def api_source(name: str, token_env: str, base_url_env: str, default_base_url: str = "",
+               token: str | None = None, base_url: str | None = None) -> ApiSource:
+    """Settings of one API source: `<token_env>` and `<base_url_env>` (empty: the default URL;
+    a source without a default URL, like ActiveCampaign's per-account one, needs it set).
+    `token`/`base_url` given (a Dagster resource resolved them through EnvVar) win."""
+    env = os.environ
+    token = (env.get(token_env, "") if token is None else token).strip()
+    base_url = ((env.get(base_url_env, "") if base_url is None else base_url).strip()
+                or default_base_url).rstrip("/")
+    missing = tuple(var for var, value in ((token_env, token), (base_url_env, base_url))
+                    if not value)
+    return ApiSource(name, token, token_env, base_url, base_url_env, missing)
+
+
+PIPEDRIVE_DEFAULT_URL = "https://api.pipedrive.com"
+
+
+def pipedrive_api(token: str | None = None, base_url: str | None = None) -> ApiSource:
+    """Pipedrive: SALESPIPE_PIPEDRIVE_TOKEN (a user's personal API token) and
+    SALESPIPE_PIPEDRIVE_BASE_URL (https://<company>.pipedrive.com; default api.pipedrive.com)."""
+    return api_source("pipedrive", "SALESPIPE_PIPEDRIVE_TOKEN", "SALESPIPE_PIPEDRIVE_BASE_URL",
+                      PIPEDRIVE_DEFAULT_URL, token=token, base_url=base_url)
+
+
+def salesforce_api(token: str | None = None, base_url: str | None = None) -> ApiSource:
+    """Salesforce: SALESPIPE_SALESFORCE_TOKEN (OAuth access token) and
+    SALESPIPE_SALESFORCE_INSTANCE_URL (https://<my-domain>.my.salesforce.com), both required."""
+    return api_source("salesforce", "SALESPIPE_SALESFORCE_TOKEN",
+                      "SALESPIPE_SALESFORCE_INSTANCE_URL", token=token, base_url=base_url)
+
+
+def salesforce_api_version() -> str:
+    """SALESPIPE_SALESFORCE_API_VERSION as `62.0` (a leading `v` is accepted)."""
+    value = (os.environ.get("SALESPIPE_SALESFORCE_API_VERSION", "") or "62.0").strip()
+    value = value[1:] if value[:1] in ("v", "V") else value
+    major, dot, minor = value.partition(".")
+    if not (major.isdigit() and dot and minor.isdigit()):
+        raise SettingsError(
+            f"SALESPIPE_SALESFORCE_API_VERSION must be a REST API version like 62.0, got {value!r}")
+    return value
+
+
+def salesforce_currency() -> str | None:
+    """SALESPIPE_SALESFORCE_CURRENCY: empty for a multi-currency org (each opportunity's
+    CurrencyIsoCode is synced), else the single-currency org's ISO code, e.g. USD."""
+    value = os.environ.get("SALESPIPE_SALESFORCE_CURRENCY", "").strip().upper()
+    if value and not (len(value) == 3 and value.isalpha()):
+        raise SettingsError(
+            f"SALESPIPE_SALESFORCE_CURRENCY must be an ISO currency code like USD, got {value!r}")
+    return value or None

@@ -134,7 +134,7 @@ def test_seed_and_format_change_the_data(small, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"deals": 10, "formats": ["salesforce"]},
+    {"deals": 10, "formats": ["zoho"]},
     {"deals": 10, "formats": ["hubspot", "nope"]},
     {"deals": 0},
     {"deals": -5},

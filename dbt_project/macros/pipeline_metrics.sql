@@ -117,7 +117,7 @@ figures as (
         f.*,
         coalesce(o.open_deals, 0) as open_deals,
         o.open_amount,
-        1.0 * f.deals_won
+        cast(f.deals_won as {{ type_double() }})
             / nullif(f.deals_won + f.deals_lost, 0) as win_rate
     from flows as f
     left join open_at_end as o

@@ -54,3 +54,77 @@
 {% macro default__type_double() -%}
     double precision
 {%- endmacro %}
+
+{#- Apache Spark (dbt-spark; salespipe run --engine spark). Spark runs with ANSI mode off
+    (dbt-spark sets it), so casts of bad text give null, as try_cast does on DuckDB. -#}
+{% macro spark__percentile_cont(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{#- Spark reads 3600.0 as a DECIMAL and a whole number of seconds divided by it stays a DECIMAL
+    with 10 digits after the point; DuckDB's result is a double. -#}
+{% macro spark__hours_between(start, end) -%}
+    (cast({{ dbt.datediff(start, end, 'second') }} as double) / 3600.0)
+{%- endmacro %}
+
+{#- One row per day from `start` to `end` (both dates), as a set-returning select item named
+    by the caller; a start after the end gives the start day alone. -#}
+{% macro day_series(start, end) -%}
+    {{ return(adapter.dispatch('day_series', 'salespipe')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__day_series(start, end) -%}
+    unnest(generate_series(cast({{ start }} as date),
+                           greatest(cast({{ start }} as date), cast({{ end }} as date)),
+                           interval 1 day))
+{%- endmacro %}
+
+{% macro spark__day_series(start, end) -%}
+    explode(sequence(cast({{ start }} as date),
+                     greatest(cast({{ start }} as date), cast({{ end }} as date)),
+                     interval 1 day))
+{%- endmacro %}
+
+{#- dbt.listagg on Spark: dbt-spark ignores the order_by_clause (it warns), so the top reasons
+    would come in any order. Spark 4's listagg ... within group (order by ...) keeps the order;
+    the limit splits the ordered list on a control character no reason text contains. -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- set ordered -%}
+        listagg({{ measure }}, {{ "'\\u0001'" if limit_num else delimiter_text }})
+        within group ({{ order_by_clause if order_by_clause else 'order by ' ~ measure }})
+    {%- endset -%}
+    {%- if limit_num -%}
+        array_join(slice(split({{ ordered }}, '\u0001'), 1, {{ limit_num }}), {{ delimiter_text }})
+    {%- else -%}
+        {{ ordered }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Statement deleting the rows of `relation` where `condition` holds (for hooks). Spark tables
+    without a lakehouse format (parquet) have no DELETE: the other rows are written to a side
+    table and copied back (macros/spark_incremental.sql explains why a side table). -#}
+{% macro delete_rows(relation, condition) -%}
+    {{ return(adapter.dispatch('delete_rows', 'salespipe')(relation, condition)) }}
+{%- endmacro %}
+
+{% macro default__delete_rows(relation, condition) -%}
+    delete from {{ relation }} where {{ condition }}
+{%- endmacro %}
+
+{% macro spark__delete_rows(relation, condition) -%}
+    {%- if spark_supports_merge(config.get('file_format', 'parquet')) -%}
+        delete from {{ relation }} where {{ condition }}
+    {%- else -%}
+        {%- set side = relation.incorporate(path={"identifier": relation.identifier ~ '__dbt_rebuild'}) -%}
+        {%- do run_query('drop table if exists ' ~ side) -%}
+        {#- kept: where the condition is false or null, as DELETE keeps them -#}
+        {%- do run_query('create table ' ~ side ~ ' using parquet as select * from ' ~ relation
+                         ~ ' where coalesce(not (' ~ condition ~ '), true)') -%}
+        {%- do run_query('insert overwrite table ' ~ relation ~ ' select * from ' ~ side) -%}
+        drop table if exists {{ side }}
+    {%- endif -%}
+{%- endmacro %}

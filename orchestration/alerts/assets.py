@@ -5,11 +5,14 @@ import dagster as dg
 import duckdb
 
 from orchestration.alerts import queries, report, webhook
+from orchestration.engines import local_marts
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import ReportSettings
 
 DEAL_ALERTS = dg.AssetKey(["marts", "deal_alerts"])
 TOP_IN_CHECK = 10
+# The marts the report's queries read; on Spark they are read through Spark (orchestration/engines).
+REPORT_MARTS = ["deal_alerts", "fct_deals", "fct_deal_stage_transitions", "dim_pipeline_stages"]
 
 
 @dg.asset(
@@ -23,7 +26,7 @@ TOP_IN_CHECK = 10
 def pipeline_report(context: dg.AssetExecutionContext,
                     warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     settings = ReportSettings.from_env()
-    with warehouse.connect() as con:
+    with warehouse.connect() as wh, local_marts(wh, REPORT_MARTS) as con:
         files = report.write_report(con, settings.report_dir)
         new = queries.alerts(con)
         as_of = queries.as_of(con)
@@ -60,7 +63,7 @@ def top_alerts_markdown(alerts: list[queries.Alert], limit: int = TOP_IN_CHECK) 
                 "ones by amount as a table.",
 )
 def deal_alerts_check(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    with warehouse.connect() as con:
+    with warehouse.connect() as wh, local_marts(wh, ["deal_alerts"]) as con:
         try:
             open_alerts = queries.alerts(con)
         except duckdb.CatalogException as exc:

@@ -18,6 +18,9 @@ from orchestration.alerts import charts, queries
 HTML_NAME = "pipeline_report.html"
 CSV_DIR = "alerts_by_owner"
 CSV_COLUMNS = [c for c in queries.ALERT_COLUMNS if c != "resolved_at"]
+# The page lists each owner's first alerts (new first, then by amount); at a million deals an
+# owner can have thousands, which stay in the owner's CSV rather than a page no browser opens.
+MAX_ROWS_PER_OWNER = 200
 
 
 @dataclass
@@ -39,8 +42,10 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     open_alerts = queries.alerts(con)
     as_of = queries.as_of(con) or dt.date.today()
-    resolved_tonight = [a for a in queries.alerts(con, include_resolved=True)
-                        if a["resolved_at"] == as_of]
+    # counted in SQL: resolved alerts pile up run after run and are not listed
+    resolved_tonight = con.execute(
+        "select count(*) from marts.deal_alerts where status = 'resolved' and resolved_at = ?",
+        [as_of]).fetchone()[0]
     page = _page(con, as_of, open_alerts, resolved_tonight)
     html_path = out_dir / HTML_NAME
     _replace(html_path, page)
@@ -73,7 +78,7 @@ def _replace(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _page(con, as_of: dt.date, alerts: list[queries.Alert], resolved: list[queries.Alert]) -> str:
+def _page(con, as_of: dt.date, alerts: list[queries.Alert], resolved: int) -> str:
     health = queries.monthly_health(con, as_of)
     figures = [charts.funnel_figure(queries.funnel(con)), charts.win_rate_figure(health),
                charts.velocity_figure(health)]
@@ -98,7 +103,7 @@ def _headline(latest, alerts, resolved) -> str:
         tiles += [("Open deals", f"{latest[1]:,}"), ("Win rate (180 d)", win),
                   ("Velocity", vel)]
     tiles += [("Open alerts", f"{len(alerts):,}"), ("New tonight", f"{new:,}"),
-              ("Resolved tonight", f"{len(resolved):,}")]
+              ("Resolved tonight", f"{resolved:,}")]
     tiles_html = "".join(f'<div class="tile"><div class="v">{html.escape(v)}</div>'
                          f'<div class="k">{html.escape(k)}</div></div>' for k, v in tiles)
     types = ", ".join(f"{t} {n}" for t, n in sorted(by_type.items())) or "none"
@@ -121,6 +126,9 @@ def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
     rows = sorted(alerts, key=lambda a: (queries.STATUS_ORDER[a["status"]], -(a["amount"] or 0)))
     new = sum(a["status"] == "new" for a in rows)
     team = rows[0]["team"] or ""
+    shown = rows[:MAX_ROWS_PER_OWNER]
+    more = (f'<p class="sub">{len(rows) - len(shown):,} more in '
+            f'{CSV_DIR}/{html.escape(owner_slug(owner))}.csv</p>' if len(rows) > len(shown) else "")
     body = "\n".join(
         f'<tr class="alert-row {a["status"]}" data-alert-id="{html.escape(a["alert_id"])}">'
         f'<td><span class="badge {a["status"]}">{a["status"]}</span></td>'
@@ -129,11 +137,11 @@ def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
         f'<td>{html.escape((a["pipeline_name"] or "") + " / " + (a["stage_name"] or ""))}</td>'
         f'<td class="num">{_money(a["amount"], a["currency"])}</td>'
         f'<td>{html.escape(a["reason"])}</td>'
-        f'<td class="date">{a["first_flagged_at"]}</td></tr>' for a in rows)
+        f'<td class="date">{a["first_flagged_at"]}</td></tr>' for a in shown)
     return (f'<section class="owner"><h3>{html.escape(owner)} <small>{html.escape(team)} · '
             f'{len(rows)} open, {new} new</small></h3><table><thead><tr><th>status</th>'
             '<th>alert</th><th>deal</th><th>pipeline / stage</th><th>amount</th><th>reason</th>'
-            f'<th>first flagged</th></tr></thead><tbody>{body}</tbody></table></section>')
+            f'<th>first flagged</th></tr></thead><tbody>{body}</tbody></table>{more}</section>')
 
 
 def _money(amount, currency) -> str:

@@ -14,7 +14,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_manifest import ensure_manifest
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.engines.prepare import prepare_dbt
+from orchestration.resources import DuckDBWarehouse
+from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -38,10 +40,11 @@ class SalespipeTranslator(DagsterDbtTranslator):
         return parts[1] if len(parts) > 2 else "models"
 
 
-def dbt_vars() -> str:
-    """dbt vars for this run: the as-of date measured against (empty means the run's date)."""
+def dbt_vars(extra: dict | None = None) -> str:
+    """dbt vars for this run: the as-of date measured against (empty means the run's date),
+    plus what the engine's preparation adds (the raw tables on Spark)."""
     as_of = os.environ.get("SALESPIPE_AS_OF") or None
-    return json.dumps({"as_of": as_of})
+    return json.dumps({"as_of": as_of, **(extra or {})})
 
 
 ensure_manifest(dbt_project)
@@ -52,5 +55,17 @@ ensure_manifest(dbt_project)
     dagster_dbt_translator=SalespipeTranslator(),
     project=dbt_project,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build", "--vars", dbt_vars()], context=context).stream()
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+               warehouse: DuckDBWarehouse):
+    # The engine in use (SALESPIPE_ENGINE) picks the profiles.yml output; Spark first gets the
+    # raw layer as Parquet (orchestration/engines/prepare.py).
+    engine = EngineSettings.from_env()
+    extra = prepare_dbt(engine, warehouse.connect)
+    if extra:
+        context.log.info(f"{engine.engine}: {len(extra['raw_tables'])} raw tables written as "
+                         f"Parquet to {engine.raw_dir}")
+    # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
+    # not to every nightly run: dbt's own advice for production builds.
+    args = ["build", "--vars", dbt_vars(extra), "--target", engine.dbt_target,
+            "--exclude-resource-type", "unit_test"]
+    yield from dbt.cli(args, context=context).stream()

@@ -11,7 +11,7 @@ import dagster as dg
 from orchestration.assets.dbt import dbt_models
 from orchestration.publish import publish
 from orchestration.resources import DuckDBWarehouse
-from orchestration.settings import OperationsSettings, Settings
+from orchestration.settings import EngineSettings, OperationsSettings, Settings
 
 MARTS = [key for key in dbt_models.keys if key.path[0] == "marts"]
 
@@ -41,6 +41,17 @@ def published_warehouse(context: dg.AssetExecutionContext,
     failed = failed_error_checks(context)
     if failed:
         raise dg.Failure(f"not published: ERROR-severity checks failed: {', '.join(failed)}")
+    engine = EngineSettings.from_env()
+    if engine.engine != "duckdb":
+        # On Spark the marts already are Parquet tables in Spark's warehouse (schema marts),
+        # where BI tools read them through Spark; the DuckDB publication is for the DuckDB path.
+        from orchestration.engines.spark import marts_location
+
+        tables = marts_location(engine)
+        context.log.info(f"{engine.engine}: {len(tables)} marts live as Parquet in "
+                         f"{engine.spark_dir / 'warehouse' / 'marts.db'}; nothing copied")
+        return dg.MaterializeResult(metadata={"engine": engine.engine,
+                                              "tables": dg.MetadataValue.json(tables)})
     ops = OperationsSettings.from_env()
     as_of = Settings.from_env().as_of.isoformat()
     with warehouse.connect() as con:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from orchestration.assets.api import api_deps, land_api_snapshots
 from orchestration.ingest.loader import LoadResult, create_empty
 from orchestration.ingest.spec import RawTable
 from orchestration.resources import DuckDBWarehouse, SourceFiles
@@ -45,7 +46,8 @@ def raw_asset(source: str, name: str, tables: list[str],
     @dg.multi_asset(
         name=f"ingest_{source}_{name}",
         specs=[dg.AssetSpec(["raw", t], group_name=f"raw_{source}", kinds={"duckdb"},
-                            description=f"{source} {name} as exported, landed by salespipe")
+                            description=f"{source} {name} as exported, landed by salespipe",
+                            deps=api_deps(source, name))  # the CRM API sync, if any
                for t in tables],
         retry_policy=RETRY,
     )
@@ -65,6 +67,10 @@ def raw_asset(source: str, name: str, tables: list[str],
                     f"{source} {name}: {result.files_loaded} file(s) loaded, "
                     f"{result.files_unchanged} unchanged, {result.rows_loaded} rows, "
                     f"{result.rows_quarantined} value(s) quarantined")
+            api = land_api_snapshots(con, source, name)  # the latest API sync, beside files
+            if api is not None and api.files_loaded:
+                result.add(api)
+                context.log.info(f"{source} {name}: API snapshot landed, {api.rows_loaded} rows")
             counts = _count(con, tables)
         yield from _results(tables, result, counts, str(folder))
 
@@ -92,3 +98,11 @@ raw_assets = [
     *[_static(activecampaign, o) for o in activecampaign.OBJECTS],
     *[_generic(name) for name in generic.TABLES],
 ]
+
+# CRM APIs with no export format (Pipedrive, Salesforce): raw tables landed from their syncs
+# only, created empty when the API is not configured.
+from orchestration.assets.api import landing_assets
+from orchestration.connectors import pipedrive as _pipedrive
+from orchestration.connectors import salesforce as _salesforce
+
+raw_assets += [*landing_assets(_pipedrive.CONNECTOR), *landing_assets(_salesforce.CONNECTOR)]

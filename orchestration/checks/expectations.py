@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.checks.validate import SUITES_DIR, Outcome, load_suite, validate
+from orchestration.engines import mart_reader
 from orchestration.resources import DuckDBWarehouse
 
 
@@ -58,7 +59,9 @@ def suite_checks(path: Path) -> dg.AssetChecksDefinition:
         chosen = {**suite, "expectations": [e for e in suite["expectations"]
                                             if e["meta"]["check"] in selected]}
         with warehouse.connect() as con:
-            outcomes = validate(con, chosen, context.run.run_id)
+            # Raw tables live in the DuckDB warehouse; models in the engine in use.
+            read = None if key.path[0] == "raw" else mart_reader(con).query
+            outcomes = validate(con, chosen, context.run.run_id, read=read)
         for o in outcomes:
             if not o.passed:
                 level = context.log.error if o.error else context.log.warning

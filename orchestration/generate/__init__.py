@@ -12,6 +12,7 @@ everything with DuckDB.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Sequence
 from datetime import date
@@ -21,13 +22,20 @@ import numpy as np
 
 from . import activities, company
 from .activecampaign import ActiveCampaignWriter
+from .api_profiles import API_PROFILES, SEED_FORMAT
 from .generic import GenericWriter
 from .hubspot import HubSpotWriter
+from .pipedrive import PipedriveWriter
 from .profiles import PROFILES
+from .salesforce import SalesforceWriter
 
 FORMATS = ("hubspot", "activecampaign", "generic")
 WRITERS = {"hubspot": HubSpotWriter, "activecampaign": ActiveCampaignWriter,
            "generic": GenericWriter}
+# API formats: records as the CRM's REST API returns them (api_profiles.py); not in `all`, so
+# the default output and seeds/ stay as they are.
+API_FORMATS = ("pipedrive", "salesforce")
+WRITERS.update({"pipedrive": PipedriveWriter, "salesforce": SalesforceWriter})
 
 __all__ = ["FORMATS", "generate"]
 
@@ -40,9 +48,9 @@ def _format_key(fmt: str) -> int:
 def _check(out_dir, deals: int, seed: int, formats: Sequence[str], as_of: date) -> list[str]:
     if isinstance(formats, str):
         formats = [formats]
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in FORMATS + API_FORMATS]
     if unknown:
-        raise ValueError(f"unknown format(s) {unknown}; choose from {list(FORMATS)}")
+        raise ValueError(f"unknown format(s) {unknown}; choose from {list(FORMATS + API_FORMATS)}")
     if not formats:
         raise ValueError(f"no format given; choose from {list(FORMATS)}")
     if isinstance(deals, bool) or not isinstance(deals, (int, np.integer)) or deals < 1:
@@ -55,21 +63,39 @@ def _check(out_dir, deals: int, seed: int, formats: Sequence[str], as_of: date) 
 
 
 def generate(out_dir: Path, deals: int, seed: int = 42,
-             formats: Sequence[str] = FORMATS, as_of: date = date(2026, 10, 31)) -> dict:
+             formats: Sequence[str] = FORMATS, as_of: date = date(2026, 10, 31),
+             activity_scale: float = 1.0) -> dict:
     """Write synthetic exports under out_dir/<format>/ and return counts per format, e.g.
     {"hubspot": {"deals": 150, "contacts": 450, "activities": 2983, ...}, ...} (all ints).
 
-    Raises ValueError for an unknown format, deals < 1 or a negative seed.
+    `activity_scale` multiplies every format's activity volume (1.0: the profiles' own rates;
+    the benchmark uses it to reach 20 activities per deal).
+    Raises ValueError for an unknown format, deals < 1, a negative seed or activity_scale <= 0.
     """
     formats = _check(out_dir, deals, seed, formats, as_of)
+    if not activity_scale > 0:
+        raise ValueError(f"activity_scale must be > 0, got {activity_scale!r}")
     out_dir = Path(out_dir)
-    return {fmt: _one_format(out_dir / fmt, fmt, int(deals), int(seed), as_of)
+    return {fmt: _one_format(out_dir / fmt, fmt, int(deals), int(seed), as_of, activity_scale)
             for fmt in formats}
 
 
-def _one_format(folder: Path, fmt: str, deals: int, seed: int, as_of: date) -> dict:
-    key = _format_key(fmt)
-    comp = company.build(PROFILES[fmt], deals, np.random.default_rng([seed, key, 0]), as_of)
+def company_model(fmt: str, deals: int, seed: int = 42,
+                  as_of: date = date(2026, 10, 31)) -> company.Company:
+    """The company model `generate` renders for `fmt` with these arguments (activity scale 1):
+    tests compare what the warehouse built from the files or APIs with it."""
+    key = _format_key(SEED_FORMAT.get(fmt, fmt))
+    prof = PROFILES[fmt] if fmt in PROFILES else API_PROFILES[fmt]
+    return company.build(prof, int(deals), np.random.default_rng([seed, key, 0]), as_of)
+
+
+def _one_format(folder: Path, fmt: str, deals: int, seed: int, as_of: date,
+                activity_scale: float = 1.0) -> dict:
+    key = _format_key(SEED_FORMAT.get(fmt, fmt))
+    prof = PROFILES[fmt] if fmt in PROFILES else API_PROFILES[fmt]
+    if activity_scale != 1.0:
+        prof = dataclasses.replace(prof, activity_scale=prof.activity_scale * activity_scale)
+    comp = company.build(prof, deals, np.random.default_rng([seed, key, 0]), as_of)
     writer = WRITERS[fmt](folder, comp)
     stats = activities.Stats(comp)
     n = activities.n_chunks(comp)

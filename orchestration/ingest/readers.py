@@ -59,9 +59,13 @@ def json_array_reader(key: str, optional: bool = False):
     An `optional` array may be absent (a side-loaded `include` the user did not ask for)."""
 
     def read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+        # The whole response is one JSON object. DuckDB sizes its read buffer from
+        # maximum_object_size, so ask for what this file needs (not 2 GB for every file), which
+        # keeps ingestion within SALESPIPE_DUCKDB_MEMORY_LIMIT.
+        size = min(2147483647, max(16 << 20, 2 * path.stat().st_size))
         source = (
             f"read_json({literal(str(path))}, format = 'unstructured', "
-            "maximum_object_size = 2147483647)"
+            f"maximum_object_size = {size})"
         )
         try:
             keys = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]

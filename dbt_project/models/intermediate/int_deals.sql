@@ -85,10 +85,57 @@ generic as (
         and s.stage_name = d.stage_label
 ),
 
+pipedrive as (
+    select
+        'pipedrive' as source_system,
+        'pipedrive-' || d.source_deal_id as deal_id,
+        d.source_deal_id,
+        d.deal_name,
+        'pipedrive-' || d.source_pipeline_id as pipeline_id,
+        case d.status
+            when 'won' then 'pipedrive-' || d.source_pipeline_id || '-won'
+            when 'lost' then 'pipedrive-' || d.source_pipeline_id || '-lost'
+            else 'pipedrive-' || d.source_stage_id
+        end as stage_id,
+        d.amount,
+        d.currency,
+        case when d.source_owner_id is not null
+            then 'pipedrive-' || d.source_owner_id end as owner_id,
+        case when d.source_contact_id is not null
+            then 'pipedrive-' || d.source_contact_id end as primary_contact_id,
+        d.created_at,
+        d.close_date as expected_close_date,
+        d.closed_at as reported_closed_at
+    from {{ ref('stg_pipedrive__deals') }} as d
+),
+
+salesforce as (
+    select
+        'salesforce' as source_system,
+        'salesforce-' || d.source_deal_id as deal_id,
+        d.source_deal_id,
+        d.deal_name,
+        'salesforce-default' as pipeline_id,
+        'salesforce-' || d.stage_name as stage_id,
+        d.amount,
+        d.currency,
+        case when d.source_owner_id is not null
+            then 'salesforce-' || d.source_owner_id end as owner_id,
+        case when d.source_contact_id is not null
+            then 'salesforce-' || d.source_contact_id end as primary_contact_id,
+        d.created_at,
+        d.close_date as expected_close_date,
+        -- a closed opportunity's CloseDate is the day it closed
+        case when d.is_closed then d.close_date end as reported_closed_at
+    from {{ ref('stg_salesforce__opportunities') }} as d
+),
+
 unioned as (
     select * from hubspot
     union all select * from activecampaign
     union all select * from generic
+    union all select * from pipedrive
+    union all select * from salesforce
 )
 
 select

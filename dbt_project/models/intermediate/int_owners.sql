@@ -67,11 +67,33 @@ generic as (
     group by source_system, source_system || '-' || lower(trim(owner_name))
 ),
 
+pipedrive as (
+    select
+        'pipedrive' as source_system,
+        'pipedrive-' || source_owner_id as owner_id,
+        owner_name,
+        email,
+        cast(null as {{ dbt.type_string() }}) as team
+    from {{ ref('stg_pipedrive__users') }}
+),
+
+salesforce as (
+    select
+        'salesforce' as source_system,
+        'salesforce-' || source_owner_id as owner_id,
+        owner_name,
+        email,
+        team
+    from {{ ref('stg_salesforce__users') }}
+),
+
 unioned as (
     select * from hubspot_listed
     union all select * from hubspot_unlisted
     union all select * from activecampaign
     union all select * from generic
+    union all select * from pipedrive
+    union all select * from salesforce
 )
 
 -- Only one owner per source and name is matched by name (the lowest id), so two reps with the

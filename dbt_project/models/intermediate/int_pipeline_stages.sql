@@ -64,11 +64,68 @@ generic as (
     from {{ ref('stg_generic__stages') }}
 ),
 
+-- Pipedrive: open stages per pipeline; won and lost are a deal status, so each pipeline gets
+-- two exits like ActiveCampaign's (pipedrive-<pipeline>-won / -lost).
+pd_open as (
+    select
+        'pipedrive' as source_system,
+        'pipedrive-' || s.source_pipeline_id as pipeline_id,
+        p.pipeline_label as pipeline_name,
+        'pipedrive-' || s.source_stage_id as stage_id,
+        s.stage_label as stage_name,
+        s.display_order,
+        false as is_won,
+        false as is_lost,
+        s.probability
+    from {{ ref('stg_pipedrive__stages') }} as s
+    left join {{ ref('stg_pipedrive__pipelines') }} as p
+        on s.source_pipeline_id = p.source_pipeline_id
+),
+
+pd_closed as (
+    select
+        'pipedrive' as source_system,
+        'pipedrive-' || p.source_pipeline_id as pipeline_id,
+        p.pipeline_label as pipeline_name,
+        'pipedrive-' || p.source_pipeline_id || '-' || o.outcome as stage_id,
+        o.stage_name,
+        o.display_order,
+        o.outcome = 'won' as is_won,
+        o.outcome = 'lost' as is_lost,
+        o.probability
+    from {{ ref('stg_pipedrive__pipelines') }} as p
+    cross join (
+        select 'won' as outcome, 'Won' as stage_name, 100000 as display_order, 1.0 as probability
+        union all
+        select 'lost', 'Lost', 100001, 0.0
+    ) as o
+),
+
+-- Salesforce: the org's active Opportunity stage picklist is one pipeline (salesforce-default);
+-- closed stages carry IsWon, so won and lost are real stages.
+salesforce as (
+    select
+        'salesforce' as source_system,
+        'salesforce-default' as pipeline_id,
+        'Opportunities' as pipeline_name,
+        'salesforce-' || api_name as stage_id,
+        stage_label as stage_name,
+        display_order,
+        coalesce(is_won, false) as is_won,
+        coalesce(is_closed, false) and not coalesce(is_won, false) as is_lost,
+        probability
+    from {{ ref('stg_salesforce__opportunity_stages') }}
+    where coalesce(is_active, true)
+),
+
 unioned as (
     select * from hubspot
     union all select * from ac_open
     union all select * from ac_closed
     union all select * from generic
+    union all select * from pd_open
+    union all select * from pd_closed
+    union all select * from salesforce
 )
 
 select

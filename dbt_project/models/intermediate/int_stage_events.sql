@@ -90,10 +90,124 @@ generic as (
         and s.stage_name = sd.stage_label
 ),
 
+pd_changes as (
+    select
+        c.*,
+        d.deal_id,
+        d.pipeline_id
+    from {{ ref('stg_pipedrive__deal_changes') }} as c
+    inner join deals as d
+        on d.source_system = 'pipedrive' and d.source_deal_id = c.source_deal_id
+),
+
+-- Pipedrive's log has no creation entry: a deal was created in the old stage of its first
+-- stage change, or, never moved, in the stage it is in now.
+pd_first_change as (
+    select
+        deal_id,
+        old_value,
+        row_number() over (partition by deal_id order by changed_at, change_seq) as change_number
+    from pd_changes
+    where field_key = 'stage_id'
+),
+
+pd_created as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        d.created_at,
+        coalesce('pipedrive-' || f.old_value, 'pipedrive-' || sd.source_stage_id)
+            as first_stage_id
+    from deals as d
+    inner join {{ ref('stg_pipedrive__deals') }} as sd
+        on d.source_system = 'pipedrive' and d.source_deal_id = sd.source_deal_id
+    left join pd_first_change as f on d.deal_id = f.deal_id and f.change_number = 1
+),
+
+-- a reopen (status lost -> open) returns the deal to the stage it was in: the latest stage
+-- change before it, else its first stage
+pd_reopen_stage as (
+    select
+        r.source_change_id,
+        s.new_value as stage_value,
+        row_number() over (
+            partition by r.source_change_id order by s.changed_at desc, s.change_seq desc
+        ) as recency
+    from pd_changes as r
+    inner join pd_changes as s
+        on s.deal_id = r.deal_id
+        and s.field_key = 'stage_id'
+        and (s.changed_at < r.changed_at
+            or (s.changed_at = r.changed_at and s.change_seq < r.change_seq))
+    where r.field_key = 'status' and r.new_value = 'open'
+),
+
+pipedrive as (
+    select
+        deal_id,
+        pipeline_id,
+        first_stage_id as stage_id,
+        created_at as entered_at,
+        cast(0 as {{ dbt.type_bigint() }}) as event_seq,
+        'native' as source
+    from pd_created
+    union all
+    select
+        c.deal_id,
+        c.pipeline_id,
+        case
+            when c.field_key = 'stage_id' then 'pipedrive-' || c.new_value
+            when c.new_value = 'won' then c.pipeline_id || '-won'
+            when c.new_value = 'lost' then c.pipeline_id || '-lost'
+            else coalesce('pipedrive-' || rs.stage_value, pc.first_stage_id)
+        end as stage_id,
+        c.changed_at as entered_at,
+        c.change_seq as event_seq,
+        'native' as source
+    from pd_changes as c
+    left join pd_reopen_stage as rs
+        on c.source_change_id = rs.source_change_id and rs.recency = 1
+    left join pd_created as pc on c.deal_id = pc.deal_id
+    where c.field_key in ('stage_id', 'status')
+),
+
+-- Salesforce: OpportunityHistory rows that changed the stage (the others changed the amount,
+-- probability or close date)
+sf_history as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        h.stage_name,
+        h.changed_at,
+        lag(h.stage_name) over (
+            partition by h.source_deal_id order by h.changed_at, h.source_history_id
+        ) as previous_stage_name,
+        row_number() over (
+            partition by h.source_deal_id order by h.changed_at, h.source_history_id
+        ) as history_number
+    from {{ ref('stg_salesforce__opportunity_history') }} as h
+    inner join deals as d
+        on d.source_system = 'salesforce' and d.source_deal_id = h.source_deal_id
+),
+
+salesforce as (
+    select
+        deal_id,
+        pipeline_id,
+        'salesforce-' || stage_name as stage_id,
+        changed_at as entered_at,
+        cast(history_number as {{ dbt.type_bigint() }}) as event_seq,
+        'native' as source
+    from sf_history
+    where previous_stage_name is null or previous_stage_name <> stage_name
+),
+
 native as (
     select * from hubspot
     union all select * from activecampaign where stage_id is not null
     union all select * from generic
+    union all select * from pipedrive
+    union all select * from salesforce
 ),
 
 -- stage versions the deals snapshot kept, for deals with no native history (and still exported)

@@ -101,10 +101,90 @@ generic as (
     from {{ ref('stg_generic__contacts') }} as c
 ),
 
+pipedrive as (
+    select
+        'pipedrive-' || c.source_contact_id as contact_id,
+        'pipedrive' as source_system,
+        c.source_contact_id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        cast(null as {{ dbt.type_string() }}) as company,
+        cast(null as {{ dbt.type_string() }}) as title,
+        cast(null as {{ dbt.type_string() }}) as industry,
+        cast(null as {{ dbt.type_bigint() }}) as company_size,
+        cast(null as {{ dbt.type_string() }}) as company_size_band,
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as lead_source,
+        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
+        case when c.source_owner_id is not null
+            then 'pipedrive-' || c.source_owner_id end as owner_id,
+        c.created_at,
+        cast(null as {{ dbt.type_string() }}) as budget_range,
+        cast(null as {{ dbt.type_string() }}) as decision_maker,
+        cast(null as {{ dbt.type_string() }}) as need_identified,
+        cast(null as {{ dbt.type_string() }}) as purchase_timeline
+    from {{ ref('stg_pipedrive__persons') }} as c
+),
+
+-- Salesforce people: contacts (on opportunities) and leads (not converted yet); ids carry their
+-- object's key prefix (003 / 00Q), so they never collide
+salesforce as (
+    select
+        'salesforce-' || c.source_contact_id as contact_id,
+        'salesforce' as source_system,
+        c.source_contact_id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        cast(null as {{ dbt.type_string() }}) as company,
+        c.title,
+        cast(null as {{ dbt.type_string() }}) as industry,
+        cast(null as {{ dbt.type_bigint() }}) as company_size,
+        cast(null as {{ dbt.type_string() }}) as company_size_band,
+        c.country,
+        c.lead_source,
+        'Contact' as lifecycle_stage,
+        case when c.source_owner_id is not null
+            then 'salesforce-' || c.source_owner_id end as owner_id,
+        c.created_at,
+        cast(null as {{ dbt.type_string() }}) as budget_range,
+        cast(null as {{ dbt.type_string() }}) as decision_maker,
+        cast(null as {{ dbt.type_string() }}) as need_identified,
+        cast(null as {{ dbt.type_string() }}) as purchase_timeline
+    from {{ ref('stg_salesforce__contacts') }} as c
+    union all
+    select
+        'salesforce-' || l.source_lead_id,
+        'salesforce',
+        l.source_lead_id,
+        l.email,
+        l.first_name,
+        l.last_name,
+        l.company,
+        l.title,
+        l.industry,
+        l.company_size,
+        cast(null as {{ dbt.type_string() }}),
+        l.country,
+        l.lead_source,
+        'Lead',
+        case when l.source_owner_id is not null then 'salesforce-' || l.source_owner_id end,
+        l.created_at,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }})
+    from {{ ref('stg_salesforce__leads') }} as l
+    where not coalesce(l.is_converted, false)
+),
+
 unioned as (
     select * from hubspot
     union all select * from activecampaign
     union all select * from generic
+    union all select * from pipedrive
+    union all select * from salesforce
 ),
 
 last_touch as (

@@ -1,8 +1,23 @@
+{{ config(
+    materialized='incremental',
+    unique_key='transition_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ drop_surplus_stays(this) }}"
+) }}
 -- One row per entry of a deal into a stage. Consecutive events in the same stage collapse into
 -- one stay. Direction: 'created' (first stage), 'forward' (the next stage, or lost from any
 -- stage), 'skip' (past one or more stages, including won from an earlier stage), 'backward'
 -- (to an earlier stage, or from lost to won) and 'reopen' (out of won or lost into an open stage).
-with events as (
+-- Incremental: a run rebuilds every stay of the deals with a record landed after the newest
+-- loaded_at here (changed_deals) and re-measures the current stay of every other deal against
+-- the as-of date; the post-hook drops stays a changed deal no longer has.
+{%- set since = loaded_watermark(this) if is_incremental() else none %}
+with changed_deals as (
+    {{ deal_loaded_at(since) }}
+),
+
+events as (
     select
         e.deal_id,
         e.pipeline_id,
@@ -17,6 +32,9 @@ with events as (
         s.is_closed
     from {{ ref('int_stage_events') }} as e
     inner join {{ ref('int_pipeline_stages') }} as s on e.stage_id = s.stage_id
+    {% if is_incremental() -%}
+    where e.deal_id in (select deal_id from changed_deals)
+    {%- endif %}
 ),
 
 marked as (
@@ -83,9 +101,10 @@ measured as (
         {{ hours_between('s.entered_at', 'coalesce(s.exited_at, ' ~ as_of_ts() ~ ')') }}
             as hours_raw
     from sequenced as s
-)
+),
 
-select
+built as (
+    select
     m.deal_id || '-' || cast(m.entry_number as {{ dbt.type_string() }}) as transition_id,
     m.deal_id,
     m.pipeline_id,
@@ -109,10 +128,44 @@ select
         else 'backward'
     end as direction,
     coalesce(ob.owner_id, oa.owner_id, d.owner_id) as owner_id_at_time,
-    m.source
+    m.source,
+    coalesce(c.loaded_at, cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) as loaded_at
 from measured as m
 left join owner_before as ob
     on m.deal_id = ob.deal_id and m.entry_number = ob.entry_number and ob.rank_ = 1
 left join owner_after as oa
     on m.deal_id = oa.deal_id and m.entry_number = oa.entry_number and oa.rank_ = 1
 left join {{ ref('int_deals') }} as d on m.deal_id = d.deal_id
+left join changed_deals as c on m.deal_id = c.deal_id
+)
+
+select * from built
+{%- if is_incremental() %}
+union all
+-- unchanged deals: only the current stay moves, its duration measured to the as-of date
+select
+    t.transition_id,
+    t.deal_id,
+    t.pipeline_id,
+    t.entry_number,
+    t.from_stage_id,
+    t.from_stage,
+    t.to_stage_id,
+    t.to_stage,
+    t.to_stage_order,
+    t.entered_at,
+    t.exited_at,
+    t.is_current,
+    case when t.hours_now < 0 then 0 else t.hours_now end as hours_in_stage,
+    case when t.hours_now < 0 then 0 else t.hours_now end / 24.0 as days_in_stage,
+    t.direction,
+    t.owner_id_at_time,
+    t.source,
+    t.loaded_at
+from (
+    select *, {{ hours_between('entered_at', as_of_ts()) }} as hours_now
+    from {{ this }}
+    where is_current
+) as t
+where not exists (select 1 from changed_deals as c where c.deal_id = t.deal_id)
+{%- endif %}

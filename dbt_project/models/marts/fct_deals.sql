@@ -16,13 +16,20 @@ activity as (
     select deal_id, contact_id, occurred_at from {{ ref('fct_activities') }}
 ),
 
-last_touch as (
-    select d.deal_id, max(a.occurred_at) as last_activity_at
+-- Two equi-joins instead of one OR join (which no engine can hash: a nested loop over deals x
+-- activities, over 9 minutes at 100k deals): the deal's own activity and its contact's deal-less one.
+touches as (
+    select d.deal_id, a.occurred_at
+    from deals as d inner join activity as a on a.deal_id = d.deal_id
+    union all
+    select d.deal_id, a.occurred_at
     from deals as d
-    inner join activity as a
-        on a.deal_id = d.deal_id
-        or (a.deal_id is null and a.contact_id = d.primary_contact_id)
-    group by d.deal_id
+    inner join activity as a on a.contact_id = d.primary_contact_id
+    where a.deal_id is null
+),
+
+last_touch as (
+    select deal_id, max(occurred_at) as last_activity_at from touches group by deal_id
 ),
 
 joined as (

@@ -3,7 +3,7 @@
     unique_key=['pipeline_id', 'currency', 'day'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where day > cast('{{ as_of_date() }}' as date)"
+    post_hook="{{ delete_rows(this, \"day > cast('\" ~ as_of_date() ~ \"' as date)\") }}"
 ) }}
 -- One row per pipeline, currency and day, from the pipeline's first deal to the as-of day: what
 -- was open at the end of that day and the velocity of the trailing window then. A day's values
@@ -13,7 +13,7 @@
 -- Days after the as-of day are removed (a run with an earlier as-of date).
 {%- set trailing_days = var('pipeline_daily_trailing_days', 90) %}
 {%- set lookback_days = var('pipeline_daily_lookback_days', 30) %}
-with recursive
+with
 stages as (
     select stage_id, is_closed, probability from {{ ref('dim_pipeline_stages') }}
 ),
@@ -46,12 +46,13 @@ first_day as (
     from deals
 ),
 
-days (day) as (
-    select cast(first_day as date) from first_day
-    union all
-    select cast({{ dbt.dateadd('day', 1, 'day') }} as date)
-    from days
-    where day < cast('{{ as_of_date() }}' as date)
+-- every day from first_day to the as-of day (macros/portable.sql: no recursive CTE on Spark)
+days as (
+    select cast(day as date) as day
+    from (
+        select {{ day_series('first_day', "cast('" ~ as_of_date() ~ "' as date)") }} as day
+        from first_day
+    ) as series
 ),
 
 groups as (
@@ -123,12 +124,12 @@ select
     coalesce(o.open_deals, 0) as open_deals,
     round(o.open_value, 6) as open_value,
     round(o.weighted_value, 6) as weighted_value,
-    round(1.0 * t.won / nullif(t.won + t.lost, 0), 6) as trailing_win_rate,
+    round(cast(t.won as {{ type_double() }}) / nullif(t.won + t.lost, 0), 6) as trailing_win_rate,
     round(t.avg_won_deal_size, 6) as trailing_avg_won_deal_size,
     round(t.avg_sales_cycle_days, 6) as trailing_avg_sales_cycle_days,
     round(
         coalesce(o.open_deals, 0)
-        * (1.0 * t.won / nullif(t.won + t.lost, 0))
+        * (cast(t.won as {{ type_double() }}) / nullif(t.won + t.lost, 0))
         * t.avg_won_deal_size / nullif(t.avg_sales_cycle_days, 0),
         6
     ) as pipeline_velocity_per_day

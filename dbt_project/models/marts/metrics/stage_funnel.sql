@@ -94,10 +94,10 @@ select
         as deals_lost_from_stage,
     coalesce(c.deals_in_stage_now, 0) as deals_in_stage_now,
     case when not s.is_closed
-        then 1.0 * p.deals_advanced / nullif(p.deals_entered, 0)
+        then cast(p.deals_advanced as {{ type_double() }}) / nullif(p.deals_entered, 0)
     end as conversion_to_next_rate,
     case when not s.is_closed
-        then 1.0 * p.deals_won_after / nullif(p.deals_entered, 0)
+        then cast(p.deals_won_after as {{ type_double() }}) / nullif(p.deals_entered, 0)
     end as conversion_to_won_rate,
     coalesce(cs.completed_stays, 0) as completed_stays,
     cs.mean_days_in_stage,

@@ -8,5 +8,7 @@ select
     deal as source_deal_id,
     userid as source_owner_id,
     tstamp as occurred_at,
-    lower(type) as source_type
+    lower(type) as source_type,
+    -- when the record was landed: fct_activities' incremental runs take newer ones
+    _loaded_at
 from latest

@@ -11,5 +11,7 @@ select
     lower(datatype) as data_type,
     lower(dataaction) as data_action,
     dataoldval as old_value,
-    datanewval as new_value
+    datanewval as new_value,
+    -- when the record was landed: fct_activities' incremental runs take newer ones
+    _loaded_at
 from latest

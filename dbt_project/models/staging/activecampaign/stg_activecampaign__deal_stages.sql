@@ -5,6 +5,6 @@ with latest as (
 select
     id as source_stage_id,
     title as stage_label,
-    "group" as source_pipeline_id,
-    "order" as display_order
+    {{ adapter.quote('group') }} as source_pipeline_id,
+    {{ adapter.quote('order') }} as display_order
 from latest

@@ -5,7 +5,7 @@ with latest as (
 select
     id as source_deal_id,
     title as deal_name,
-    "group" as source_pipeline_id,
+    {{ adapter.quote('group') }} as source_pipeline_id,
     stage as source_stage_id,
     value / 100.0 as amount,  -- ActiveCampaign stores deal values in cents
     upper(currency) as currency,

@@ -6,5 +6,5 @@ select
     id as source_owner_id,
     trim(coalesce(firstname, '') || ' ' || coalesce(lastname, '')) as owner_name,
     lower(email) as email,
-    "group" as source_group_id
+    {{ adapter.quote('group') }} as source_group_id
 from latest

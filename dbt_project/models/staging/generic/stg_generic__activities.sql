@@ -10,5 +10,7 @@ select
     occurred_at,
     contact_id as source_contact_id,
     deal_id as source_deal_id,
-    owner as owner_name
+    owner as owner_name,
+    -- when the record was landed: fct_activities' incremental runs take newer ones
+    _loaded_at
 from latest

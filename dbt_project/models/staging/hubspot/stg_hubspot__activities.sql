@@ -8,5 +8,7 @@ select
     activity_date as occurred_at,
     activity_assigned_to as owner_name,
     {{ first_list_item('associated_contact_ids') }} as source_contact_id,
-    {{ first_list_item('associated_deal_ids') }} as source_deal_id
+    {{ first_list_item('associated_deal_ids') }} as source_deal_id,
+    -- when the record was landed: fct_activities' incremental runs take newer ones
+    _loaded_at
 from latest

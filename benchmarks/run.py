@@ -1,0 +1,332 @@
+"""The benchmark: `python -m benchmarks.run --scale S|M|L [--engine duckdb|spark] [--json OUT]`.
+
+At the named scale it generates exports with `salespipe generate` (S: the bundled seeds/),
+runs the full pipeline as of 2026-10-31, runs the plain DuckDB reference script
+(benchmarks/reference.sql) on the same exports, lands the next night's 1% delta
+(benchmarks/delta.py) and runs the pipeline again incrementally as of 2026-11-01.
+Per phase (start-up, ingest, dbt, checks, publish/report) it prints wall time, from the step
+timings in Dagster's event log, and peak memory: the resident memory of the whole process tree
+(the run and its dbt subprocess), sampled from /proc every 0.2 s. The same figures go to JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.delta import write_delta
+
+ROOT = Path(__file__).resolve().parent.parent
+# deals per export format (three formats); 1.1x activities gives ~20 activities per deal
+SCALES = {"S": None, "M": 33_334, "L": 333_334}
+ACTIVITY_SCALE = 1.1
+SEED = 8
+AS_OF = dt.date(2026, 10, 31)
+PHASES = ("startup", "ingest", "dbt", "checks", "publish_report", "finish")
+
+
+# --- memory of a process tree, from /proc ------------------------------------------------------
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_mb(root: int) -> float:
+    tree, todo, total = _children(), [root], 0
+    while todo:
+        pid = todo.pop()
+        total += _rss_kb(pid)
+        todo.extend(tree.get(pid, []))
+    return total / 1024
+
+
+@dataclass
+class Measured:
+    """A child process run to completion, with (time, tree RSS in MB) samples."""
+
+    seconds: float
+    result: dict
+    samples: list[tuple[float, float]] = field(default_factory=list)
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
+        inside = [mb for t, mb in self.samples if start <= t <= end]
+        return round(max(inside, default=0.0), 1)
+
+
+def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path) -> Measured:
+    samples: list[tuple[float, float]] = []
+    started = time.time()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.child", kind, str(out), *rest],
+                                env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                samples.append((time.time(), tree_rss_mb(proc.pid)))
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = proc.wait()
+        done.set()
+        sampler.join()
+    if code != 0:
+        raise SystemExit(f"benchmark step failed (exit {code}); see {log}")
+    return Measured(round(time.time() - started, 2), json.loads(out.read_text()), samples)
+
+
+# --- phases from the run's step timings ---------------------------------------------------------
+
+def phase_of(step: str) -> str:
+    if step.startswith("ingest_"):
+        return "ingest"
+    if step == "dbt_models":
+        return "dbt"
+    if step.startswith(("published__", "reports__")):
+        return "publish_report"
+    return "checks"  # GX suites, freshness and alert checks
+
+
+def phases(run: Measured, launched: float) -> dict[str, dict]:
+    """Wall seconds and peak MB per phase; steps run one after another (in-process executor),
+    so a phase's time is the sum of its steps' and its peak is the peak during them."""
+    steps = run.result["steps"]
+    first = min((s[0] for s in steps.values()), default=run.result["ended"])
+    last = max((s[1] for s in steps.values()), default=first)
+    windows: dict[str, list[tuple[float, float]]] = {
+        "startup": [(launched, first)], "finish": [(last, launched + run.seconds)]}
+    for key, (start, end) in steps.items():
+        windows.setdefault(phase_of(key), []).append((start, end))
+    out = {}
+    for name in PHASES:
+        spans = windows.get(name, [])
+        out[name] = {
+            "seconds": round(sum(e - s for s, e in spans), 2),
+            "peak_mb": max((run.peak(s, e) for s, e in spans), default=0.0),
+        }
+    return out
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def prepare_exports(scale: str, workdir: Path) -> tuple[Path, float]:
+    """The scale's exports under workdir/<scale>/export, generated once and reused (minus the
+    deltas a previous benchmark added); returns the folder and the seconds spent generating."""
+    export = workdir / scale / "export"
+    marker = export / ".generated.json"
+    params = {"deals_per_format": SCALES[scale], "seed": SEED, "activity_scale": ACTIVITY_SCALE}
+    if export.is_dir() and marker.exists() and json.loads(marker.read_text()) == params:
+        for old in export.glob("*/*-delta-*"):
+            old.unlink()
+        return export, 0.0
+    shutil.rmtree(export, ignore_errors=True)
+    started = time.time()
+    if SCALES[scale] is None:
+        shutil.copytree(ROOT / "seeds", export)
+    else:
+        subprocess.run([sys.executable, "-m", "orchestration.cli", "generate", "--out",
+                        str(export), "--deals", str(SCALES[scale]), "--seed", str(SEED),
+                        "--activity-scale", str(ACTIVITY_SCALE)], check=True, cwd=ROOT)
+    marker.write_text(json.dumps(params))
+    return export, round(time.time() - started, 1)
+
+
+def pipeline_env(export: Path, data: Path, as_of: dt.date, engine: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESPIPE_")
+           or k.startswith("SALESPIPE_DUCKDB_")}
+    env.update({"SALESPIPE_SOURCE_DIR": str(export), "SALESPIPE_DATA_DIR": str(data),
+                "SALESPIPE_WAREHOUSE": str(data / "warehouse.duckdb"),
+                "SALESPIPE_AS_OF": as_of.isoformat(), "SALESPIPE_ENGINE": engine,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                            os.environ.get("PYTHONPATH")]))})
+    return env
+
+
+def run_pipeline_measured(export: Path, data: Path, as_of: dt.date, engine: str,
+                          name: str) -> dict:
+    env = pipeline_env(export, data, as_of, engine)
+    launched = time.time()
+    run = measure("pipeline", [], env, data / f"{name}.json", data / f"{name}.log")
+    return {"wall_seconds": run.seconds, "peak_mb": run.peak(),
+            "phases": phases(run, launched), "mart_rows": run.result["mart_rows"],
+            "checks_failed": run.result["checks_failed"]}
+
+
+def run_reference(export: Path, data: Path) -> dict:
+    db = data / "reference.duckdb"
+    db.unlink(missing_ok=True)
+    env = pipeline_env(export, data, AS_OF, "duckdb")
+    run = measure("reference", [str(export), AS_OF.isoformat(), str(db)], env,
+                  data / "reference.json", data / "reference.log")
+    return {"wall_seconds": run.seconds, "peak_mb": run.peak(), "counts": run.result["counts"]}
+
+
+def source_counts(full: dict) -> dict:
+    """What the full run built: deals, stage transitions, contacts, activities (from the marts'
+    row counts; counting the export files again would take minutes at L)."""
+    rows = full["mart_rows"]
+    return {"deals": rows.get("fct_deals", 0),
+            "transitions": rows.get("fct_deal_stage_transitions", 0),
+            "contacts": rows.get("dim_contacts", 0), "activities": rows.get("fct_activities", 0)}
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def table(report: dict) -> str:
+    runs = {k: report[k] for k in ("full", "incremental") if k in report}
+    lines = [f"{'phase':<16}" + "".join(f"{k + ' s':>16}{k + ' MB':>16}" for k in runs)]
+    for phase in PHASES:
+        lines.append(f"{phase:<16}" + "".join(
+            f"{r['phases'][phase]['seconds']:>16.1f}{r['phases'][phase]['peak_mb']:>16.0f}"
+            for r in runs.values()))
+    lines.append(f"{'total':<16}" + "".join(
+        f"{r['wall_seconds']:>16.1f}{r['peak_mb']:>16.0f}" for r in runs.values()))
+    ref = report.get("reference")
+    if ref:
+        lines.append(f"{'reference SQL':<16}{ref['wall_seconds']:>16.1f}{ref['peak_mb']:>16.0f}")
+    for key, value in report["ratios"].items():
+        lines.append(f"{key}: {value}")
+    return "\n".join(lines)
+
+
+def ratios(report: dict) -> dict:
+    full, inc, ref = report["full"], report.get("incremental"), report.get("reference")
+    out = {}
+    if ref:
+        out["full / reference"] = round(full["wall_seconds"] / ref["wall_seconds"], 2)
+        out["full - 3 x reference (target <= 20 s)"] = round(
+            full["wall_seconds"] - 3 * ref["wall_seconds"], 1)
+    if inc:
+        out["incremental / full (target <= 0.15)"] = round(
+            inc["wall_seconds"] / full["wall_seconds"], 3)
+    out["peak MB (target < 4096 at L)"] = max(
+        r["peak_mb"] for r in (full, inc, ref) if r)
+    return out
+
+
+def _cell(run: dict | None) -> str:
+    """'total (ingest/dbt/checks/publish)' seconds of one pipeline run, for RESULTS.md."""
+    if not run:
+        return "-"
+    p = run["phases"]
+    parts = "/".join(f"{p[k]['seconds']:.0f}" for k in ("ingest", "dbt", "checks",
+                                                        "publish_report"))
+    return f"{run['wall_seconds']:.1f} ({parts})"
+
+
+def record(report: dict, path: Path) -> None:
+    """Append one row to benchmarks/RESULTS.md (older rows stay)."""
+    ref, r = report.get("reference"), report["ratios"]
+    row = [report["date"], report["scale"], report["engine"],
+           f"{report['sources']['deals']:,} / {report['sources']['activities']:,}",
+           _cell(report["full"]), _cell(report.get("incremental")),
+           f"{ref['wall_seconds']:.1f}" if ref else "-",
+           str(r.get("full / reference", "-")),
+           str(r.get("incremental / full (target <= 0.15)", "-")),
+           f"{r['peak MB (target < 4096 at L)']:.0f}",
+           f"{report['load_before'][0]:.2f} / {report['load_after'][0]:.2f}",
+           report["machine"], f"`{report['command']}`"]
+    with open(path, "a") as fh:
+        fh.write("| " + " | ".join(row) + " |\n")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=list(SCALES), required=True)
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/salespipe-bench"),
+                        help="where exports and warehouses go (default /tmp/salespipe-bench)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--no-incremental", action="store_true", help="full run only")
+    parser.add_argument("--no-reference", action="store_true", help="skip the reference script")
+    parser.add_argument("--record", action="store_true",
+                        help="append a row to benchmarks/RESULTS.md")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the stages an interrupted benchmark finished (its report.json)")
+    opts = parser.parse_args(argv)
+
+    report = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+              "scale": opts.scale, "engine": opts.engine,
+              "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
+              "machine": f"{platform.node()}, {os.cpu_count()} cores, "
+                         f"{_mem_gb():.0f} GB, {platform.system()} {platform.release()}",
+              "load_before": os.getloadavg()}
+    data = opts.workdir / opts.scale / f"run-{opts.engine}"
+    partial = data / "report.json"
+    if opts.resume and partial.exists():  # stages done before: full run, reference
+        report = {**json.loads(partial.read_text()), "command": report["command"]}
+        export = opts.workdir / opts.scale / "export"
+    else:
+        export, report["generate_seconds"] = prepare_exports(opts.scale, opts.workdir)
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+    if "full" not in report:
+        print(f"[bench] {opts.scale}: full run on {export}", file=sys.stderr, flush=True)
+        report["full"] = run_pipeline_measured(export, data, AS_OF, opts.engine, "full")
+        report["sources"] = source_counts(report["full"])
+        partial.write_text(json.dumps(report, default=str))
+    if not opts.no_reference and "reference" not in report:
+        print("[bench] reference script", file=sys.stderr, flush=True)
+        report["reference"] = run_reference(export, data)
+        partial.write_text(json.dumps(report, default=str))
+    if not opts.no_incremental and "incremental" not in report:
+        for old in export.glob("*/*-delta-*"):  # an interrupted run's drop
+            old.unlink()
+        started = time.time()
+        report["delta"] = write_delta(export, AS_OF + dt.timedelta(days=1), fraction=0.01)
+        report["delta_seconds"] = round(time.time() - started, 1)
+        print("[bench] incremental run", file=sys.stderr, flush=True)
+        report["incremental"] = run_pipeline_measured(
+            export, data, AS_OF + dt.timedelta(days=1), opts.engine, "incremental")
+    report["load_after"] = os.getloadavg()
+    report["ratios"] = ratios(report)
+    print(table(report))
+    text = json.dumps(report, indent=2, default=str)
+    print(text)
+    if opts.json:
+        opts.json.write_text(text)
+    if opts.record:
+        record(report, Path(__file__).with_name("RESULTS.md"))
+    return report
+
+
+def _mem_gb() -> float:
+    with open("/proc/meminfo") as fh:
+        return int(fh.readline().split()[1]) / 1024 / 1024
+
+
+if __name__ == "__main__":
+    main()

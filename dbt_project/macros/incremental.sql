@@ -1,0 +1,67 @@
+{#- Incremental marts (fct_activities, fct_deal_stage_transitions): what changed since the
+    newest landing time a mart already holds. Portable SQL only: plain selects over the raw
+    tables, each record's landing time `_loaded_at` (set by the ingest, see raw._loads). -#}
+
+{#- The newest landing time already in `relation` (the mart being built incrementally). -#}
+{% macro loaded_watermark(relation) -%}
+    (select coalesce(max(loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+     from {{ relation }})
+{%- endmacro %}
+
+{#- One row per deal (canonical, source-prefixed id) with the newest landing time of any record
+    its stage history is built from: the deal row (HubSpot and generic stage dates land with it,
+    the snapshot follows it) and ActiveCampaign's deal activity log. With `since`, only deals
+    with a record landed after it: the deals an incremental run rebuilds. -#}
+{% macro deal_loaded_at(since=none) -%}
+    select deal_id, max(loaded_at) as loaded_at
+    from (
+        select 'hubspot-' || record_id as deal_id, _loaded_at as loaded_at
+        from {{ source('raw', 'hubspot_deals') }}
+        union all
+        select 'activecampaign-' || id, _loaded_at
+        from {{ source('raw', 'activecampaign_deals') }}
+        union all
+        select 'activecampaign-' || d_id, _loaded_at
+        from {{ source('raw', 'activecampaign_deal_activities') }}
+        union all
+        select source_system || '-' || deal_id, _loaded_at
+        from {{ source('raw', 'generic_deals') }}
+        -- API sources (orchestration/connectors): the deal and its change log / history
+        union all
+        select 'pipedrive-' || id, _loaded_at
+        from {{ source('raw', 'pipedrive_deals') }}
+        union all
+        select 'pipedrive-' || deal_id, _loaded_at
+        from {{ source('raw', 'pipedrive_deal_changes') }}
+        union all
+        select 'salesforce-' || id, _loaded_at
+        from {{ source('raw', 'salesforce_opportunities') }}
+        union all
+        select 'salesforce-' || opportunity_id, _loaded_at
+        from {{ source('raw', 'salesforce_opportunity_history') }}
+    ) as records
+    where deal_id is not null
+    {%- if since is not none %} and loaded_at > {{ since }}{% endif %}
+    group by deal_id
+{%- endmacro %}
+
+{#- fct_deal_stage_transitions' post-hook: a deal whose history got shorter (a reopened generic
+    deal loses its inferred close) keeps stays numbered past its current one after an
+    incremental run; those are dropped. A no-op after a full build. -#}
+{% macro drop_surplus_stays(relation) -%}
+    {%- set condition -%}
+        transition_id in (
+            select t.transition_id
+            from {{ relation }} as t
+            inner join (
+                select deal_id, min(entry_number) as current_entry
+                from {{ relation }}
+                where is_current
+                group by deal_id
+            ) as c on t.deal_id = c.deal_id
+            where t.entry_number > c.current_entry
+        )
+    {%- endset -%}
+    {#- delete_rows (macros/portable.sql): Spark's parquet tables have no DELETE -#}
+    {{ delete_rows(relation, condition) }}
+{%- endmacro %}

@@ -1,0 +1,17 @@
+with latest as (
+    {{ latest_records(source('raw', 'salesforce_events'), 'id') }}
+)
+
+select
+    id as source_activity_id,
+    who_id as source_person_id,
+    what_id as source_related_id,
+    owner_id as source_owner_id,
+    subject,
+    start_date_time as started_at,
+    end_date_time as ended_at,
+    created_date as created_at,
+    -- when the record was landed: fct_activities' incremental runs take newer ones
+    _loaded_at
+from latest
+where not coalesce(is_deleted, false)

@@ -1,0 +1,153 @@
+"""Pipedrive connector: deals, their stage/status/owner changes, pipelines, stages, persons,
+activities and users, synced with dlt's REST API source into `raw.pipedrive_*`.
+
+API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
+- Auth: the user's API token in the `x-api-token` header (never in the URL, so it cannot
+  land in a log line) - "core-api-concepts-authentication".
+- v2 list endpoints (`/api/v2/deals`, `/persons`, `/activities`, `/pipelines`, `/stages`)
+  page with `cursor`/`limit` (max 500) and answer `additional_data.next_cursor`, null on the
+  last page - "core-api-concepts-pagination".
+- Incremental: `updated_since` (RFC 3339) on deals, persons and activities returns records
+  whose `update_time` is later than or equal to it; dlt keeps the highest `update_time` seen
+  as the cursor and drops the boundary records it already has.
+- Deletes: v2 deals leave deleted deals out unless `status=deleted`, which returns deals
+  deleted less than 30 days ago (developers.pipedrive.com/changelog/post/
+  permanent-deletion-logic-for-6-core-entities); a second resource asks for them, with its own
+  `updated_since` cursor. Persons and activities carry `is_deleted`. Staging drops deleted
+  records.
+- Stage history: GET /v1/deals/{id}/flow, the deal's updates log; its `dealChange` items with
+  `field_key` stage_id / status / user_id are every stage change, win, loss, reopen and owner
+  change (the same endpoint dlt's verified Pipedrive source reads for `deals_flow`). The
+  changelog endpoint has the same changes but pages worse (devcommunity.pipedrive.com thread
+  18539). It is per deal, so only deals changed since the last sync are asked for. v1 pages
+  with `start`/`limit` and `additional_data.pagination.next_start`.
+- Rate limits: token-based per company; answers carry `x-ratelimit-limit`,
+  `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds), and a 429 with `Retry-After`
+  when exhausted - "core-api-concepts-rate-limiting". The shared session waits for the reset
+  when remaining reaches 0; dlt's client retries 429 (Retry-After) and 5xx with backoff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestration.connectors.base import Connector, rest_source, throttled_session
+from orchestration.connectors.records import ApiTable, fields
+from orchestration.settings import ApiSource, pipedrive_api
+
+NAME = "pipedrive"
+PAGE = 500
+EPOCH = "1970-01-01T00:00:00Z"
+
+TABLES = (
+    ApiTable(NAME, "deals", "deals", fields(
+        "id, title, owner_id, creator_user_id, value:number, currency, person_id, org_id, "
+        "pipeline_id, stage_id, status, probability:number, lost_reason, add_time:timestamp, "
+        "update_time:timestamp, stage_change_time:timestamp, close_time:timestamp, "
+        "won_time:timestamp, lost_time:timestamp, expected_close_date:timestamp, "
+        "is_deleted:boolean")),
+    ApiTable(NAME, "deal_changes", "deal_flow", fields(
+        "id, deal_id, user_id, field_key, old_value, new_value, log_time:timestamp")),
+    ApiTable(NAME, "pipelines", "pipelines", fields(
+        "id, name, order_nr:integer, is_deleted:boolean, add_time:timestamp, "
+        "update_time:timestamp")),
+    ApiTable(NAME, "stages", "stages", fields(
+        "id, name, pipeline_id, order_nr:integer, deal_probability:number, is_deleted:boolean, "
+        "add_time:timestamp, update_time:timestamp")),
+    ApiTable(NAME, "persons", "persons", fields(
+        "id, name, first_name, last_name, email, phone, owner_id, org_id, add_time:timestamp, "
+        "update_time:timestamp, is_deleted:boolean")),
+    ApiTable(NAME, "activities", "activities", fields(
+        "id, type, subject, owner_id, deal_id, person_id, done:boolean, due_date:timestamp, "
+        "add_time:timestamp, update_time:timestamp, marked_as_done_time:timestamp, "
+        "is_deleted:boolean")),
+    ApiTable(NAME, "users", "users", fields(
+        "id, name, email, active_flag:boolean, created:timestamp, modified:timestamp")),
+)
+
+
+def _primary(items: Any) -> str | None:
+    """The primary (else first) value of a v2 person's `emails`/`phones` list."""
+    if not isinstance(items, list) or not items:
+        return None
+    best = next((i for i in items if isinstance(i, dict) and i.get("primary")), items[0])
+    return best.get("value") if isinstance(best, dict) else None
+
+
+def _person(record: dict) -> dict:
+    record["email"] = _primary(record.pop("emails", None))
+    record["phone"] = _primary(record.pop("phones", None))
+    return record
+
+
+def _deal_change(record: dict) -> dict:
+    """A flow item {object: dealChange, data: {...}} as one flat change row."""
+    d = record.get("data") or {}
+    return {"id": d.get("id"), "deal_id": d.get("item_id"), "user_id": d.get("user_id"),
+            "field_key": d.get("field_key"), "old_value": d.get("old_value"),
+            "new_value": d.get("new_value"), "log_time": d.get("log_time")}
+
+
+def _is_deal_change(record: dict) -> bool:
+    return record.get("object") == "dealChange" and (record.get("data") or {}).get(
+        "field_key") in ("stage_id", "status", "user_id")
+
+
+def _v2(path: str, incremental: bool = True, **params: Any) -> dict:
+    endpoint: dict[str, Any] = {"path": f"api/v2/{path}", "params": {"limit": PAGE, **params}}
+    if incremental:
+        endpoint["params"].update(sort_by="update_time", sort_direction="asc")
+        endpoint["params"]["updated_since"] = {
+            "type": "incremental", "cursor_path": "update_time", "initial_value": EPOCH}
+    return endpoint
+
+
+def source(api: ApiSource):
+    cursor = {"type": "cursor", "cursor_path": "additional_data.next_cursor",
+              "cursor_param": "cursor"}
+    v1_pages = {"type": "cursor", "cursor_path": "additional_data.pagination.next_start",
+                "cursor_param": "start"}
+    config = {
+        "client": {
+            "base_url": api.base_url + "/",
+            "auth": {"type": "api_key", "name": "x-api-token", "api_key": api.token,
+                     "location": "header"},
+            "session": throttled_session(reset_header="X-RateLimit-Reset"),
+        },
+        "resource_defaults": {
+            "primary_key": "id", "write_disposition": "merge",
+            "endpoint": {"data_selector": "data", "paginator": cursor},
+        },
+        "resources": [
+            {"name": "deals", "endpoint": _v2("deals")},
+            # deleted deals only come with status=deleted; merged into the same table
+            {"name": "deals_deleted", "table_name": "deals",
+             "endpoint": _v2("deals", status="deleted")},
+            {"name": "deal_flow", "endpoint": {
+                "path": "v1/deals/{resources.deals.id}/flow", "params": {"limit": PAGE},
+                "paginator": v1_pages},
+             "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]},
+            {"name": "persons", "endpoint": _v2("persons"),
+             "processing_steps": [{"map": _person}]},
+            {"name": "activities", "endpoint": _v2("activities")},
+            {"name": "pipelines", "write_disposition": "replace",
+             "endpoint": _v2("pipelines", incremental=False)},
+            {"name": "stages", "write_disposition": "replace",
+             "endpoint": _v2("stages", incremental=False)},
+            {"name": "users", "write_disposition": "replace",
+             "endpoint": {"path": "v1/users", "paginator": "single_page"}},
+        ],
+    }
+    return rest_source(NAME, config)
+
+
+CONNECTOR = Connector(
+    name=NAME,
+    label="Pipedrive",
+    settings=pipedrive_api,
+    source=source,
+    resources=("deals", "deals_deleted", "deal_flow", "persons", "activities", "pipelines",
+               "stages", "users"),
+    tables={t.dataset_table: t.stand_in for t in TABLES},
+    snapshots=tuple(t.snapshot() for t in TABLES),
+)

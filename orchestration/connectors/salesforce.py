@@ -1,0 +1,187 @@
+"""Salesforce connector: Opportunity, OpportunityHistory, the OpportunityStage picklist, Contact,
+Lead, Task, Event and User through the REST query API, synced with dlt's REST API source into
+`raw.salesforce_*`.
+
+API facts used (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/):
+- Auth: an OAuth 2.0 access token as `Authorization: Bearer`, sent to the org's instance URL
+  ("intro_oauth_and_connected_apps", "quickstart_oauth").
+- `GET /services/data/vXX.X/queryAll?q=<SOQL>` ("resources_queryall.htm"): like `query`, but
+  also returns deleted records (IsDeleted = true, still in the Recycle Bin) and archived
+  Tasks/Events, which is how deletes reach the warehouse: merged by Id, dropped in staging.
+- Paging ("dome_query.htm"): a response holds up to 2,000 records, `done` and, while not
+  done, `nextRecordsUrl` (`/services/data/vXX.X/query/01g...-2000`), followed as is.
+- Incremental: each SOQL asks `WHERE SystemModstamp >= <last cursor> ORDER BY SystemModstamp`
+  (SystemModstamp changes on every change, including system ones, and is indexed; the SOQL
+  dateTime literal is `2024-01-04T10:44:00Z`, "sforce_api_calls_soql_select_dateformats").
+  `>=` so a record saved in the same second as the cursor is never lost; dlt drops the
+  boundary records it already stored.
+- Errors: 401 `INVALID_SESSION_ID` (expired token), 403 `REQUEST_LIMIT_EXCEEDED` or missing
+  permission, 5xx retried ("errorcodes.htm"). Every answer carries
+  `Sforce-Limit-Info: api-usage=used/limit` (the org's rolling 24-hour API request
+  allocation): the sync logs it and stops with a clear message before using the last 5%
+  ("headers_api_usage.htm"), so the nightly run never locks the org's integrations out.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from orchestration.connectors.base import (
+    Connector,
+    ConnectorError,
+    rest_source,
+    throttled_session,
+)
+from orchestration.connectors.records import ApiTable, fields
+from orchestration.settings import (
+    ApiSource,
+    salesforce_api,
+    salesforce_api_version,
+    salesforce_currency,
+)
+
+NAME = "salesforce"
+EPOCH = "1970-01-01T00:00:00.000+0000"
+USAGE_STOP = 0.95  # share of the org's daily API allocation the sync never goes beyond
+log = logging.getLogger("salespipe.connectors")
+
+# sObject -> (raw table name, SOQL fields, incremental?)
+OBJECTS: dict[str, tuple[str, str, bool]] = {
+    "Opportunity": ("opportunities", (
+        "Id, Name, AccountId, ContactId, Amount, CurrencyIsoCode, StageName, Probability, "
+        "CloseDate, IsClosed, IsWon, Type, OwnerId, CreatedDate, LastModifiedDate, "
+        "SystemModstamp, IsDeleted"), True),
+    "OpportunityHistory": ("opportunity_history", (
+        "Id, OpportunityId, StageName, Amount, Probability, CloseDate, CreatedDate, "
+        "CreatedById, SystemModstamp, IsDeleted"), True),
+    "OpportunityStage": ("opportunity_stages", (
+        "Id, MasterLabel, ApiName, SortOrder, IsActive, IsClosed, IsWon, DefaultProbability, "
+        "SystemModstamp"), False),
+    "Contact": ("contacts", (
+        "Id, FirstName, LastName, Email, Phone, Title, LeadSource, OwnerId, AccountId, "
+        "MailingCountry, CreatedDate, SystemModstamp, IsDeleted"), True),
+    "Lead": ("leads", (
+        "Id, FirstName, LastName, Email, Phone, Title, LeadSource, OwnerId, Company, Industry, "
+        "NumberOfEmployees, Country, Status, IsConverted, CreatedDate, SystemModstamp, "
+        "IsDeleted"), True),
+    "Task": ("tasks", (
+        "Id, WhoId, WhatId, OwnerId, Subject, TaskSubtype, Status, ActivityDate, "
+        "CompletedDateTime, CreatedDate, SystemModstamp, IsDeleted"), True),
+    "Event": ("events", (
+        "Id, WhoId, WhatId, OwnerId, Subject, ActivityDateTime, StartDateTime, EndDateTime, "
+        "CreatedDate, SystemModstamp, IsDeleted"), True),
+    "User": ("users", (
+        "Id, Name, FirstName, LastName, Email, IsActive, Department, SystemModstamp"), False),
+}
+TYPES = {
+    "Amount": "number", "Probability": "number", "DefaultProbability": "number",
+    "SortOrder": "integer", "NumberOfEmployees": "integer", "IsClosed": "boolean",
+    "IsWon": "boolean", "IsDeleted": "boolean", "IsActive": "boolean", "IsConverted": "boolean",
+    "CloseDate": "timestamp", "ActivityDate": "timestamp", "CreatedDate": "timestamp",
+    "LastModifiedDate": "timestamp", "SystemModstamp": "timestamp",
+    "CompletedDateTime": "timestamp", "ActivityDateTime": "timestamp",
+    "StartDateTime": "timestamp", "EndDateTime": "timestamp",
+}
+
+
+def snake(name: str) -> str:
+    """dlt's column name for a field: `SystemModstamp` -> `system_modstamp`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _table(sobject: str) -> ApiTable:
+    name, soql_fields, _ = OBJECTS[sobject]
+    spec = ", ".join(f"{snake(f)}:{TYPES.get(f, 'text')}"
+                     for f in (x.strip() for x in soql_fields.split(",")))
+    return ApiTable(NAME, name, snake(sobject), fields(spec))
+
+
+TABLES = tuple(_table(s) for s in OBJECTS)
+
+
+def soql_datetime(value: str) -> str:
+    """A SystemModstamp as a SOQL dateTime literal: 2024-01-04T10:44:00.000+0000 ->
+    2024-01-04T10:44:00Z (SOQL takes no fractional seconds and needs Z or +hh:mm)."""
+    text = str(value).replace(" ", "T")
+    return re.sub(r"(\.\d+)?([+-]00:?00|Z)?$", "", text) + "Z"
+
+
+def _resource(sobject: str, version: str, currency: str | None = None) -> dict:
+    _, soql_fields, incremental = OBJECTS[sobject]
+    steps = []
+    if currency and "CurrencyIsoCode" in soql_fields:
+        # a single-currency org has no CurrencyIsoCode field: every record is in `currency`
+        soql_fields = soql_fields.replace(" CurrencyIsoCode,", "")
+        steps.append({"map": lambda record: {**record, "CurrencyIsoCode": currency}})
+    soql = f"SELECT {soql_fields} FROM {sobject}"
+    endpoint: dict[str, Any] = {"path": f"services/data/v{version}/"
+                                        f"{'queryAll' if incremental else 'query'}"}
+    if incremental:
+        soql += " WHERE SystemModstamp >= {incremental.start_value} ORDER BY SystemModstamp ASC"
+        endpoint["incremental"] = {"cursor_path": "SystemModstamp", "initial_value": EPOCH,
+                                   "convert": soql_datetime}
+    endpoint["params"] = {"q": soql}
+    return {"name": snake(sobject), "endpoint": endpoint, "processing_steps": steps,
+            "write_disposition": "merge" if incremental else "replace"}
+
+
+def usage(header: str | None) -> tuple[int, int] | None:
+    """`api-usage=25/15000` -> (25, 15000)."""
+    match = re.search(r"api-usage=(\d+)/(\d+)", header or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _watch_limits(response) -> None:
+    used = usage(response.headers.get("Sforce-Limit-Info"))
+    if used and used[1] and used[0] >= USAGE_STOP * used[1]:
+        raise ConnectorError(
+            f"Salesforce API: the org has used {used[0]:,} of its {used[1]:,} daily API requests "
+            f"(Sforce-Limit-Info); the sync stops at {USAGE_STOP:.0%} so other integrations keep "
+            "working. Nothing from this run was stored; it resumes on the next run.")
+
+
+def _watched_session():
+    """The shared throttled session, checking Sforce-Limit-Info on every answer."""
+    session = throttled_session()
+    send = session.send
+
+    def watched_send(request, **kwargs):
+        response = send(request, **kwargs)
+        _watch_limits(response)
+        return response
+
+    session.send = watched_send
+    return session
+
+
+def source(api: ApiSource):
+    version = salesforce_api_version()
+    config = {
+        "client": {
+            "base_url": api.base_url + "/",
+            "auth": {"type": "bearer", "token": api.token},
+            "session": _watched_session(),
+        },
+        "resource_defaults": {
+            "primary_key": "Id",
+            "endpoint": {
+                "data_selector": "records",
+                "paginator": {"type": "json_link", "next_url_path": "nextRecordsUrl"},
+            },
+        },
+        "resources": [_resource(s, version, salesforce_currency()) for s in OBJECTS],
+    }
+    return rest_source(NAME, config)
+
+
+CONNECTOR = Connector(
+    name=NAME,
+    label="Salesforce",
+    settings=salesforce_api,
+    source=source,
+    resources=tuple(snake(s) for s in OBJECTS),
+    tables={t.dataset_table: t.stand_in for t in TABLES},
+    snapshots=tuple(t.snapshot() for t in TABLES),
+)

@@ -1,0 +1,26 @@
+"""What a dbt run needs from the engine in use before it starts (SALESPIPE_ENGINE).
+
+DuckDB: nothing, dbt reads the raw tables ingestion landed in the warehouse. Spark: Java (local
+Spark only), the raw layer written as Parquet for Spark's external raw tables, and the resolved
+folders in the environment dbt's profiles.yml reads.
+"""
+
+from __future__ import annotations
+
+from orchestration.engines.java import check_java
+from orchestration.engines.raw_parquet import export_raw
+from orchestration.settings import EngineSettings
+
+
+def prepare_dbt(settings: EngineSettings, connect) -> dict:
+    """Get the engine ready; returns extra dbt vars (the raw tables to declare on Spark).
+    `connect` opens the DuckDB warehouse (DuckDBWarehouse.connect)."""
+    settings.export()
+    if settings.engine == "duckdb":
+        return {}
+    if settings.spark_method == "session":
+        check_java()
+        settings.spark_dir.mkdir(parents=True, exist_ok=True)
+    with connect() as con:
+        counts = export_raw(con, settings.raw_dir)
+    return {"raw_tables": sorted(counts)}

@@ -1,0 +1,117 @@
+"""A local ActiveCampaign v3 API serving the generator's ActiveCampaign company.
+
+Shapes follow ActiveCampaign's API reference (https://developers.activecampaign.com/reference):
+- authentication: the `Api-Token` header
+  (https://developers.activecampaign.com/reference/authentication); without a valid one the
+  API answers 403 `{"message": "No Result found..."}`-style errors, 401 here;
+- pagination: `limit` (default 20, max 100) and `offset`, the total in `meta.total` as a
+  string (https://developers.activecampaign.com/reference/pagination);
+- rate limit: 5 requests per second per account, 429 beyond
+  (https://developers.activecampaign.com/reference/rate-limits);
+- lists: `GET /api/3/contacts` and `/deals` with `filters[updated_after]`
+  (https://developers.activecampaign.com/reference/list-all-contacts,
+  .../reference/list-all-deals), `GET /contacts/{id}/fieldValues`
+  (.../reference/retrieve-contact-field-values), `GET /activities?contact=`
+  (.../reference/list-all-activities), `GET /deals/{id}/dealActivities`
+  (.../reference/retrieve-deal-activities), `GET /dealGroups`, `/dealStages`, `/users`,
+  `/groups`, `/fields`.
+
+Data: the generator writes these very responses as the export files
+(docs/export-formats.md); this server loads them and answers the API's requests from them, so
+an API sync and the export describe the same company.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from .common import MockApi, Reply, Request
+
+LISTS = {"fields": "fields", "dealGroups": "dealGroups", "dealStages": "dealStages",
+         "users": "users", "groups": "groups"}
+
+
+def _load(folder: Path, stem: str, key: str) -> list[dict]:
+    rows = []
+    for path in sorted(folder.glob(f"{stem}*.json")):
+        rows += json.loads(path.read_text()).get(key, [])
+    return rows
+
+
+def _instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+class ActiveCampaignData:
+    """The account's records, loaded from one generated `activecampaign/` export folder."""
+
+    def __init__(self, folder: Path):
+        self.contacts = {c["id"]: c for c in _load(folder, "contacts", "contacts")}
+        self.field_values = _load(folder, "contacts", "fieldValues")
+        self.deals = {d["id"]: d for d in _load(folder, "deals", "deals")}
+        self.deal_activities = _load(folder, "dealActivities", "dealActivities")
+        self.activities = _load(folder, "activities", "activities")
+        self.lists = {name: _load(folder, name, name) for name in LISTS}
+        stamps = [c["udate"] for c in self.contacts.values()] + [
+            d["mdate"] for d in self.deals.values()]
+        self._clock = max(stamps, key=_instant)
+
+    def tick(self) -> str:
+        """A new 'now', a minute after every stored change, in the account's offset."""
+        t = _instant(self._clock) + dt.timedelta(minutes=1)
+        self._clock = t.isoformat()
+        return self._clock
+
+    def update_deal(self, deal_id: str, **fields) -> None:
+        self.deals[deal_id].update(fields, mdate=self.tick())
+
+    def update_contact(self, contact_id: str, **fields) -> None:
+        self.contacts[contact_id].update(fields, udate=self.tick())
+
+
+def _error(status: int, message: str) -> dict:
+    return {"message": message}
+
+
+class ActiveCampaignApi(MockApi):
+    """`with ActiveCampaignApi(data, token) as api:` ... configure `api.url` as the account
+    URL (the connector appends /api/3)."""
+
+    def __init__(self, data: ActiveCampaignData, token: str):
+        super().__init__(check_auth=lambda req: req.headers.get("Api-Token") == token,
+                         error_body=_error)
+        self.data = data
+        for name in LISTS:
+            self.route("GET", rf"/api/3/{name}", lambda req, n=name: self._page(
+                req, n, self.data.lists[n]))
+        self.route("GET", r"/api/3/contacts", lambda req: self._page(
+            req, "contacts", self._updated(req, self.data.contacts.values(), "udate")))
+        self.route("GET", r"/api/3/deals", lambda req: self._page(
+            req, "deals", self._updated(req, self.data.deals.values(), "mdate")))
+        self.route("GET", r"/api/3/contacts/(\d+)/fieldValues", lambda req: self._page(
+            req, "fieldValues", [v for v in self.data.field_values
+                                 if v["contact"] == req.match.group(1)]))
+        self.route("GET", r"/api/3/deals/(\d+)/dealActivities", lambda req: self._page(
+            req, "dealActivities", [a for a in self.data.deal_activities
+                                    if a["d_id"] == req.match.group(1)]))
+        self.route("GET", r"/api/3/activities", lambda req: self._page(
+            req, "activities", [a for a in self.data.activities
+                                if a["contact"] == req.arg("contact")]))
+
+    @staticmethod
+    def _updated(req: Request, records, field: str) -> list[dict]:
+        after = req.arg("filters[updated_after]")
+        records = list(records)
+        if after:
+            since = _instant(after)
+            records = [r for r in records if _instant(r[field]) >= since]
+        return sorted(records, key=lambda r: int(r["id"]))
+
+    @staticmethod
+    def _page(req: Request, key: str, records: list[dict]) -> Reply:
+        limit = min(int(req.arg("limit", "20")), 100)
+        offset = int(req.arg("offset", "0"))
+        return Reply(body={key: records[offset:offset + limit],
+                           "meta": {"total": str(len(records))}})

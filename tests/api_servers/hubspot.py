@@ -1,0 +1,313 @@
+"""A local HubSpot API serving the generator's HubSpot company (the same data as its exports).
+
+Shapes follow HubSpot's documentation:
+- CRM search: https://developers.hubspot.com/docs/guides/api/crm/search (POST
+  /crm/v3/objects/{object}/search; filterGroups/filters with GTE, sorts, properties, limit,
+  `after`; answers {total, results: [{id, properties, createdAt, updatedAt, archived}],
+  paging.next.after}). Search always returns hs_object_id, createdate and the last-modified
+  property besides those asked for.
+- Objects list with archived=true: https://developers.hubspot.com/docs/api-reference/crm-deals-v3
+- Associations v4: https://developers.hubspot.com/docs/api-reference/crm-associations-v4
+  (GET /crm/v4/objects/{from}/{id}/associations/{to}: results [{toObjectId, associationTypes}])
+- Engagements v1 recent/modified:
+  https://legacydocs.hubspot.com/docs/methods/engagements/get-recent-engagements
+  ({results: [{engagement, associations, metadata}], hasMore, offset, total}; `since` in ms)
+- Pipelines https://developers.hubspot.com/docs/guides/api/crm/pipelines, owners
+  https://developers.hubspot.com/docs/guides/api/crm/owners, properties
+  https://developers.hubspot.com/docs/guides/api/crm/properties, account details
+  https://developers.hubspot.com/docs/guides/api/settings/account-information-api
+- Errors: https://developers.hubspot.com/docs/guides/api/error-handling ({status: "error",
+  message, correlationId, category}); 401 for a missing or bad token, 429 when rate limited.
+
+Data: `salespipe generate` writes the HubSpot UI export (labels, owner names, local times); this
+server turns those records back into what the API holds (internal option values, owner and
+stage ids, UTC instants in ms or ISO), so an API sync and the export describe the same company.
+The generator's marketing activities (EMAIL_OPEN, EMAIL_CLICK, FORM_SUBMISSION, PAGE_VIEW) are
+served as engagements of those types beside EMAIL/CALL/MEETING/NOTE/TASK, so both paths carry
+the same activities (HubSpot itself keeps those in its email-events and web-analytics APIs).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .common import MockApi, Reply, Request
+
+CONTACT_MAP = {  # export header -> internal property name
+    "First Name": "firstname", "Last Name": "lastname", "Email": "email",
+    "Phone Number": "phone", "Job Title": "jobtitle", "Company Name": "company",
+    "Industry": "industry", "Number of Employees": "numemployees", "Country/Region": "country",
+    "Original Source": "hs_analytics_source", "Lifecycle Stage": "lifecyclestage",
+    "Budget Range": "budget_range", "Decision Maker": "decision_maker",
+    "Need Identified": "need_identified", "Purchase Timeline": "purchase_timeline",
+}
+CONTACT_ENUMS = ("industry", "hs_analytics_source", "lifecyclestage", "budget_range",
+                 "decision_maker", "need_identified", "purchase_timeline")
+DEAL_ENUMS = ("dealtype",)
+STAGE_HEADER = re.compile(r'^Date (entered|exited) "(.+) \(([^()]+)\)"$')
+
+
+def option_value(label: str) -> str:
+    """HubSpot-style internal value of an option label ("Organic Search" -> organic_search)."""
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+class HubSpotData:
+    """The API's records, built from one generated `hubspot/` export folder."""
+
+    def __init__(self, folder: Path, tz: str):
+        self.tz = ZoneInfo(tz)
+        self.tz_name = tz
+        self.pipelines = json.loads((folder / "pipelines.json").read_text())["results"]
+        self.owners = json.loads((folder / "owners.json").read_text())["results"]
+        self.owner_ids = {f'{o["firstName"]} {o["lastName"]}': o["id"] for o in self.owners}
+        self.options: dict[str, dict[str, dict[str, str]]] = {"contacts": {}, "deals": {}}
+        self.contacts = {r["Record ID"]: self._contact(r) for r in _rows(folder, "contacts")}
+        self.links: dict[str, list[str]] = {}
+        self.deals = {r["Record ID"]: self._deal(r) for r in _rows(folder, "deals")}
+        self.engagements = [self._engagement(r) for r in _rows(folder, "activities")]
+        self.archived: dict[str, dict[str, dict]] = {"contacts": {}, "deals": {}}
+        self._clock = max(self._instants()) if self.deals else "2026-01-01T00:00:00.000Z"
+
+    # -- conversions --------------------------------------------------------------------------
+    def iso(self, local: str | None) -> str | None:
+        """Export time (account-local `YYYY-MM-DD HH:MM`) -> the API's UTC ISO instant."""
+        if not local:
+            return None
+        t = dt.datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=self.tz)
+        return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def ms(self, local: str | None) -> int | None:
+        iso = self.iso(local)
+        return int(dt.datetime.fromisoformat(iso).timestamp() * 1000) if iso else None
+
+    def _enum(self, obj: str, prop: str, label: str | None) -> str | None:
+        if not label:
+            return None
+        value = option_value(label)
+        self.options[obj].setdefault(prop, {})[value] = label
+        return value
+
+    def _stage(self, pipeline_label: str, stage_label: str) -> tuple[str | None, str | None]:
+        for p in self.pipelines:
+            if p["label"] == pipeline_label:
+                for s in p["stages"]:
+                    if s["label"] == stage_label:
+                        return p["id"], s["id"]
+                return p["id"], None
+        return None, None
+
+    # -- records ------------------------------------------------------------------------------
+    def _contact(self, r: dict) -> dict:
+        props = {prop: (r.get(h) or None) for h, prop in CONTACT_MAP.items()}
+        for prop in CONTACT_ENUMS:
+            props[prop] = self._enum("contacts", prop, props[prop])
+        props.update({
+            "hubspot_owner_id": self.owner_ids.get(r.get("Contact owner") or ""),
+            "createdate": self.iso(r.get("Create Date")),
+            "notes_last_updated": self.iso(r.get("Last Activity Date")),
+            "hs_object_id": r["Record ID"],
+        })
+        props["lastmodifieddate"] = max(v for v in (props["createdate"],
+                                                    props["notes_last_updated"]) if v)
+        return _record(r["Record ID"], props, props["lastmodifieddate"])
+
+    def _deal(self, r: dict) -> dict:
+        pipeline, stage = self._stage(r["Pipeline"], r["Deal Stage"])
+        props = {
+            "dealname": r.get("Deal Name") or None, "pipeline": pipeline, "dealstage": stage,
+            "amount": r.get("Amount") or None, "deal_currency_code": r.get("Currency") or None,
+            "closedate": self.iso(r.get("Close Date")),
+            "createdate": self.iso(r.get("Create Date")),
+            "hubspot_owner_id": self.owner_ids.get(r.get("Deal owner") or ""),
+            "dealtype": self._enum("deals", "dealtype", r.get("Deal Type")),
+            "notes_last_updated": self.iso(r.get("Last Activity Date")),
+            "hs_object_id": r["Record ID"],
+        }
+        for header, value in r.items():
+            match = STAGE_HEADER.match(header)
+            if match and value:
+                event, stage_label, pipeline_label = match.groups()
+                stage_id = self._stage(pipeline_label, stage_label)[1]
+                props[f"hs_v2_date_{event}_{stage_id}"] = self.iso(value)
+        stamps = [v for k, v in props.items() if v and (k.startswith("hs_v2_date_") or k in (
+            "createdate", "notes_last_updated"))]
+        props["hs_lastmodifieddate"] = max(stamps)
+        self.links[r["Record ID"]] = [c for c in (r.get("Associated Contact IDs") or "")
+                                      .split(";") if c]
+        return _record(r["Record ID"], props, props["hs_lastmodifieddate"])
+
+    def _engagement(self, r: dict) -> dict:
+        at = self.ms(r["Activity Date"])
+        owner = self.owner_ids.get(r.get("Activity assigned to") or "")
+        return {
+            "engagement": {"id": int(r["Record ID"]), "portalId": 62515, "active": True,
+                           "createdAt": at, "lastUpdated": at, "type": r["Activity Type"],
+                           "timestamp": at, "ownerId": int(owner) if owner else None},
+            "associations": {
+                "contactIds": [int(x) for x in (r.get("Associated Contact IDs") or "").split(";")
+                               if x],
+                "dealIds": [int(x) for x in (r.get("Associated Deal IDs") or "").split(";") if x],
+                "companyIds": [], "ownerIds": [], "ticketIds": [], "workflowIds": []},
+            "metadata": {},
+        }
+
+    def _instants(self):
+        for d in self.deals.values():
+            yield d["properties"]["hs_lastmodifieddate"]
+        for c in self.contacts.values():
+            yield c["properties"]["lastmodifieddate"]
+
+    # -- changes, as a user would make them in HubSpot ---------------------------------------
+    def tick(self) -> str:
+        """A new 'now', later than every stored modification (minute steps)."""
+        t = dt.datetime.fromisoformat(self._clock) + dt.timedelta(minutes=1)
+        self._clock = t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return self._clock
+
+    def update_deal(self, deal_id: str, **props) -> None:
+        record = self.deals[deal_id]
+        record["properties"].update(props)
+        record["properties"]["hs_lastmodifieddate"] = record["updatedAt"] = self.tick()
+
+    def update_contact(self, contact_id: str, **props) -> None:
+        record = self.contacts[contact_id]
+        record["properties"].update(props)
+        record["properties"]["lastmodifieddate"] = record["updatedAt"] = self.tick()
+
+    def archive(self, obj: str, record_id: str) -> None:
+        record = getattr(self, obj).pop(record_id)
+        record.update(archived=True, archivedAt=self.tick())
+        self.archived[obj][record_id] = record
+
+
+def _rows(folder: Path, stem: str) -> list[dict]:
+    rows = []
+    for path in sorted(folder.glob(f"{stem}*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows += list(csv.DictReader(fh))
+    return rows
+
+
+def _record(record_id: str, props: dict, modified: str) -> dict:
+    return {"id": record_id, "properties": props, "createdAt": props.get("createdate"),
+            "updatedAt": modified, "archived": False}
+
+
+def _error(status: int, message: str) -> dict:
+    category = {401: "INVALID_AUTHENTICATION", 429: "RATE_LIMITS"}.get(status, "ERROR")
+    return {"status": "error", "message": message, "correlationId": "test-correlation",
+            "category": category}
+
+
+def _page(items: list, after: str | None, limit: int, link: str) -> tuple[list, dict]:
+    start = int(after or 0)
+    page = items[start:start + limit]
+    paging = {}
+    if start + limit < len(items):
+        paging = {"paging": {"next": {"after": str(start + limit), "link": link}}}
+    return page, paging
+
+
+class HubSpotApi(MockApi):
+    """`with HubSpotApi(data, token) as api:` ... `api.url` is the base URL to configure."""
+
+    def __init__(self, data: HubSpotData, token: str):
+        super().__init__(
+            check_auth=lambda req: req.headers.get("Authorization") == f"Bearer {token}",
+            error_body=_error)
+        self.data = data
+        self.route("GET", r"/account-info/v3/details", self._account)
+        self.route("GET", r"/crm/v3/properties/(contacts|deals)", self._properties)
+        self.route("GET", r"/crm/v3/pipelines/deals", lambda r: Reply(body={
+            "results": self.data.pipelines}))
+        self.route("GET", r"/crm/v3/owners/?", self._owners)
+        self.route("POST", r"/crm/v3/objects/(contacts|deals)/search", self._search)
+        self.route("GET", r"/crm/v3/objects/(contacts|deals)", self._list)
+        self.route("GET", r"/crm/v4/objects/deals/(\d+)/associations/contacts", self._links)
+        self.route("GET", r"/engagements/v1/engagements/recent/modified", self._engagements)
+
+    def _account(self, req: Request) -> Reply:
+        offset = dt.datetime.now(self.data.tz).utcoffset()
+        return Reply(body={"portalId": 62515, "timeZone": self.data.tz_name,
+                           "companyCurrency": "USD", "additionalCurrencies": ["EUR"],
+                           "utcOffset": str(offset),
+                           "utcOffsetMilliseconds": int(offset.total_seconds() * 1000),
+                           "uiDomain": "app.hubspot.com", "dataHostingLocation": "na1"})
+
+    def _properties(self, req: Request) -> Reply:
+        obj = req.match.group(1)
+        results = [{"name": prop, "label": prop, "type": "enumeration", "fieldType": "select",
+                    "options": [{"label": label, "value": value, "displayOrder": i,
+                                 "hidden": False}
+                                for i, (value, label) in enumerate(sorted(values.items()))]}
+                   for prop, values in self.data.options[obj].items()]
+        return Reply(body={"results": results})
+
+    def _owners(self, req: Request) -> Reply:
+        page, paging = _page(self.data.owners, req.arg("after"), int(req.arg("limit", "100")),
+                             "/crm/v3/owners")
+        return Reply(body={"results": page, **paging})
+
+    def _search(self, req: Request) -> Reply:
+        obj = req.match.group(1)
+        body = req.json or {}
+        records = list(getattr(self.data, obj).values())
+        for group in body.get("filterGroups", [])[:1]:
+            for f in group.get("filters", []):
+                records = [r for r in records if _matches(r, f)]
+        for sort in reversed(body.get("sorts", [])):
+            name = sort["propertyName"] if isinstance(sort, dict) else sort
+            records.sort(key=lambda r, n=name: (r["properties"].get(n) or "", int(r["id"])),
+                         reverse=isinstance(sort, dict) and sort.get("direction") == "DESCENDING")
+        limit = min(int(body.get("limit", 10)), 200)
+        page, paging = _page(records, body.get("after"), limit, "")
+        wanted = set(body.get("properties") or []) | {"hs_object_id", "createdate",
+                                                      "lastmodifieddate", "hs_lastmodifieddate"}
+        results = [{**r, "properties": {k: v for k, v in r["properties"].items() if k in wanted}}
+                   for r in page]
+        return Reply(body={"total": len(records), "results": results, **paging})
+
+    def _list(self, req: Request) -> Reply:
+        obj = req.match.group(1)
+        source = self.data.archived[obj] if req.arg("archived") == "true" else getattr(
+            self.data, obj)
+        records = sorted(source.values(), key=lambda r: int(r["id"]))
+        page, paging = _page(records, req.arg("after"), int(req.arg("limit", "10")), req.path)
+        return Reply(body={"results": page, **paging})
+
+    def _links(self, req: Request) -> Reply:
+        contacts = self.data.links.get(req.match.group(1), [])
+        return Reply(body={"results": [
+            {"toObjectId": int(c), "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}
+            for c in contacts]})
+
+    def _engagements(self, req: Request) -> Reply:
+        since = int(req.arg("since", "0") or 0)
+        count = min(int(req.arg("count", "20")), 100)
+        offset = int(req.arg("offset", "0") or 0)
+        items = sorted((e for e in self.data.engagements
+                        if e["engagement"]["lastUpdated"] >= since),
+                       key=lambda e: (e["engagement"]["lastUpdated"], e["engagement"]["id"]))
+        page = items[offset:offset + count]
+        return Reply(body={"results": page, "hasMore": offset + count < len(items),
+                           "offset": offset + len(page), "total": len(items)})
+
+
+def _matches(record: dict, f: dict) -> bool:
+    value = record["properties"].get(f["propertyName"])
+    if f.get("operator") != "GTE":
+        raise ValueError(f"operator {f.get('operator')} not supported by the mock")
+    if value is None:
+        return False
+    wanted = str(f["value"])
+    if wanted.isdigit():  # HubSpot takes epoch milliseconds too
+        wanted = dt.datetime.fromtimestamp(int(wanted) / 1000, dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z")
+    return value >= wanted

@@ -1,0 +1,38 @@
+"""Helpers shared by the API connector tests (test_api_*.py): syncs into a temp folder and
+lands the snapshots in a temp warehouse with the same loader `salespipe run` uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.connectors.base import Connector, land_snapshot
+
+
+def land(connector: Connector, data_dir: Path, warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Land the connector's latest snapshots in `warehouse`; returns an open connection."""
+    con = duckdb.connect(str(warehouse))
+    con.execute("set TimeZone = 'UTC'")
+    for snap in connector.snapshots:
+        land_snapshot(con, data_dir, connector.name, snap.target)
+    return con
+
+
+def dataset_rows(data_dir: Path, connector: Connector, table: str, sql: str = "count(*)"):
+    """A value from the synced dlt dataset (None when the table was never created)."""
+    from orchestration.connectors.base import dataset_path
+
+    path = dataset_path(data_dir, connector.name)
+    if not path.exists():
+        return None
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?", [connector.name, table]).fetchone()[0]
+        if not exists:
+            return None
+        return con.execute(f"select {sql} from {connector.name}.{table}").fetchone()[0]
+    finally:
+        con.close()

@@ -1,0 +1,231 @@
+"""ActiveCampaign API connector (orchestration/connectors/activecampaign.py) against a local
+ActiveCampaign v3 API (tests/api_servers/activecampaign.py cites the reference pages it follows:
+authentication, pagination, rate limits, contacts, deals, field values, activities, deal
+activities) serving the company `salespipe generate` writes as ActiveCampaign exports.
+
+Also the one full pipeline run of the API tests: HubSpot and ActiveCampaign synced from local
+APIs serving the bundled sample exports (seeds/) give the same marts as `salespipe run` on
+the sample files (the session's `seeds_build`).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+
+import duckdb
+import pytest
+from api_servers.activecampaign import ActiveCampaignApi, ActiveCampaignData
+from api_servers.hubspot import HubSpotApi, HubSpotData
+from api_sync import dataset_rows, land
+from conftest import SEEDS
+
+from orchestration.connectors import activecampaign
+from orchestration.connectors.base import (
+    ConnectorAuthError,
+    ConnectorError,
+    ConnectorResponseError,
+    sync,
+)
+from orchestration.generate import generate
+from orchestration.generate.profiles import PROFILES
+from orchestration.settings import api_source
+
+TOKEN = "0a1b2c3d4e5f60718293a4b5c6d7e8f9test"
+C = activecampaign.CONNECTOR
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ac_exports")
+    generate(out, deals=40, seed=13, formats=["activecampaign"])
+    return out / "activecampaign"
+
+
+@pytest.fixture
+def server(exports):
+    with ActiveCampaignApi(ActiveCampaignData(exports), TOKEN) as api:
+        yield api
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+    monkeypatch.setattr(activecampaign, "PAGE_SIZE", 25)  # several pages per list
+    # The 5 requests/s spacing is checked once (test_requests_are_spaced_to_the_rate_limit);
+    # elsewhere it would only slow the tests down.
+    monkeypatch.setattr(activecampaign, "REQUESTS_PER_SECOND", None)
+
+
+def creds(server, token=TOKEN):
+    return api_source("activecampaign", "SALESPIPE_ACTIVECAMPAIGN_TOKEN",
+                      "SALESPIPE_ACTIVECAMPAIGN_URL", token=token, base_url=server.url)
+
+
+def after(recorded) -> str | None:
+    values = recorded.query.get("filters[updated_after]")
+    return values[0] if values else None
+
+
+def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
+    data = tmp_path / "data"
+    first = sync(C, data, creds(server))
+    assert first.rows["deals"] == 40 and first.rows["contacts"] == len(server.data.contacts)
+    cursor = max((d["mdate"] for d in server.data.deals.values()),
+                 key=activecampaign._instant)
+
+    deal_id = sorted(server.data.deals, key=int)[3]
+    server.data.update_deal(deal_id, value="4200000", stage="3")
+    server.clear_requests()
+    second = sync(C, data, creds(server))
+
+    deal_lists = server.requests_to("/api/3/deals", "GET")
+    deal_lists = [r for r in deal_lists if r.path == "/api/3/deals"]
+    assert [after(r) for r in deal_lists] == [cursor]
+    assert second.loaded["deals"] == 1
+    # deal activities asked again only for the deal(s) the list returned, not all 40
+    assert 1 <= len(server.requests_to("/dealActivities")) <= 2
+    con = land(C, data, tmp_path / "w.duckdb")
+    rows = dict(con.execute("select id, value from raw.activecampaign_deals").fetchall())
+    assert len(rows) == 40 and rows[deal_id] == 4200000
+    assert con.execute("select count(*) - count(distinct id) from "
+                       "raw.activecampaign_deal_activities").fetchone()[0] == 0
+
+
+def test_requests_are_spaced_to_the_rate_limit(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(activecampaign, "REQUESTS_PER_SECOND", 20.0)
+    session = activecampaign.throttled_session(20.0)
+    started = time.monotonic()
+    for _ in range(6):
+        session.get(f"{server.url}/api/3/users", headers={"Api-Token": TOKEN})
+    assert time.monotonic() - started >= 5 / 20  # 6 requests, 5 gaps of 50 ms
+
+
+def test_a_429_storm_is_waited_out(server, tmp_path):
+    server.inject("rate_limit", path="/api/3/deals", times=2, retry_after=1)
+    started = time.monotonic()
+    result = sync(C, tmp_path / "data", creds(server))
+    assert time.monotonic() - started >= 2
+    assert [r.status for r in server.requests_to("/api/3/deals")][:3] == [429, 429, 200]
+    assert result.rows["deals"] == 40
+
+
+def test_a_500_is_retried_then_succeeds(server, tmp_path):
+    server.inject("server_error", path="/api/3/dealStages", times=1, status=502)
+    result = sync(C, tmp_path / "data", creds(server))
+    assert [r.status for r in server.requests_to("/api/3/dealStages")][:2] == [502, 200]
+    assert result.rows["deal_stages"] == 9
+
+
+def test_a_401_fails_fast_naming_the_variable_and_never_shows_a_token(server, tmp_path,
+                                                                       caplog):
+    caplog.set_level(logging.DEBUG)
+    sync(C, tmp_path / "ok", creds(server))
+    wrong = "ffffeeeeddddccccbbbbaaaa99998888"
+    server.clear_requests()
+    with pytest.raises(ConnectorAuthError) as failure:
+        sync(C, tmp_path / "data", creds(server, token=wrong))
+    assert len(server.requests) == 1  # not retried
+    message = str(failure.value)
+    assert "SALESPIPE_ACTIVECAMPAIGN_TOKEN" in message
+    assert wrong not in message and TOKEN not in message
+    assert caplog.records and TOKEN not in caplog.text and wrong not in caplog.text
+
+
+def test_a_malformed_json_page_stops_with_a_clear_error(server, tmp_path):
+    server.inject("malformed", path="/api/3/contacts", times=1)
+    with pytest.raises(ConnectorResponseError, match="not valid JSON"):
+        sync(C, tmp_path / "data", creds(server))
+    assert not dataset_rows(tmp_path / "data", C, "contacts")
+
+
+def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    sync(C, data, creds(server))
+    cursor = max((d["mdate"] for d in server.data.deals.values()),
+                 key=activecampaign._instant)
+    changed = sorted(server.data.deals, key=int)[:30]
+    for i, deal_id in enumerate(changed):
+        server.data.update_deal(deal_id, value=str(700_000 + i))
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    server.inject("interrupt", path="/api/3/deals", times=None, after=1)
+    with pytest.raises(ConnectorError, match="503"):
+        sync(C, data, creds(server))
+    assert dataset_rows(data, C, "deals", "count(*) filter (where value like '7_____')") == 0
+
+    server.clear_faults()
+    server.clear_requests()
+    sync(C, data, creds(server))
+    lists = [r for r in server.requests_to("/api/3/deals") if r.path == "/api/3/deals"]
+    assert after(lists[0]) == cursor
+    con = land(C, data, tmp_path / "w.duckdb")
+    values = dict(con.execute("select id, value from raw.activecampaign_deals").fetchall())
+    assert len(values) == 40 and all(values[d] == 700_000 + i for i, d in enumerate(changed))
+    assert con.execute("select count(*) from raw.activecampaign_deals").fetchone()[0] == 40
+
+
+# ---------------------------------------------------------------------------------------------
+# The one full pipeline run: marts from the APIs equal marts from the files
+
+# Columns that name the file a row came from or the moment of the run, not the data.
+RUN_COLUMNS = {"source_file", "_source_file", "line", "_line", "_load_id", "_loaded_at",
+               "loaded_at", "quarantined_at", "first_flagged_at", "last_flagged_at",
+               "resolved_at", "scored_at", "published_at", "run_id"}
+
+
+@pytest.fixture(scope="module")
+def api_build(tmp_path_factory):
+    """`run_pipeline()` with HubSpot and ActiveCampaign synced from local APIs serving seeds/,
+    the generic export from files; as of the sample's date."""
+    from conftest import make_workspace
+
+    from orchestration.pipeline import run_pipeline
+
+    tmp = tmp_path_factory.mktemp("api_build")
+    hs = HubSpotApi(HubSpotData(SEEDS / "hubspot", PROFILES["hubspot"].tz), "hs-" + TOKEN)
+    ac = ActiveCampaignApi(ActiveCampaignData(SEEDS / "activecampaign"), TOKEN)
+    with pytest.MonkeyPatch.context() as env, hs, ac:
+        ws = make_workspace(tmp, env)
+        shutil.copytree(SEEDS / "generic", ws.source / "generic")
+        env.setenv("SALESPIPE_AS_OF", "2026-10-31")
+        env.setenv("SALESPIPE_HUBSPOT_TOKEN", "hs-" + TOKEN)
+        env.setenv("SALESPIPE_HUBSPOT_BASE_URL", hs.url)
+        env.setenv("SALESPIPE_ACTIVECAMPAIGN_TOKEN", TOKEN)
+        env.setenv("SALESPIPE_ACTIVECAMPAIGN_URL", ac.url)
+        env.setattr(activecampaign, "REQUESTS_PER_SECOND", None)
+        run_pipeline(log_level="WARNING")
+        yield ws
+
+
+def _mart_tables(con, catalog: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? "
+        "and table_schema = 'marts' order by 1", [catalog]).fetchall()]
+
+
+def test_marts_from_the_apis_equal_marts_from_the_exports(api_build, seeds_build):
+    assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-2000:]
+    con = duckdb.connect()
+    con.execute(f"attach '{seeds_build.warehouse}' as files (read_only)")
+    con.execute(f"attach '{api_build.warehouse}' as api (read_only)")
+    marts = _mart_tables(con, "files")
+    assert marts and marts == _mart_tables(con, "api")
+    for table in marts:
+        cols = [(c, t) for c, t in con.execute(
+            "select column_name, data_type from information_schema.columns where "
+            "table_catalog = 'files' and table_schema = 'marts' and table_name = ? "
+            "order by ordinal_position", [table]).fetchall() if c not in RUN_COLUMNS]
+        # Sums and means over rows landed in another order differ in the last bits.
+        select = ", ".join(f'round("{c}", 6)' if t in ("DOUBLE", "FLOAT") else f'"{c}"'
+                           for c, t in cols)
+        left, right = f"select {select} from files.marts.{table}", \
+            f"select {select} from api.marts.{table}"
+        diff = con.execute(f"select (select count(*) from ({left} except all {right})), "
+                           f"(select count(*) from ({right} except all {left}))").fetchone()
+        assert diff == (0, 0), f"marts.{table} differs: {diff}"
+    # and the API path really was used: no HubSpot/ActiveCampaign export files in that run
+    assert not (api_build.source / "hubspot").exists()
+    assert con.execute("select count(*) from api.raw._loads where source_file like "
+                       "'%/connectors/hubspot/snapshot/%'").fetchone()[0] == 5

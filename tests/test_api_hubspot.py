@@ -1,0 +1,189 @@
+"""HubSpot API connector (orchestration/connectors/hubspot.py) against a local HubSpot API.
+
+The server (tests/api_servers/hubspot.py, which cites the HubSpot docs pages it follows:
+CRM search, objects, associations v4, engagements, pipelines, owners, properties, account
+information, error handling) serves the company `salespipe generate` writes as HubSpot exports.
+Syncs run at connector level into temp folders; the one full pipeline run (marts from the APIs
+equal marts from the files) is in test_api_activecampaign.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from api_servers.hubspot import HubSpotApi, HubSpotData
+from api_sync import dataset_rows, land
+
+from orchestration.connectors import hubspot
+from orchestration.connectors.base import (
+    ConnectorAuthError,
+    ConnectorError,
+    ConnectorResponseError,
+    sync,
+)
+from orchestration.generate import generate
+from orchestration.generate.profiles import PROFILES
+from orchestration.settings import api_source
+
+TOKEN = "pat-na1-0f3c2b1a-test-token-4d5e"
+C = hubspot.CONNECTOR
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hubspot_exports")
+    generate(out, deals=40, seed=11, formats=["hubspot"])
+    return out / "hubspot"
+
+
+@pytest.fixture
+def server(exports):
+    with HubSpotApi(HubSpotData(exports, PROFILES["hubspot"].tz), TOKEN) as api:
+        yield api
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    """dlt's retry settings, shortened so the tests wait tenths of seconds, not seconds."""
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+    monkeypatch.setattr(hubspot, "PAGE_SIZE", 15)  # several pages per object
+
+
+def creds(server, token=TOKEN):
+    return api_source("hubspot", "SALESPIPE_HUBSPOT_TOKEN", "SALESPIPE_HUBSPOT_BASE_URL",
+                      token=token, base_url=server.url)
+
+
+def search_filter(recorded) -> str:
+    return recorded.json["filterGroups"][0]["filters"][0]["value"]
+
+
+def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
+    data = tmp_path / "data"
+    first = sync(C, data, creds(server))
+    assert first.rows["deals"] == 40 and first.rows["contacts"] == len(server.data.contacts)
+    assert len(server.requests_to("/associations/contacts")) == 40
+    cursor = max(d["properties"]["hs_lastmodifieddate"] for d in server.data.deals.values())
+
+    changed, archived = sorted(server.data.deals)[:2]
+    server.data.update_deal(changed, amount="123456")
+    server.data.archive("deals", archived)
+    server.clear_requests()
+    second = sync(C, data, creds(server))
+
+    searches = server.requests_to("/crm/v3/objects/deals/search")
+    assert [search_filter(r) for r in searches] == [cursor]  # one page: only what changed
+    assert second.loaded["deals"] == 2  # the changed deal and the archived one (a delete)
+    assert len(server.requests_to("/associations/contacts")) <= 2  # boundary deal at most
+    con = land(C, data, tmp_path / "w.duckdb")
+    deals = dict(con.execute('select record_id, amount from raw.hubspot_deals').fetchall())
+    assert len(deals) == 39 and archived not in deals and deals[changed] == 123456
+    assert con.execute("select count(*) - count(distinct record_id) from "
+                       "raw.hubspot_deals").fetchone()[0] == 0
+
+
+def test_a_429_storm_is_waited_out(server, tmp_path):
+    server.inject("rate_limit", path="/crm/v3/objects/deals/search", times=2, retry_after=1)
+    started = time.monotonic()
+    result = sync(C, tmp_path / "data", creds(server))
+    assert time.monotonic() - started >= 2  # Retry-After: 1, twice
+    statuses = [r.status for r in server.requests_to("/crm/v3/objects/deals/search")]
+    assert statuses[:3] == [429, 429, 200]
+    assert result.rows["deals"] == 40
+
+
+def test_a_500_is_retried_then_succeeds(server, tmp_path):
+    server.inject("server_error", path="/crm/v3/pipelines/deals", times=1)
+    result = sync(C, tmp_path / "data", creds(server))
+    assert [r.status for r in server.requests_to("/crm/v3/pipelines/deals")][:2] == [500, 200]
+    assert result.rows["pipelines"] == 2 and result.rows["deals"] == 40
+
+
+def test_a_401_fails_fast_naming_the_variable_and_never_shows_a_token(server, tmp_path,
+                                                                       caplog):
+    caplog.set_level(logging.DEBUG)
+    sync(C, tmp_path / "ok", creds(server))  # a good sync logs, but never the token
+    wrong = "pat-na1-wrong-9c8b7a6f5e4d"
+    server.clear_requests()
+    started = time.monotonic()
+    with pytest.raises(ConnectorAuthError) as failure:
+        sync(C, tmp_path / "data", creds(server, token=wrong))
+    assert time.monotonic() - started < 5 and len(server.requests) == 1  # not retried
+    message = str(failure.value)
+    assert "SALESPIPE_HUBSPOT_TOKEN" in message and "401" in message
+    assert wrong not in message and TOKEN not in message
+    assert caplog.records, "dlt's debug logs should have been captured"
+    assert TOKEN not in caplog.text and wrong not in caplog.text
+
+
+def test_a_malformed_json_page_stops_with_a_clear_error(server, tmp_path):
+    server.inject("malformed", path="/crm/v3/objects/contacts/search", times=1)
+    with pytest.raises(ConnectorResponseError, match="not valid JSON"):
+        sync(C, tmp_path / "data", creds(server))
+    assert not dataset_rows(tmp_path / "data", C, "contacts")  # nothing of the run stored
+
+
+def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    sync(C, data, creds(server))
+    cursor = max(d["properties"]["hs_lastmodifieddate"] for d in server.data.deals.values())
+    changed = sorted(server.data.deals)[:25]
+    for i, deal_id in enumerate(changed):
+        server.data.update_deal(deal_id, amount=str(50_000 + i))
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    server.inject("interrupt", path="/crm/v3/objects/deals/search", times=None, after=1)
+    with pytest.raises(ConnectorError, match="503"):
+        sync(C, data, creds(server))
+    assert dataset_rows(data, C, "deals", "count(*) filter (where properties->>'$.amount' "
+                        "like '5____')") == 0  # the first page fetched was not stored
+
+    server.clear_faults()
+    server.clear_requests()
+    sync(C, data, creds(server))
+    searches = server.requests_to("/crm/v3/objects/deals/search")
+    assert search_filter(searches[0]) == cursor  # resumed from the last stored cursor
+    con = land(C, data, tmp_path / "w.duckdb")
+    amounts = dict(con.execute("select record_id, amount from raw.hubspot_deals").fetchall())
+    assert len(amounts) == 40
+    assert all(amounts[d] == 50_000 + i for i, d in enumerate(changed))
+    assert con.execute("select count(*) from raw.hubspot_deals").fetchone()[0] == 40
+
+
+def test_api_snapshot_lands_like_the_export(server, exports, tmp_path):
+    """The raw tables from the API hold what the export files give, column for column."""
+    from orchestration.sources import hubspot as files
+
+    sync(C, tmp_path / "data", creds(server))
+    api = land(C, tmp_path / "data", tmp_path / "api.duckdb")
+    api.close()
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "files.duckdb"))
+    con.execute("set TimeZone = 'UTC'")
+    for obj in files.OBJECTS:
+        obj.load(con, exports)
+    con.execute(f"attach '{tmp_path / 'api.duckdb'}' as api")
+    for obj in files.OBJECTS:
+        for table in obj.tables:
+            cols = ", ".join(f'"{c}"' for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_catalog = "
+                "'files' and table_schema = 'raw' and table_name = ? and column_name not in "
+                "('_source_file', '_line', '_load_id', '_loaded_at')", [table]).fetchall())
+            left = f"select {cols} from files.raw.{table}"
+            right = f"select {cols} from api.raw.{table}"
+            n = con.execute(f"select count(*) from files.raw.{table}").fetchone()[0]
+            diff = con.execute(f"select count(*) from ({left} except all {right}) union all "
+                               f"select count(*) from ({right} except all {left})").fetchall()
+            assert n > 0 and diff == [(0,), (0,)], table
+    assert con.execute("select count(*) from api.raw._quarantine").fetchone()[0] == 0
+
+
+def test_without_a_token_hubspot_is_skipped_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_TOKEN", "")
+    result = sync(C, tmp_path / "data", C.settings())
+    assert result.skipped == ("HubSpot API: not configured (set SALESPIPE_HUBSPOT_TOKEN to "
+                              "sync it), skipped")
+    assert not (tmp_path / "data").exists()  # nothing synced, nothing written

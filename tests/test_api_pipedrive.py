@@ -1,0 +1,294 @@
+"""The Pipedrive connector against a local Pipedrive API (tests/api_servers/pipedrive.py, which
+cites the API reference pages it follows: developers.pipedrive.com/docs/api/v1 Deals, Users;
+pipedrive.readme.io/docs core-api-concepts-pagination, -authentication, -rate-limiting)
+serving the generator's Pipedrive company.
+
+Connector-level syncs into private folders: full then incremental, 429 storm, 500 then success,
+401, a malformed page, an interrupted sync resumed. The last test runs the whole pipeline once
+with both API sources (Pipedrive and Salesforce) configured and checks the marts against the
+generator's model.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from api_servers.pipedrive import PipedriveApi, PipedriveData
+from api_servers.salesforce import SalesforceApi, SalesforceData
+from api_sync import land
+from conftest import make_workspace
+
+from orchestration.connectors import base
+from orchestration.connectors.base import (
+    ConnectorAuthError,
+    ConnectorError,
+    ConnectorResponseError,
+)
+from orchestration.connectors.pipedrive import CONNECTOR
+from orchestration.generate import company_model, generate
+from orchestration.settings import pipedrive_api
+
+TOKEN = "pd-secret-4f1c9e2b7a"
+DEALS, SEED = 40, 11
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("pipedrive_gen")
+    generate(out, DEALS, SEED, formats=["pipedrive", "salesforce"])
+    return out
+
+
+@pytest.fixture
+def api(generated):
+    with PipedriveApi(PipedriveData(generated / "pipedrive"), TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    """dlt's retries, shortened: 5xx backoff in hundredths of seconds, four attempts."""
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+
+
+def landed(data_dir: Path):
+    """The latest snapshots landed in the raw tables of a warehouse in `data_dir`."""
+    return land(CONNECTOR, data_dir, data_dir / "warehouse.duckdb")
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def sync(api, data_dir: Path, token: str = TOKEN):
+    return base.sync(CONNECTOR, data_dir, pipedrive_api(token=token, base_url=api.url))
+
+
+def expected(folder: Path) -> dict[str, int]:
+    def count(stem):
+        return sum(len(json.loads(p.read_text())) for p in folder.glob(f"{stem}*.json"))
+    return {"pipedrive_deals": count("deals"), "pipedrive_deal_changes": count("dealFlow"),
+            "pipedrive_persons": count("persons"), "pipedrive_activities": count("activities"),
+            "pipedrive_stages": count("stages"), "pipedrive_pipelines": count("pipelines"),
+            "pipedrive_users": count("users")}
+
+
+def counts(con) -> dict[str, int]:
+    return {t: rows(con, f"select count(*), count(distinct id) from raw.{t}")[0][0]
+            for t in ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_persons",
+                      "pipedrive_activities", "pipedrive_stages", "pipedrive_pipelines",
+                      "pipedrive_users")}
+
+
+def assert_no_duplicates(con) -> None:
+    for table in ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_activities"):
+        total, distinct = rows(con, f"select count(*), count(distinct id) from raw.{table}")[0]
+        assert total == distinct, f"raw.{table} has duplicate ids"
+
+
+def test_full_then_incremental_sync(api, generated, tmp_path):
+    first = sync(api, tmp_path)
+    con = landed(tmp_path)
+    assert counts(con) == expected(generated / "pipedrive")
+    assert first.loaded["deals"] == DEALS
+    cursor = max(d["update_time"] for d in api.data.deals.values())
+
+    api.data.move_deal(1, 5)
+    api.data.win_deal(3)
+    api.data.delete_deal(2)
+    api.clear_requests()
+    second = sync(api, tmp_path)
+    con.close()
+    con = landed(tmp_path)
+
+    # Only changed records were asked for and answered: updated_since = the stored cursor.
+    deal_pages = [r for r in api.requests_to("/api/v2/deals") if "status" not in r.query]
+    assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
+    assert second.loaded["deals"] == 3  # moved, won, and deleted (via status=deleted)
+    assert sorted(r.path for r in api.requests_to("/flow")) == [
+        "/v1/deals/1/flow", "/v1/deals/3/flow"]
+    # Merged on id: one row per deal, the changes applied, the deletion flagged.
+    assert counts(con)["pipedrive_deals"] == DEALS
+    assert rows(con, "select stage_id, status from raw.pipedrive_deals where id = '1'") == [
+        ("5", api.data.deals[1]["status"])]
+    assert rows(con, "select status from raw.pipedrive_deals where id = '3'") == [("won",)]
+    assert rows(con, "select is_deleted from raw.pipedrive_deals where id = '2'") == [(True,)]
+    assert counts(con)["pipedrive_deal_changes"] == expected(generated / "pipedrive")[
+        "pipedrive_deal_changes"] + 2
+    assert_no_duplicates(con)
+
+
+def test_rate_limit_storm_is_waited_out(api, generated, tmp_path):
+    api.inject("rate_limit", path="/api/v2/deals", times=3, retry_after=1)
+    started = time.monotonic()
+    sync(api, tmp_path)
+    assert time.monotonic() - started >= 3  # Retry-After: 1, three times
+    assert [r.status for r in api.requests_to("/api/v2/deals")].count(429) == 3
+    assert counts(landed(tmp_path)) == expected(generated / "pipedrive")
+
+
+def test_rate_limit_headers_are_honoured(generated, tmp_path):
+    """A window of 20 requests: when x-ratelimit-remaining reaches 0 the sync waits the
+    x-ratelimit-reset seconds (2) instead of running into 429s."""
+    with PipedriveApi(PipedriveData(generated / "pipedrive"), TOKEN, rate_limit=20,
+                      reset_seconds=2) as server:
+        started = time.monotonic()
+        sync(server, tmp_path)
+        windows = len(server.requests) // 20
+        assert windows >= 2 and time.monotonic() - started >= 2 * windows
+        assert [r.status for r in server.requests].count(429) == 0
+    assert counts(landed(tmp_path)) == expected(
+        generated / "pipedrive")
+
+
+def test_server_error_then_success(api, generated, tmp_path):
+    api.inject("server_error", path="/v1/deals/7/flow", times=1)
+    sync(api, tmp_path)
+    statuses = [r.status for r in api.requests_to("/v1/deals/7/flow")]
+    assert statuses == [500, 200]
+    assert counts(landed(tmp_path)) == expected(generated / "pipedrive")
+
+
+def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConnectorAuthError) as err:
+        sync(api, tmp_path, token="revoked-" + TOKEN)
+    message = str(err.value)
+    assert "SALESPIPE_PIPEDRIVE_TOKEN" in message and "401" in message
+    assert len(api.requests) == 1  # failed at once, no retries
+    out, errors = capfd.readouterr()
+    for text in (message, caplog.text, out, errors):
+        assert TOKEN not in text
+
+
+def test_not_configured_is_skipped_with_one_line(tmp_path):
+    result = base.sync(CONNECTOR, tmp_path, pipedrive_api(token="", base_url=""))
+    assert result.skipped == ("Pipedrive API: not configured (set SALESPIPE_PIPEDRIVE_TOKEN to "
+                              "sync it), skipped")
+    assert not (tmp_path / "connectors").exists()
+
+
+def test_malformed_page_stores_nothing_and_the_next_run_recovers(api, generated, tmp_path):
+    api.inject("malformed", path="/api/v2/persons", times=1)
+    with pytest.raises(ConnectorResponseError, match="not valid JSON"):
+        sync(api, tmp_path)
+    assert not (tmp_path / "connectors" / "pipedrive" / "snapshot" / "deals.parquet").exists()
+    sync(api, tmp_path)
+    assert counts(landed(tmp_path)) == expected(generated / "pipedrive")
+
+
+def test_interrupted_sync_resumes_without_loss_or_duplicates(api, generated, tmp_path):
+    stages = "select id, stage_id from raw.pipedrive_deals order by id"
+    sync(api, tmp_path)
+    con = landed(tmp_path)
+    before = rows(con, stages)
+    con.close()
+    cursor = max(d["update_time"] for d in api.data.deals.values())
+    for deal_id in range(10, 16):
+        api.data.move_deal(deal_id, 2)
+    # The API goes down after 8 answers: the deal pages are read, the flows are not.
+    api.inject("interrupt", after=8, times=None)
+    with pytest.raises(ConnectorError):
+        sync(api, tmp_path)
+    con = landed(tmp_path)
+    assert rows(con, stages) == before  # nothing of the failed run reached raw
+    con.close()
+
+    api.clear_faults()
+    api.clear_requests()
+    sync(api, tmp_path)
+    # The failed run stored nothing, so its cursor did not move: the same changes again.
+    deal_pages = [r for r in api.requests_to("/api/v2/deals") if "status" not in r.query]
+    assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
+    con = landed(tmp_path)
+    assert rows(con, "select count(*) from raw.pipedrive_deals where stage_id = '2' "
+                     "and id in ('10','11','12','13','14','15')") == [(6,)]
+    want = expected(generated / "pipedrive")
+    assert counts(con) == {**want, "pipedrive_deal_changes": want["pipedrive_deal_changes"] + 6}
+    assert_no_duplicates(con)
+
+
+def test_generator_api_formats_are_deterministic_and_pipedrive_is_the_generic_company(tmp_path):
+    for out in (tmp_path / "a", tmp_path / "b"):
+        generate(out, 30, 5, formats=["pipedrive", "salesforce", "generic"])
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file()}
+
+    assert files(tmp_path / "a") == files(tmp_path / "b")
+    folder = tmp_path / "a"
+    api_titles = [d["title"] for d in json.loads((folder / "pipedrive" / "deals.json").read_text())]
+    with open(folder / "generic" / "deals.csv", newline="") as fh:
+        csv_titles = [r["Deal - Title"] for r in csv.DictReader(fh)]
+    assert api_titles == csv_titles  # the same company, through the API and as a CSV export
+
+
+# ------------------------------------------------------------------ marts from the API syncs
+
+def _pipedrive_expected(comp) -> tuple[dict, dict]:
+    """deal_id -> (stage name, outcome, amount, currency), deal_id -> stage names entered."""
+    deals, paths = {}, {}
+    d, h = comp.deal, comp.hist
+    for i in range(comp.n_deals):
+        pl = comp.prof.pipelines[d["pipe"][i]]
+        names = [s.label for s in pl.stages] + ["Won", "Lost"]
+        status = ("open", "won", "lost")[d["status"][i]]
+        stage = names[d["stage"][i]] if status == "open" else status.capitalize()
+        deals[f"pipedrive-{i + 1}"] = (stage, status, float(max(d["amount"][i], 0)),
+                                       "EUR" if d["eur"][i] else "USD")
+        paths[f"pipedrive-{i + 1}"] = [names[s] for s in h.stage[h.deal == i]]
+    return deals, paths
+
+
+def _salesforce_expected(comp) -> tuple[dict, dict]:
+    deals, paths = {}, {}
+    d, h = comp.deal, comp.hist
+    names = [s.label for s in comp.prof.pipelines[0].all_stages]
+    k = len(comp.prof.pipelines[0].stages)
+    for i in range(comp.n_deals):
+        status = ("open", "won", "lost")[d["status"][i]]
+        stage = {"open": d["stage"][i], "won": k, "lost": k + 1}[status]
+        amount = float(d["amount"][i]) if d["amount"][i] >= 0 else None
+        key = f"salesforce-0065g{i + 1:010d}AAA"
+        deals[key] = (names[stage], status, amount, "EUR" if d["eur"][i] else "USD")
+        paths[key] = [names[s] for s in h.stage[h.deal == i]]
+    return deals, paths
+
+
+def test_marts_from_api_syncs_match_the_generator(generated, tmp_path_factory):
+    """One pipeline run (`salespipe run`'s code path) with only the two APIs as sources."""
+    from orchestration.pipeline import run_pipeline
+
+    pd_data = PipedriveData(generated / "pipedrive")
+    sf_data = SalesforceData(generated / "salesforce")
+    with pytest.MonkeyPatch.context() as env, PipedriveApi(pd_data, TOKEN) as pd_api, \
+            SalesforceApi(sf_data, "sf-secret-93ab1", batch_size=100) as sf_api:
+        ws = make_workspace(tmp_path_factory.mktemp("api_marts"), env)
+        ws.source.mkdir(parents=True)
+        env.setenv("SALESPIPE_AS_OF", "2026-10-31")
+        env.setenv("SALESPIPE_PIPEDRIVE_TOKEN", TOKEN)
+        env.setenv("SALESPIPE_PIPEDRIVE_BASE_URL", pd_api.url)
+        env.setenv("SALESPIPE_SALESFORCE_TOKEN", "sf-secret-93ab1")
+        env.setenv("SALESPIPE_SALESFORCE_INSTANCE_URL", sf_api.url)
+        run_pipeline()
+
+    for source, build in (("pipedrive", _pipedrive_expected), ("salesforce", _salesforce_expected)):
+        deals, paths = build(company_model(source, DEALS, SEED))
+        got = {r[0]: tuple(r[1:]) for r in ws.query(
+            "select deal_id, stage_name, outcome, amount, currency from marts.fct_deals "
+            "where source_system = ?", [source])}
+        assert got == deals, f"{source}: fct_deals differs from the generator"
+        entered: dict[str, list[str]] = {}
+        for deal_id, stage in ws.query(
+                "select t.deal_id, t.to_stage from marts.fct_deal_stage_transitions as t "
+                "inner join marts.fct_deals as d on t.deal_id = d.deal_id "
+                "where d.source_system = ? order by t.deal_id, t.entry_number", [source]):
+            entered.setdefault(deal_id, []).append(stage)
+        assert entered == paths, f"{source}: stage transitions differ from the generator"

@@ -1,0 +1,233 @@
+"""The Salesforce connector against a local Salesforce REST API (tests/api_servers/salesforce.py,
+which cites the REST API Developer Guide pages it follows: resources_query, resources_queryall,
+dome_query, errorcodes, headers_api_usage, and the SOQL date formats) serving the generator's
+Salesforce org.
+
+Connector-level syncs into private folders: full then incremental (SystemModstamp in the SOQL,
+deletes through queryAll), 429 storm, 500 then success, 401, a malformed page, an interrupted
+sync resumed, and the org's API allocation (Sforce-Limit-Info) respected. The marts built from
+a Salesforce sync are checked against the generator in test_api_pipedrive.py (one pipeline run
+for both API sources).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+import pytest
+from api_servers.salesforce import SalesforceApi, SalesforceData
+from api_sync import land
+
+from orchestration.connectors import base
+from orchestration.connectors.base import (
+    ConnectorAuthError,
+    ConnectorError,
+    ConnectorResponseError,
+)
+from orchestration.connectors.salesforce import CONNECTOR, soql_datetime
+from orchestration.generate import generate
+from orchestration.settings import salesforce_api
+
+TOKEN = "00D5g-sf-secret-8c2e71"
+DEALS, SEED = 40, 11
+TABLES = {"salesforce_opportunities": "Opportunity",
+          "salesforce_opportunity_history": "OpportunityHistory",
+          "salesforce_opportunity_stages": "OpportunityStage", "salesforce_contacts": "Contact",
+          "salesforce_leads": "Lead", "salesforce_tasks": "Task", "salesforce_events": "Event",
+          "salesforce_users": "User"}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("salesforce_gen")
+    generate(out, DEALS, SEED, formats=["salesforce"])
+    return out / "salesforce"
+
+
+@pytest.fixture
+def api(generated):
+    # small batches, so every object pages through nextRecordsUrl
+    with SalesforceApi(SalesforceData(generated), TOKEN, batch_size=60) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+
+
+def landed(data_dir: Path):
+    """The latest snapshots landed in the raw tables of a warehouse in `data_dir`."""
+    return land(CONNECTOR, data_dir, data_dir / "warehouse.duckdb")
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def sync(api, data_dir: Path, token: str = TOKEN):
+    return base.sync(CONNECTOR, data_dir, salesforce_api(token=token, base_url=api.url))
+
+
+def expected(folder: Path) -> dict[str, int]:
+    def count(obj):
+        return sum(len(json.loads(p.read_text())) for p in folder.glob(f"{obj}*.json")
+                   if re.fullmatch(rf"{obj}(-\d+)?\.json", p.name))
+    return {table: count(obj) for table, obj in TABLES.items()}
+
+
+def counts(con) -> dict[str, int]:
+    return {t: rows(con, f"select count(*) from raw.{t}")[0][0] for t in TABLES}
+
+
+def assert_no_duplicates(con) -> None:
+    for table in TABLES:
+        total, distinct = rows(con, f"select count(*), count(distinct id) from raw.{table}")[0]
+        assert total == distinct, f"raw.{table} has duplicate ids"
+
+
+def soql(recorded) -> str:
+    return recorded.query["q"][0]
+
+
+def test_full_then_incremental_sync(api, generated, tmp_path):
+    sync(api, tmp_path)
+    con = landed(tmp_path)
+    assert counts(con) == expected(generated)
+    assert len(api.requests_to("/query/")) > 0  # nextRecordsUrl pages were followed
+    cursor = max(r["SystemModstamp"] for r in api.data.records["Opportunity"])
+
+    opps = [r["Id"] for r in api.data.records["Opportunity"]]
+    api.data.move_opportunity(opps[0], "Negotiation/Review")
+    api.data.move_opportunity(opps[1], "Closed Won", closed=True, won=True)
+    api.data.delete_opportunity(opps[2])
+    api.clear_requests()
+    sync(api, tmp_path)
+    con.close()
+    con = landed(tmp_path)
+
+    # Only records changed since the stored cursor were asked for (SystemModstamp in the SOQL)
+    # and answered; deleted ones come through queryAll.
+    opp_query = next(r for r in api.requests_to("/queryAll") if "FROM Opportunity " in soql(r))
+    assert f"WHERE SystemModstamp >= {soql_datetime(cursor)}" in soql(opp_query)
+    answered = [r for r in api.requests_to("/queryAll") if "FROM Opportunity " in soql(r)]
+    assert len(answered) == 1 and answered[0].status == 200
+    assert rows(con, f"select stage_name from raw.salesforce_opportunities where id = '{opps[0]}'"
+                ) == [("Negotiation/Review",)]
+    assert rows(con, f"select is_won, is_closed from raw.salesforce_opportunities "
+                     f"where id = '{opps[1]}'") == [(True, True)]
+    assert rows(con, f"select is_deleted from raw.salesforce_opportunities where id = '{opps[2]}'"
+                ) == [(True,)]
+    want = expected(generated)
+    assert counts(con) == {**want, "salesforce_opportunity_history":
+                           want["salesforce_opportunity_history"] + 2}
+    assert_no_duplicates(con)
+
+
+def test_rate_limit_storm_is_waited_out(api, generated, tmp_path):
+    api.inject("rate_limit", path="/queryAll", times=3, retry_after=1)
+    started = time.monotonic()
+    sync(api, tmp_path)
+    assert time.monotonic() - started >= 3
+    assert [r.status for r in api.requests_to("/queryAll")].count(429) == 3
+    assert counts(landed(tmp_path)) == expected(generated)
+
+
+def test_server_error_then_success(api, generated, tmp_path):
+    api.inject("server_error", path="/query/", times=1, status=503)
+    sync(api, tmp_path)
+    assert [r.status for r in api.requests_to("/query/")].count(503) == 1
+    assert counts(landed(tmp_path)) == expected(generated)
+
+
+def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConnectorAuthError) as err:
+        sync(api, tmp_path, token="expired-" + TOKEN)
+    message = str(err.value)
+    assert "SALESPIPE_SALESFORCE_TOKEN" in message and "401" in message
+    assert len(api.requests) == 1  # failed at once, no retries
+    out, errors = capfd.readouterr()
+    for text in (message, caplog.text, out, errors):
+        assert TOKEN not in text
+
+
+def test_not_configured_is_skipped_with_one_line(tmp_path):
+    result = base.sync(CONNECTOR, tmp_path, salesforce_api(token="", base_url=""))
+    assert result.skipped == (
+        "Salesforce API: not configured (set SALESPIPE_SALESFORCE_TOKEN and "
+        "SALESPIPE_SALESFORCE_INSTANCE_URL to sync it), skipped")
+    assert not (tmp_path / "connectors").exists()
+
+
+def test_malformed_page_stores_nothing_and_the_next_run_recovers(api, generated, tmp_path):
+    api.inject("malformed", path="/query/", times=1)
+    with pytest.raises(ConnectorResponseError, match="not valid JSON"):
+        sync(api, tmp_path)
+    snapshot = tmp_path / "connectors" / "salesforce" / "snapshot" / "opportunities.parquet"
+    assert not snapshot.exists()
+    sync(api, tmp_path)
+    assert counts(landed(tmp_path)) == expected(generated)
+
+
+def test_interrupted_sync_resumes_without_loss_or_duplicates(api, generated, tmp_path):
+    stages = "select id, stage_name from raw.salesforce_opportunities order by id"
+    sync(api, tmp_path)
+    con = landed(tmp_path)
+    before = rows(con, stages)
+    con.close()
+    cursor = max(r["SystemModstamp"] for r in api.data.records["Opportunity"])
+    opps = [r["Id"] for r in api.data.records["Opportunity"]][:5]
+    for opp in opps:
+        api.data.move_opportunity(opp, "Perception Analysis")
+    api.inject("interrupt", after=3, times=None)  # down after three answers
+    with pytest.raises(ConnectorError):
+        sync(api, tmp_path)
+    con = landed(tmp_path)
+    assert rows(con, stages) == before  # nothing of the failed run reached raw
+    con.close()
+
+    api.clear_faults()
+    api.clear_requests()
+    sync(api, tmp_path)
+    opp_query = next(r for r in api.requests_to("/queryAll") if "FROM Opportunity " in soql(r))
+    assert f">= {soql_datetime(cursor)}" in soql(opp_query)  # the cursor had not moved
+    con = landed(tmp_path)
+    ids = ", ".join(f"'{o}'" for o in opps)
+    assert rows(con, f"select count(*) from raw.salesforce_opportunities where id in ({ids}) "
+                     "and stage_name = 'Perception Analysis'") == [(5,)]
+    want = expected(generated)
+    assert counts(con) == {**want, "salesforce_opportunity_history":
+                           want["salesforce_opportunity_history"] + 5}
+    assert_no_duplicates(con)
+
+
+def test_sync_stops_before_the_org_api_allocation_is_used_up(generated, tmp_path):
+    with SalesforceApi(SalesforceData(generated), TOKEN, daily_limit=100) as server:
+        server.used = 96  # 96 of 100 used: the next answer reports 97% (Sforce-Limit-Info)
+        with pytest.raises(ConnectorError, match="daily API requests"):
+            sync(server, tmp_path)
+        assert len(server.requests) == 1
+
+
+def test_single_currency_org(generated, tmp_path, monkeypatch):
+    """A single-currency org has no CurrencyIsoCode: without SALESPIPE_SALESFORCE_CURRENCY the
+    query fails with Salesforce's INVALID_FIELD; with it, every opportunity is in that currency."""
+    with SalesforceApi(SalesforceData(generated, multi_currency=False), TOKEN) as server:
+        with pytest.raises(ConnectorError, match="400 .*No such column 'CurrencyIsoCode'"):
+            sync(server, tmp_path)
+        monkeypatch.setenv("SALESPIPE_SALESFORCE_CURRENCY", "usd")
+        sync(server, tmp_path)
+    con = landed(tmp_path)
+    assert rows(con, "select currency_iso_code, count(*) from raw.salesforce_opportunities "
+                     "group by all") == [("USD", DEALS)]
+
+
+def test_soql_datetime_literal():
+    assert soql_datetime("2024-01-04T10:44:00.000+0000") == "2024-01-04T10:44:00Z"
+    assert soql_datetime("1970-01-01T00:00:00.000+0000") == "1970-01-01T00:00:00Z"
