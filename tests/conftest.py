@@ -35,6 +35,14 @@ def make_workspace(tmp: Path, env: pytest.MonkeyPatch) -> "Workspace":
 
 
 @pytest.fixture
+def quick_retries(monkeypatch):
+    """dlt's retries for the API tests, shortened: 5xx backoff in hundredths of seconds, four
+    attempts (429s still wait their Retry-After)."""
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+
+
+@pytest.fixture
 def workspace(tmp_path, monkeypatch):
     return make_workspace(tmp_path, monkeypatch)
 

@@ -45,10 +45,7 @@ def server(exports):
 
 
 @pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
-    """dlt's retry settings, shortened so the tests wait tenths of seconds, not seconds."""
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+def page_sizes(monkeypatch, quick_retries):
     monkeypatch.setattr(hubspot, "PAGE_SIZE", 15)  # several pages per object
 
 

@@ -50,11 +50,7 @@ def api(generated):
         yield server
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
-    """dlt's retries, shortened: 5xx backoff in hundredths of seconds, four attempts."""
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def landed(data_dir: Path):

@@ -55,10 +55,7 @@ def api(generated):
         yield server
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def landed(data_dir: Path):
