@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.settings import DBT_PROJECT_DIR, apply_defaults
 
@@ -16,7 +15,7 @@ apply_defaults()  # before EnvVar resolution and the dbt parse, so the demo need
 from orchestration.assets.dbt import dbt_models, dbt_project
 from orchestration.assets.raw import raw_assets
 from orchestration.checks.expectations import expectation_checks
-from orchestration.resources import DuckDBWarehouse, SourceFiles
+from orchestration.resources import DbtCli, DuckDBWarehouse, SourceFiles
 
 all_assets = [*raw_assets, dbt_models]
 # The GX suites of expectations/ as asset checks. They sit in all_assets because
@@ -51,8 +50,8 @@ resources = {
         memory_limit=dg.EnvVar("SALESPIPE_DUCKDB_MEMORY_LIMIT"),
     ),
     "source_files": SourceFiles(source_dir=dg.EnvVar("SALESPIPE_SOURCE_DIR")),
-    "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
-                          dbt_executable=DBT_EXECUTABLE),
+    "dbt": DbtCli(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                   dbt_executable=DBT_EXECUTABLE),
 }
 resources.update(api_resources())  # <crm>_api: token and base URL of each CRM API (EnvVar)
 

@@ -29,7 +29,10 @@ def _defaults() -> dict[str, str]:
         # Empty means "today": nightly runs measure staleness against the day they run.
         "SALESPIPE_AS_OF": "",
         "SALESPIPE_DUCKDB_THREADS": "",
-        "SALESPIPE_DUCKDB_MEMORY_LIMIT": "",
+        # Bounded by default, so a run stays within ~4 GB at 1M deals and 20M activities
+        # (DuckDB's own default is 80% of RAM); DuckDB spills to disk beyond it. Raise it on a
+        # machine that can spare the memory, for speed.
+        "SALESPIPE_DUCKDB_MEMORY_LIMIT": "2GB",
         # What DuckDB picks itself (one thread per core); profiles.yml uses it when
         # SALESPIPE_DUCKDB_THREADS is empty, since DuckDB's SET has no "default" value.
         "SALESPIPE_DUCKDB_DEFAULT_THREADS": str(os.cpu_count() or 1),

@@ -122,6 +122,36 @@ def _compare(con, before, delta):
     assert acts > before["activities"]
 
 
+INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activities",
+                       "stg_activecampaign__deal_activities", "stg_generic__activities",
+                       "stg_pipedrive__activities", "stg_salesforce__tasks",
+                       "stg_salesforce__events"}
+
+
+def test_incremental_staging_equals_full_refresh(builds):
+    """The activity logs in staging are incremental tables too: same rows as a full refresh."""
+    incremental, full, _before, _delta = builds
+    with _both(incremental, full) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'inc' "
+            "and table_schema = 'staging' and table_type = 'BASE TABLE'").fetchall()}
+        assert INCREMENTAL_STAGING <= tables
+        differ, rows = {}, 0
+        for name in sorted(INCREMENTAL_STAGING):
+            a, b = f'inc.staging."{name}"', f'"full".staging."{name}"'
+            only = con.execute(
+                f"select (select count(*) from (select * from {a} except all select * from {b})),"
+                f" (select count(*) from (select * from {b} except all select * from {a})),"
+                f" (select count(*) from {a})").fetchone()
+            rows += only[2]
+            if only[0] or only[1]:
+                differ[name] = only[:2]
+        loads = con.execute("select count(distinct _loaded_at) "
+                            "from inc.staging.stg_activecampaign__activities").fetchone()[0]
+    assert not differ, differ
+    assert rows > 0 and loads >= 2  # the drop's activities were added to the first run's
+
+
 def test_incremental_run_rebuilt_only_what_changed(builds):
     """The current stay of an unchanged deal is re-measured to the new as-of date, its earlier
     stays are left as the first run wrote them (loaded then)."""

@@ -6,14 +6,15 @@ groups follow the layer folders (staging, intermediate, marts).
 
 
 import json
-import os
+import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.dbt_manifest import ensure_manifest
+from orchestration.dbt_manifest import ensure_manifest, keep_parse_state, restore_parse_state
 from orchestration.engines.prepare import prepare_dbt
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
@@ -40,11 +41,12 @@ class SalespipeTranslator(DagsterDbtTranslator):
         return parts[1] if len(parts) > 2 else "models"
 
 
-def dbt_vars(extra: dict | None = None) -> str:
-    """dbt vars for this run: the as-of date measured against (empty means the run's date),
-    plus what the engine's preparation adds (the raw tables on Spark)."""
-    as_of = os.environ.get("SALESPIPE_AS_OF") or None
-    return json.dumps({"as_of": as_of, **(extra or {})})
+def dbt_vars(extra: dict | None = None) -> list[str]:
+    """`--vars` for this run: only what the engine's preparation adds (the raw tables on Spark).
+    The as-of date reaches dbt as SALESPIPE_AS_OF (macros/as_of.sql), not as a var: changed
+    vars make dbt re-parse the whole project, while the environment leaves its parse state
+    alone, so a nightly run reuses the prepared manifest."""
+    return ["--vars", json.dumps(extra)] if extra else []
 
 
 ensure_manifest(dbt_project)
@@ -66,6 +68,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                          f"Parquet to {engine.raw_dir}")
     # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
     # not to every nightly run: dbt's own advice for production builds.
-    args = ["build", "--vars", dbt_vars(extra), "--target", engine.dbt_target,
+    args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
             "--exclude-resource-type", "unit_test"]
-    yield from dbt.cli(args, context=context).stream()
+    project_dir = Path(dbt_project.project_dir)
+    target = Path("target") / f"dbt_models-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    restore_parse_state(project_dir, target)
+    invocation = dbt.cli(args, target_path=target, context=context)
+    yield from invocation.stream()
+    if invocation.is_successful():
+        keep_parse_state(project_dir, target)

@@ -73,12 +73,21 @@ class ActiveCampaignWriter:
             "kind": cat(ch.kind[keep], [t or "" for t in TYPES]),
         })
         self.n_act += len(frame)
-        self.w.json_object(render.page_name("activities", "json", i, n), [(
-            "activities", frame,
+        self._paged("activities", i, n, frame,
             f"""SELECT CAST(id AS VARCHAR) AS id, CAST(contact AS VARCHAR) AS contact,
                 opt_str(deal) AS deal, opt_str("user") AS userid, {iso("m")} AS tstamp,
-                CAST(kind AS VARCHAR) AS type FROM t""")])
+                CAST(kind AS VARCHAR) AS type FROM t""")
         self._deal_log(ch, i, n)
+
+    def _paged(self, key: str, i: int, n: int, frame: pd.DataFrame, select: str) -> None:
+        """A chunk's records as responses of at most PAGE_ROWS records (`key-<chunk>.<page>`
+        when split), the way the API pages them: one response of millions of records would be
+        a single JSON object that DuckDB parses on one thread and holds whole in memory."""
+        parts = render.pages(len(frame), PAGE_ROWS)
+        name = render.page_name(key, "json", i, n)
+        for p, (lo, hi) in enumerate(parts):
+            page = name if len(parts) == 1 else name.replace(".json", f".{p + 1}.json")
+            self.w.json_object(page, [(key, frame.iloc[lo:hi], select)])
 
     def _stage_id(self, deal: np.ndarray, local_stage: np.ndarray) -> np.ndarray:
         return self.stage_base[self.c.deal["pipe"][deal]] + local_stage + 1
@@ -130,13 +139,12 @@ class ActiveCampaignWriter:
         log["m"], log["m_off"] = loc, off
         log["id"] = self.n_deal_act + 1 + np.arange(len(log))
         self.n_deal_act += len(log)
-        self.w.json_object(render.page_name("dealActivities", "json", i, n), [(
-            "dealActivities", log,
+        self._paged("dealActivities", i, n, log,
             f"""SELECT CAST(id AS VARCHAR) AS id, CAST(deal + 1 AS VARCHAR) AS d_id,
                 CAST(stage AS VARCHAR) AS d_stageid, id_str("user") AS userid,
                 {iso("m")} AS cdate, CAST(dtype AS VARCHAR) AS dataType,
                 CAST(action AS VARCHAR) AS dataAction, old AS dataOldval, new AS dataNewval
-                FROM t""")])
+                FROM t""")
 
     def _owner_rows(self, d0: int, d1: int) -> pd.DataFrame:
         ch = self.c.owner_changes

@@ -67,10 +67,15 @@ def json_array_reader(key: str, optional: bool = False):
             f"read_json({literal(str(path))}, format = 'unstructured', "
             f"maximum_object_size = {size})"
         )
+        # Parsed once into a temp table: describing the file and unnesting from it would each
+        # parse the whole response again.
         try:
-            keys = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]
+            con.execute(f"create or replace temp table __response as select * from {source}")
         except duckdb.Error as exc:
             raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
+        keys = [r[0] for r in con.execute("describe __response").fetchall()]
+        if key not in keys:
+            con.execute("drop table __response")
         if key not in keys and optional:
             return NO_RECORDS
         if key not in keys:
@@ -80,8 +85,9 @@ def json_array_reader(key: str, optional: bool = False):
             )
         con.execute(
             f"create or replace temp table __records as "
-            f"select unnest({quote(key)}, max_depth := 2) from {source}"
+            f"select unnest({quote(key)}, max_depth := 2) from __response"
         )
+        con.execute("drop table __response")
         columns = con.execute("describe __records").fetchall()
         if len(columns) == 1 and columns[0][1] == "JSON":  # an empty array has no fields
             return NO_RECORDS

@@ -11,7 +11,11 @@
 -- Incremental: a run rebuilds the activities whose record landed after the newest `loaded_at`
 -- already here (new and re-exported ones), plus ActiveCampaign deal-log activities of deals
 -- that changed (their contact comes from the deal). A change to owners or the activity_types
--- seed, or an activity deleted from the exports, needs `dbt build --full-refresh -s fct_activities`.
+-- seed needs `dbt build --full-refresh -s fct_activities`. The activity logs it reads are
+-- incremental staging tables (same watermark idea), so the `_loaded_at` filters below read only
+-- their new rows; an activity deleted from the exports (a re-landed file without it) stays in
+-- them and here until `dbt build --full-refresh -s <its staging model>+` (e.g.
+-- stg_hubspot__activities+, which rebuilds fct_activities too).
 {%- set since = loaded_watermark(this) %}
 with type_map as (
     select * from {{ ref('activity_types') }}

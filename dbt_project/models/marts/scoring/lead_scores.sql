@@ -44,12 +44,25 @@ reasons as (
     from engagement
 ),
 
+-- ranked first and cut to the top N before aggregating: an ordered list of all of a contact's
+-- reasons, sliced afterwards, holds every reason of every contact in memory at once (it ran
+-- out of a 2 GB memory limit at 3M contacts); a window sorts and spills to disk instead
+ranked_reasons as (
+    select
+        contact_id,
+        reason,
+        row_number() over (
+            partition by contact_id order by abs(points) desc, reason
+        ) as reason_rank
+    from reasons
+),
+
 top_reasons as (
     select
         contact_id,
-        {{ dbt.listagg('reason', "'; '", 'order by abs(points) desc, reason',
-            var('lead_score_top_reasons')) }} as top_reasons
-    from reasons
+        {{ dbt.listagg('reason', "'; '", 'order by reason_rank') }} as top_reasons
+    from ranked_reasons
+    where reason_rank <= {{ var('lead_score_top_reasons') }}
     group by contact_id
 ),
 

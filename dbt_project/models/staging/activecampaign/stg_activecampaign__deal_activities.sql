@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='source_activity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+-- Incremental (see latest_records): a run takes the records landed after the newest `_loaded_at`
+-- already here. An activity deleted from the exports (a re-landed file without it) stays until
+-- `dbt build --full-refresh -s <this model>+`.
 with latest as (
     {{ latest_records(source('raw', 'activecampaign_deal_activities'), 'id') }}
 )
