@@ -47,9 +47,12 @@ def _parse(project_dir: Path) -> None:
     apply_defaults()
     from dbt.cli.main import dbtRunner
 
+    # Named like the runs name it (dbt counts "no --target" as another target), so the
+    # parse state saved here is one a DuckDB run can reuse. Spark runs pass --vars and parse
+    # anyway.
     result = dbtRunner().invoke([
         "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-        "--quiet",
+        "--target", "duckdb", "--quiet",
     ])
     if not result.success:
         raise RuntimeError(
