@@ -31,6 +31,7 @@ class RunSummary:
     quarantined: int = 0
     flagged_deals: int = 0
     published: str = ""  # what BI tools read now (orchestration/publish.py)
+    run_id: str = ""  # the Dagster run (its dbt step's files: dbt_project/target/dbt_models-<id>)
     checks: list[CheckRow] = field(default_factory=list)  # asset-check results of the run
     # {step_key: [started, ended]} (Unix seconds) from the run's event log, for the benchmark
     steps: dict[str, list[float]] = field(default_factory=dict)
@@ -80,6 +81,7 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSu
             failures = "\n".join(_failures(result)) or "the run failed"
             raise PipelineFailed(f"{failures}\n{describe(OperationsSettings.from_env().publish_dir)}")
         summary = summarise(settings)
+        summary.run_id = result.run_id
         summary.checks = check_rows(result)
         summary.steps = step_times(instance, result.run_id)
     pub = current_publication(OperationsSettings.from_env().publish_dir)

@@ -53,11 +53,23 @@ def builds(tmp_path_factory):
         before = _snapshot(ws.warehouse)
         delta = write_delta(ws.source, DAY, fraction=0.5, seed=3)
         env.setenv("SALESPIPE_AS_OF", DAY.isoformat())
-        run_pipeline(selection=MODELS)
+        nightly = run_pipeline(selection=MODELS)
         full = tmp / "full.duckdb"
         shutil.copy(ws.warehouse, full)
         _full_refresh(full, tmp / "dbt_target")
-        yield ws.warehouse, full, before, delta
+        yield ws.warehouse, full, before, delta, nightly.run_id
+
+
+def test_nightly_run_reuses_dbt_parse_state(builds):
+    """The second night's dbt step re-parses nothing although the as-of date changed: the date
+    reaches dbt through SALESPIPE_AS_OF, not --vars (which would change dbt's parse state), and
+    the first run's parse state was kept for these settings (orchestration/dbt_manifest.py)."""
+    run_id = builds[-1]
+    logs = list((DBT_PROJECT_DIR / "target").glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
+    assert len(logs) == 1, logs
+    text = logs[0].read_text()
+    assert "Unable to do partial parsing" not in text
+    assert "Partial parsing enabled" in text
 
 
 def _snapshot(warehouse) -> dict:
@@ -79,7 +91,7 @@ def _marts(con) -> list[str]:
 
 
 def test_incremental_marts_equal_full_refresh(builds):
-    incremental, full, before, delta = builds
+    incremental, full, before, delta, _run_id = builds
     with _both(incremental, full) as con:
         _compare(con, before, delta)
 
@@ -130,7 +142,7 @@ INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activitie
 
 def test_incremental_staging_equals_full_refresh(builds):
     """The activity logs in staging are incremental tables too: same rows as a full refresh."""
-    incremental, full, _before, _delta = builds
+    incremental, full, _before, _delta, _run_id = builds
     with _both(incremental, full) as con:
         tables = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = 'inc' "
@@ -155,7 +167,7 @@ def test_incremental_staging_equals_full_refresh(builds):
 def test_incremental_run_rebuilt_only_what_changed(builds):
     """The current stay of an unchanged deal is re-measured to the new as-of date, its earlier
     stays are left as the first run wrote them (loaded then)."""
-    incremental, full, _before, _delta = builds
+    incremental, full, _before, _delta, _run_id = builds
     with _both(incremental, full) as con:
         loads = con.execute("select count(distinct loaded_at) from inc.marts.fct_activities"
                             ).fetchone()[0]
