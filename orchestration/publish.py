@@ -69,6 +69,8 @@ def _fsync(path: Path) -> None:
 def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication) -> None:
     """Copy every mart (views become tables: the published file has no upstream schemas)."""
     con.execute(f"attach {_literal(tmp_db)} as pub")
+    # Rows of a table have no order to keep, and keeping it makes Parquet writes ~25% slower.
+    con.execute("set preserve_insertion_order = false")
     try:
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
         con.execute(f"create schema pub.{SCHEMA}")
@@ -90,6 +92,7 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication) -> None:
         con.execute("rollback")
         raise
     finally:
+        con.execute("reset preserve_insertion_order")
         con.execute("detach pub")  # checkpoints: the file is complete, no .wal beside it
 
 

@@ -1,10 +1,15 @@
 """Bad input gets a clear error naming file, line and column; nothing is lost or duplicated."""
 
 import shutil
+from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from orchestration.pipeline import PipelineFailed, run_pipeline
+
+# Landing ActiveCampaign deals alone; their checks read other raw tables, so they stay out.
+DEALS = dg.AssetSelection.keys("raw/activecampaign_deals").without_checks()
 
 
 def _rewrite(path, old, new):
@@ -80,6 +85,32 @@ def test_malformed_json_fails_clearly(workspace):
     with pytest.raises(PipelineFailed) as err:
         run_pipeline()
     assert "deals.json" in str(err.value) and "malformed JSON" in str(err.value)
+
+
+def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_kept(
+        workspace, monkeypatch):
+    # Two DuckDB threads: later pages are parsed on another thread while one lands
+    # (orchestration/ingest/parse_ahead.py); the error must still name the right page.
+    monkeypatch.setenv("SALESPIPE_DUCKDB_THREADS", "2")
+    ws = workspace.copy_fixture()
+    folder = ws.source / "activecampaign"
+    good = (folder / "deals.json").read_text()
+    (folder / "deals-1.json").write_text(good)  # pages land in name order: -1, -2, then deals
+    (folder / "deals-2.json").write_text(good[:-20])
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=DEALS)
+    message = str(err.value)
+    assert "deals-2.json" in message and "malformed JSON" in message
+    assert "deals-1.json" not in message and "deals.json:" not in message
+    landed = ws.query("select distinct _source_file from raw.activecampaign_deals")
+    assert [Path(r[0]).name for r in landed] == ["deals-1.json"]
+
+    (folder / "deals-2.json").write_text(good)  # fixed: the remaining pages land
+    run_pipeline(selection=DEALS)
+    landed = ws.query("select _source_file, count(*) from raw.activecampaign_deals group by 1")
+    assert sorted(Path(f).name for f, _ in landed) == ["deals-1.json", "deals-2.json",
+                                                       "deals.json"]
+    assert len({n for _, n in landed}) == 1  # every page landed whole
 
 
 def test_same_file_twice_duplicates_nothing_and_a_changed_file_replaces_its_rows(workspace):

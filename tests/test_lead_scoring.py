@@ -118,6 +118,35 @@ def test_history_keeps_dates_and_rescoring_a_date_does_not_duplicate(rescored):
     assert changed > 0
 
 
+def test_a_rule_on_an_attribute_no_rule_named_before_fires_on_the_next_run(rescored):
+    # int_lead_fit_matches unpivots only the attributes the rules name, read from the seed
+    # while the model runs: a saved parse state (same target folder) must not freeze that list.
+    copy, target = rescored
+    named = {r[0] for r in query(copy, "select lower(attribute) from config.lead_score_fit_rules")}
+    assert "source_system" not in named and "company" not in named  # new to the rules
+    con = duckdb.connect(str(copy))
+    con.execute("insert into config.lead_score_fit_rules values "
+                "('from_hubspot', 'source_system', 'equals', 'hubspot', 1), "
+                "('company_known', 'company', 'is_set', null, 1)")
+    con.close()
+    try:
+        result = dbt(copy, target, "run", "--select", "int_lead_fit_matches",
+                     "--vars", EARLIER_VARS)
+        assert result.returncode == 0, result.stdout
+        fired = dict(query(copy, """select rule_id, count(*) from intermediate.int_lead_fit_matches
+            where rule_id in ('from_hubspot', 'company_known') group by 1"""))
+        expected = query(copy, """select count(*) filter (where source_system = 'hubspot'),
+            count(*) filter (where nullif(trim(company), '') is not null)
+            from marts.dim_contacts""")[0]
+        assert (fired.get("from_hubspot"), fired.get("company_known")) == expected
+        assert min(expected) > 0
+    finally:
+        con = duckdb.connect(str(copy))
+        con.execute("delete from config.lead_score_fit_rules "
+                    "where rule_id in ('from_hubspot', 'company_known')")
+        con.close()
+
+
 def test_rule_with_unknown_attribute_fails_naming_it(rescored):
     copy, target = rescored
     con = duckdb.connect(str(copy))

@@ -15,20 +15,53 @@
     {{ return(['equals', 'in', 'contains', 'gte', 'lte', 'is_set']) }}
 {%- endmacro %}
 
-{#- dim_contacts as one row per contact and attribute (value as text and, where it parses, as a
-    number), so rules can be joined on their attribute name instead of written as SQL. -#}
-{% macro lead_fit_attribute_values(contacts) -%}
-    {%- for attribute in lead_fit_attributes() %}
+{#- dim_contacts as one row per contact and attribute (value as text, lower-cased text and, for
+    `number_attributes`, as a number where it parses), so rules can be joined on their attribute
+    name instead of written as SQL. A missing value fires no rule, so it gets no row; the number
+    is left null where no gte/lte rule would read it (a text-to-number cast of every value is a
+    large part of the cost at millions of contacts). -#}
+{% macro lead_fit_attribute_values(contacts, attributes, number_attributes) -%}
+    {%- for attribute in attributes %}
     select
         contact_id,
         '{{ attribute }}' as attribute,
         nullif(trim(cast({{ attribute }} as {{ dbt.type_string() }})), '') as value_text,
-        {{ try_to_double(attribute) }} as value_number
+        lower(nullif(trim(cast({{ attribute }} as {{ dbt.type_string() }})), '')) as value_key,
+        {% if attribute in number_attributes -%}
+        {{ try_to_double(attribute) }}
+        {%- else -%}
+        cast(null as {{ type_double() }})
+        {%- endif %} as value_number
     from {{ contacts }}
+    where {{ attribute }} is not null
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- The known attributes the fit rules of `rules_relation` name ('named') and those a gte/lte
+    rule compares as numbers ('numeric'), read from the loaded seed each time the model is
+    compiled for a run, so an edited seed counts on the next run (dbt's saved parse state never
+    holds them: `execute` is false while parsing). Unpivoting only these is what keeps
+    int_lead_fit_matches cheap: every known attribute is 14 rows per contact. Every known
+    attribute, for both, when the seed cannot be read (parsing, a warehouse where it is not
+    loaded yet, unit tests, whose seed rows are fixtures, not the table) or names no known
+    attribute (empty; unknown names stop the build in assert_valid_fit_rules). -#}
+{% macro lead_fit_rule_attributes(rules_relation) -%}
+    {%- set known = lead_fit_attributes() -%}
+    {%- set rows = [] -%}
+    {%- if execute and model.resource_type != 'unit_test'
+            and load_relation(rules_relation) is not none -%}
+        {%- set rows = run_query("select distinct lower(trim(attribute)), lower(trim(match_type))"
+                                 ~ " from " ~ rules_relation).rows -%}
+    {%- endif -%}
+    {%- set named = known | select('in', rows | map(attribute=0) | list) | list -%}
+    {%- if not named -%}
+        {{ return({'named': known, 'numeric': known}) }}
+    {%- endif -%}
+    {%- set compared = rows | selectattr(1, 'in', ['gte', 'lte']) | map(attribute=0) | list -%}
+    {{ return({'named': named, 'numeric': known | select('in', compared) | list}) }}
 {%- endmacro %}
 
 {#- Fails the build, naming the rule and what is wrong with it, when a fit rule names an

@@ -55,6 +55,17 @@
     double precision
 {%- endmacro %}
 
+{#- An exact decimal for running sums of amounts (pipeline metrics): what is added and later
+    taken off cancels exactly, where a float running sum keeps rounding residue.
+    dbt.type_numeric() has only 6 digits after the point. -#}
+{% macro type_exact_decimal() -%}
+    {{ return(adapter.dispatch('type_exact_decimal', 'salespipe')()) }}
+{%- endmacro %}
+
+{% macro default__type_exact_decimal() -%}
+    decimal(38, 12)
+{%- endmacro %}
+
 {#- Apache Spark (dbt-spark; salespipe run --engine spark). Spark runs with ANSI mode off
     (dbt-spark sets it), so casts of bad text give null, as try_cast does on DuckDB. -#}
 {% macro spark__percentile_cont(expr, fraction) -%}

@@ -14,7 +14,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.dbt_manifest import ensure_manifest, keep_parse_state, restore_parse_state
+from orchestration.dbt_manifest import (
+    ensure_manifest,
+    keep_parse_state,
+    prune_run_folders,
+    restore_parse_state,
+)
 from orchestration.engines.prepare import prepare_dbt
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
@@ -77,3 +82,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from invocation.stream()
     if invocation.is_successful():
         keep_parse_state(project_dir, target)
+    pruned = prune_run_folders(project_dir)
+    if pruned:
+        context.log.info(f"removed {len(pruned)} old dbt run folders from {project_dir / 'target'}")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from orchestration.assets.api import api_deps, land_api_snapshots
-from orchestration.ingest.loader import LoadResult, create_empty
+from orchestration.ingest.loader import IngestError, LoadResult, create_empty
 from orchestration.ingest.spec import RawTable
 from orchestration.resources import DuckDBWarehouse, SourceFiles
 from orchestration.sources import activecampaign, generic, hubspot
@@ -35,6 +35,14 @@ def _results(tables: list[str], result: LoadResult, counts: dict[str, int], fold
 def _count(warehouse_con, tables: list[str]) -> dict[str, int]:
     return {t: warehouse_con.execute(f'select count(*) from raw."{t}"').fetchall()[0][0]
             for t in tables}
+
+
+def _land(obj: SourceObject, con, folder) -> LoadResult:
+    try:
+        return obj.load(con, folder)
+    except IngestError as exc:
+        # Bad input is no transient failure: retrying it only delays the message.
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
 def raw_asset(source: str, name: str, tables: list[str],
@@ -62,7 +70,7 @@ def raw_asset(source: str, name: str, tables: list[str],
                     create_empty(con, table)
                 result = LoadResult(tables[0])
             else:
-                result = obj.load(con, folder)
+                result = _land(obj, con, folder)
                 context.log.info(
                     f"{source} {name}: {result.files_loaded} file(s) loaded, "
                     f"{result.files_unchanged} unchanged, {result.rows_loaded} rows, "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.parse_ahead import parse_ahead
 from orchestration.ingest.readers import ReaderError
 from orchestration.ingest.spec import Column, RawTable, literal, quote, snake
 
@@ -164,17 +165,8 @@ class _FileLander:
         self.con, self.table, self.path, self.reader, self.hooks = con, table, path, reader, hooks
         self.quarantined = 0
 
-    def run(self) -> LoadResult:
+    def run(self, digest: str) -> LoadResult:
         result = LoadResult(self.table.name)
-        digest = sha256(self.path)
-        previous = self.con.execute(
-            "select file_sha256 from raw._loads where raw_table = ? and source_file = ? "
-            "order by loaded_at desc limit 1",
-            [self.table.name, str(self.path)],
-        ).fetchall()
-        if previous and previous[0][0] == digest:
-            result.files_unchanged = 1
-            return result
         if self.path.stat().st_size == 0:
             raise IngestError(
                 f"{self.path}: the file is empty (0 bytes). Re-export it from the CRM, or remove "
@@ -313,6 +305,24 @@ def land_files(
     """Land each file of one source object; the table exists afterwards even with no files."""
     create_empty(con, table)
     total = LoadResult(table.name)
+    changed = []
     for path in files:
-        total.add(_FileLander(con, table, path, reader, hooks or []).run())
+        digest = sha256(path)
+        if digest == _landed_digest(con, table, path):
+            total.files_unchanged += 1
+        else:
+            changed.append((path, digest))
+    with parse_ahead(con, reader, [path for path, _ in changed]) as read:
+        for path, digest in changed:
+            total.add(_FileLander(con, table, path, read, hooks or []).run(digest))
     return total
+
+
+def _landed_digest(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> str | None:
+    """The content hash of the file as it was last landed at this path, if it was."""
+    previous = con.execute(
+        "select file_sha256 from raw._loads where raw_table = ? and source_file = ? "
+        "order by loaded_at desc limit 1",
+        [table.name, str(path)],
+    ).fetchall()
+    return previous[0][0] if previous else None

@@ -53,41 +53,52 @@ def csv_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     )
 
 
-def json_array_reader(key: str, optional: bool = False):
+class JsonArrayReader:
     """Records of the array `key` of a saved API response (`{"deals": [...], "meta": ...}`),
     each field as text (nested objects as their JSON text); `_line` is the record's position.
-    An `optional` array may be absent (a side-loaded `include` the user did not ask for)."""
+    An `optional` array may be absent (a side-loaded `include` the user did not ask for).
 
-    def read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    The response may have been parsed already (orchestration/ingest/parse_ahead.py): then
+    `parsed` names the table holding it."""
+
+    def __init__(self, key: str, optional: bool = False):
+        self.key, self.optional = key, optional
+
+    @staticmethod
+    def parse_sql(path: Path) -> str:
         # The whole response is one JSON object. DuckDB sizes its read buffer from
         # maximum_object_size, so ask for what this file needs (not 2 GB for every file), which
         # keeps ingestion within SALESPIPE_DUCKDB_MEMORY_LIMIT.
         size = min(2147483647, max(16 << 20, 2 * path.stat().st_size))
-        source = (
-            f"read_json({literal(str(path))}, format = 'unstructured', "
+        return (
+            f"select * from read_json({literal(str(path))}, format = 'unstructured', "
             f"maximum_object_size = {size})"
         )
-        # Parsed once into a temp table: describing the file and unnesting from it would each
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, path: Path,
+                 parsed: str | None = None) -> str:
+        # Parsed once into a table: describing the file and unnesting from it would each
         # parse the whole response again.
-        try:
-            con.execute(f"create or replace temp table __response as select * from {source}")
-        except duckdb.Error as exc:
-            raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
-        keys = [r[0] for r in con.execute("describe __response").fetchall()]
-        if key not in keys:
-            con.execute("drop table __response")
-        if key not in keys and optional:
-            return NO_RECORDS
-        if key not in keys:
+        response = parsed or "__response"
+        if not parsed:
+            try:
+                con.execute(f"create or replace temp table __response as {self.parse_sql(path)}")
+            except duckdb.Error as exc:
+                raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
+        keys = [r[0] for r in con.execute(f"describe {response}").fetchall()]
+        if self.key not in keys:
+            con.execute("drop table if exists __response")
+            if self.optional:
+                return NO_RECORDS
             raise ReaderError(
-                f"no {key!r} array in this file (keys found: {', '.join(keys) or 'none'}); "
-                f"it should be a saved API response that lists {key}"
+                f"no {self.key!r} array in this file (keys found: {', '.join(keys) or 'none'}); "
+                f"it should be a saved API response that lists {self.key}"
             )
         con.execute(
             f"create or replace temp table __records as "
-            f"select unnest({quote(key)}, max_depth := 2) from __response"
+            f"select unnest({quote(self.key)}, max_depth := 2) from {response}"
         )
-        con.execute("drop table __response")
+        con.execute("drop table if exists __response")
         columns = con.execute("describe __records").fetchall()
         if len(columns) == 1 and columns[0][1] == "JSON":  # an empty array has no fields
             return NO_RECORDS
@@ -96,4 +107,6 @@ def json_array_reader(key: str, optional: bool = False):
         )
         return f"select {select}, row_number() over () as _line from __records"
 
-    return read
+
+def json_array_reader(key: str, optional: bool = False) -> JsonArrayReader:
+    return JsonArrayReader(key, optional)

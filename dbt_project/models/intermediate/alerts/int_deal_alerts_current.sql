@@ -7,22 +7,35 @@ with deals as (
     where outcome = 'open'
 ),
 
-activities as (
-    select deal_id, contact_id, occurred_at from {{ ref('fct_activities') }}
+-- Latest touch per deal and per contact first, then joined to deals: joining activity rows
+-- before aggregating repeats a contact's activity once per open deal of that contact. Two
+-- equi-joins, not one OR join, which no engine can hash.
+deal_touch as (
+    select a.deal_id, max(a.occurred_at) as last_activity_at
+    from {{ ref('fct_activities') }} as a
+    inner join deals as d on a.deal_id = d.deal_id
+    where a.occurred_at <= {{ as_of_ts() }}
+    group by a.deal_id
+),
+
+-- all of the contact's activity, on any deal or none
+contact_touch as (
+    select contact_id, max(occurred_at) as last_activity_at
+    from {{ ref('fct_activities') }}
     where occurred_at <= {{ as_of_ts() }}
+        and contact_id in (select primary_contact_id from deals)
+    group by contact_id
 ),
 
 touches as (
-    -- Two equi-joins instead of one OR join: the deal's own activity and its contact's.
-    select d.deal_id, a.occurred_at
-    from deals as d inner join activities as a on a.deal_id = d.deal_id
+    select deal_id, last_activity_at from deal_touch
     union all
-    select d.deal_id, a.occurred_at
-    from deals as d inner join activities as a on a.contact_id = d.primary_contact_id
+    select d.deal_id, c.last_activity_at
+    from deals as d inner join contact_touch as c on c.contact_id = d.primary_contact_id
 ),
 
 last_touch as (
-    select deal_id, max(occurred_at) as last_activity_at from touches group by deal_id
+    select deal_id, max(last_activity_at) as last_activity_at from touches group by deal_id
 ),
 
 stale_limits as (

@@ -5,12 +5,13 @@
 -- match type, gte/lte with a value that is not a number).
 {{ config(pre_hook="{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}") }}
 
-with contacts as (
-    select * from {{ ref('dim_contacts') }}
-),
+{%- set attributes = lead_fit_rule_attributes(ref('lead_score_fit_rules')) %}
 
-attribute_values as (
-    {{ lead_fit_attribute_values('contacts') }}
+-- only the attributes the rules name (see lead_fit_rule_attributes): 3M contacts times all 14
+-- known attributes would be 42M rows to join to the rules. Each reads dim_contacts itself, not
+-- a shared CTE, which DuckDB would materialise with all of its columns.
+with attribute_values as (
+    {{ lead_fit_attribute_values(ref('dim_contacts'), attributes.named, attributes.numeric) }}
 ),
 
 -- normalised once: an `in` list is framed with '|' so one position() finds a whole item
@@ -40,9 +41,9 @@ from rules as r
 inner join attribute_values as v on r.attribute = v.attribute
 where
     case r.match_type
-        when 'equals' then lower(v.value_text) = r.match_text
-        when 'in' then {{ dbt.position("'|' || lower(v.value_text) || '|'", 'r.match_list') }} > 0
-        when 'contains' then {{ dbt.position('r.match_text', 'lower(v.value_text)') }} > 0
+        when 'equals' then v.value_key = r.match_text
+        when 'in' then {{ dbt.position("'|' || v.value_key || '|'", 'r.match_list') }} > 0
+        when 'contains' then {{ dbt.position('r.match_text', 'v.value_key') }} > 0
         when 'gte' then v.value_number >= r.match_number
         when 'lte' then v.value_number <= r.match_number
         when 'is_set' then v.value_text is not null

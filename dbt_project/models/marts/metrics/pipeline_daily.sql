@@ -11,6 +11,8 @@
 -- does. Incremental: a run recomputes the last var('pipeline_daily_lookback_days') days (and any
 -- new ones); a change older than that needs `dbt build --full-refresh -s pipeline_daily`.
 -- Days after the as-of day are removed (a run with an earlier as-of date).
+-- Both figures are running sums of per-day changes (a stay's start and end, a close entering
+-- and leaving the trailing window): the cost grows with stays + closes + days, not their product.
 {%- set trailing_days = var('pipeline_daily_trailing_days', 90) %}
 {%- set lookback_days = var('pipeline_daily_lookback_days', 30) %}
 with
@@ -71,6 +73,14 @@ grid as (
     inner join days as d on d.day >= g.first_day
 ),
 
+-- each group's first day in the grid: the running sums below start there, and whatever
+-- happened before it (older history, or the days before the recomputed window) counts on it
+grid_start as (
+    select pipeline_id, currency, min(day) as first_day
+    from grid
+    group by pipeline_id, currency
+),
+
 open_stays as (
     select d.pipeline_id, d.currency, d.deal_id, d.amount, s.probability, t.entered_at, t.exited_at
     from {{ ref('fct_deal_stage_transitions') }} as t
@@ -79,40 +89,174 @@ open_stays as (
     where not s.is_closed
 ),
 
-open_at_day_end as (
+-- a stay is open at a day's end E when entered_at < E <= exited_at: it adds 1 (and its values)
+-- from the day it starts and takes it off from the day it ends, so what is open at a day's end
+-- is a running sum over the days, not a join of every day with every stay. Only what happens
+-- before the end of the as-of day counts; empty or inverted stays are never open. A deal's stays
+-- do not overlap (each ends where the next begins, fct_deal_stage_transitions), so open stays =
+-- open deals. Values are summed as exact decimals so that what is added and taken off cancels
+-- exactly; `valued` / `weighted_n` count the stays with a value.
+stay_days as (
+    select
+        pipeline_id,
+        currency,
+        entered_day,
+        exited_day,
+        count(*) as stays,
+        sum(open_value) as open_value,
+        count(open_value) as valued,
+        sum(weighted_value) as weighted_value,
+        count(weighted_value) as weighted_n
+    from (
+        select
+            pipeline_id,
+            currency,
+            cast(entered_at as date) as entered_day,
+            case when exited_at < {{ as_of_ts() }} then cast(exited_at as date) end as exited_day,
+            cast(amount as {{ type_exact_decimal() }}) as open_value,
+            cast(amount * probability as {{ type_exact_decimal() }}) as weighted_value
+        from open_stays
+        where entered_at < {{ as_of_ts() }} and (exited_at is null or exited_at > entered_at)
+    ) as s
+    group by pipeline_id, currency, entered_day, exited_day
+),
+
+-- the changes per group and day, from the group's first grid day on
+day_changes as (
+    select
+        c.pipeline_id,
+        c.currency,
+        greatest(c.day, gs.first_day) as day,
+        sum(c.stays) as stays,
+        sum(c.open_value) as open_value,
+        sum(c.valued) as valued,
+        sum(c.weighted_value) as weighted_value,
+        sum(c.weighted_n) as weighted_n
+    from (
+        select
+            pipeline_id, currency, entered_day as day, stays, open_value, valued,
+            weighted_value, weighted_n
+        from stay_days
+        union all
+        select
+            pipeline_id, currency, exited_day, -stays, -open_value, -valued,
+            -weighted_value, -weighted_n
+        from stay_days
+        where exited_day is not null
+    ) as c
+    inner join grid_start as gs on c.pipeline_id = gs.pipeline_id and c.currency = gs.currency
+    group by c.pipeline_id, c.currency, greatest(c.day, gs.first_day)
+),
+
+{%- set running = 'over (partition by g.pipeline_id, g.currency order by g.day
+            rows between unbounded preceding and current row)' %}
+open_running as (
     select
         g.pipeline_id,
         g.currency,
         g.day,
-        count(distinct o.deal_id) as open_deals,
-        sum(o.amount) as open_value,
-        sum(o.amount * o.probability) as weighted_value
+        sum(c.stays) {{ running }} as open_deals,
+        sum(c.open_value) {{ running }} as open_value,
+        sum(c.valued) {{ running }} as valued,
+        sum(c.weighted_value) {{ running }} as weighted_value,
+        sum(c.weighted_n) {{ running }} as weighted_n
     from grid as g
-    inner join open_stays as o
-        on g.pipeline_id = o.pipeline_id
-        and g.currency = o.currency
-        and o.entered_at < g.day_end
-        and (o.exited_at is null or o.exited_at >= g.day_end)
-    group by g.pipeline_id, g.currency, g.day
+    left join day_changes as c
+        on g.pipeline_id = c.pipeline_id and g.currency = c.currency and g.day = c.day
+),
+
+-- null (not 0) values where no open deal has one, as a sum over no values
+open_at_day_end as (
+    select
+        pipeline_id,
+        currency,
+        day,
+        cast(open_deals as {{ dbt.type_bigint() }}) as open_deals,
+        case when valued > 0 then cast(open_value as {{ type_double() }}) end as open_value,
+        case when weighted_n > 0 then cast(weighted_value as {{ type_double() }}) end
+            as weighted_value
+    from open_running
+),
+
+-- the deals won and lost per group and day of close (before the end of the as-of day)
+closes as (
+    select
+        pipeline_id,
+        currency,
+        close_day,
+        count(case when outcome = 'won' then 1 end) as won,
+        count(case when outcome = 'lost' then 1 end) as lost,
+        sum(case when outcome = 'won' then cast(amount as {{ type_exact_decimal() }}) end)
+            as won_amount,
+        count(case when outcome = 'won' then amount end) as won_valued,
+        sum(case when outcome = 'won' then cast(lifetime_days as {{ type_exact_decimal() }}) end)
+            as won_days,
+        count(case when outcome = 'won' then lifetime_days end) as won_timed
+    from (
+        select *, cast(closed_at as date) as close_day
+        from deals
+        where outcome in ('won', 'lost') and closed_at < {{ as_of_ts() }}
+    ) as d
+    group by pipeline_id, currency, close_day
+),
+
+-- a close counts in the trailing windows of its day and the next trailing_days - 1 days: it
+-- adds to the window from its day and is taken off trailing_days later (a running sum over the
+-- days, not a join of every day with every close). Values as exact decimals, as above.
+close_changes as (
+    select
+        c.pipeline_id,
+        c.currency,
+        greatest(c.day, gs.first_day) as day,
+        sum(c.won) as won,
+        sum(c.lost) as lost,
+        sum(c.won_amount) as won_amount,
+        sum(c.won_valued) as won_valued,
+        sum(c.won_days) as won_days,
+        sum(c.won_timed) as won_timed
+    from (
+        select
+            pipeline_id, currency, close_day as day, won, lost, won_amount, won_valued,
+            won_days, won_timed
+        from closes
+        union all
+        select
+            pipeline_id, currency,
+            cast({{ dbt.dateadd('day', trailing_days, 'close_day') }} as date),
+            -won, -lost, -won_amount, -won_valued, -won_days, -won_timed
+        from closes
+    ) as c
+    inner join grid_start as gs on c.pipeline_id = gs.pipeline_id and c.currency = gs.currency
+    group by c.pipeline_id, c.currency, greatest(c.day, gs.first_day)
+),
+
+trailing_running as (
+    select
+        g.pipeline_id,
+        g.currency,
+        g.day,
+        sum(c.won) {{ running }} as won,
+        sum(c.lost) {{ running }} as lost,
+        sum(c.won_amount) {{ running }} as won_amount,
+        sum(c.won_valued) {{ running }} as won_valued,
+        sum(c.won_days) {{ running }} as won_days,
+        sum(c.won_timed) {{ running }} as won_timed
+    from grid as g
+    left join close_changes as c
+        on g.pipeline_id = c.pipeline_id and g.currency = c.currency and g.day = c.day
 ),
 
 -- deals closed in the trailing window ending with the day
 trailing_closes as (
     select
-        g.pipeline_id,
-        g.currency,
-        g.day,
-        count(case when d.outcome = 'won' then 1 end) as won,
-        count(case when d.outcome = 'lost' then 1 end) as lost,
-        avg(case when d.outcome = 'won' then d.amount end) as avg_won_deal_size,
-        avg(case when d.outcome = 'won' then d.lifetime_days end) as avg_sales_cycle_days
-    from grid as g
-    inner join deals as d
-        on g.pipeline_id = d.pipeline_id
-        and g.currency = d.currency
-        and d.closed_at < g.day_end
-        and d.closed_at >= {{ dbt.dateadd('day', -trailing_days, 'g.day_end') }}
-    group by g.pipeline_id, g.currency, g.day
+        pipeline_id,
+        currency,
+        day,
+        cast(won as {{ dbt.type_bigint() }}) as won,
+        cast(lost as {{ dbt.type_bigint() }}) as lost,
+        cast(won_amount as {{ type_double() }}) / nullif(won_valued, 0) as avg_won_deal_size,
+        cast(won_days as {{ type_double() }}) / nullif(won_timed, 0) as avg_sales_cycle_days
+    from trailing_running
 )
 
 -- rounded to 6 decimals: sums and averages of floats vary in their last bits with the order

@@ -43,7 +43,9 @@ deals as (
 ),
 
 stays as (
-    select d.group_type, d.group_id, d.pipeline_id, d.currency, t.deal_id, t.entered_at, t.exited_at
+    select
+        d.group_type, d.group_id, d.pipeline_id, d.currency,
+        t.deal_id, d.amount, t.entered_at, t.exited_at
     from {{ ref('fct_deal_stage_transitions') }} as t
     inner join stages as s on t.to_stage_id = s.stage_id
     inner join deals as d on t.deal_id = d.deal_id

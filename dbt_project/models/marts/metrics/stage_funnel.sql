@@ -21,32 +21,41 @@ entries as (
     inner join stages as s on t.to_stage_id = s.stage_id
 ),
 
-first_entries as (
-    select deal_id, stage_id, min(stage_order) as stage_order, min(entry_number) as first_entry
+-- the highest order of the open or won stages (lost is an exit, not progress) a deal entered
+-- after each entry: one pass over each deal's entries instead of joining entries to entries
+ahead as (
+    select
+        deal_id,
+        stage_id,
+        stage_order,
+        max(case when not is_lost then stage_order end) over (
+            partition by deal_id order by entry_number
+            rows between 1 following and unbounded following
+        ) as later_max_order
     from entries
-    group by deal_id, stage_id
 ),
 
--- entered a later stage (open or won; lost is an exit, not progress) after first entering
--- this one; skipping the next stage still counts as moving past it
-advanced as (
-    select distinct f.deal_id, f.stage_id
-    from first_entries as f
-    inner join entries as e
-        on e.deal_id = f.deal_id
-        and e.entry_number > f.first_entry
-        and e.stage_order > f.stage_order
-        and not e.is_lost
+-- each deal once per stage it entered. It advanced from the stage when it entered a later
+-- stage after first entering this one (skipping the next stage still counts as moving past
+-- it); the highest order after an entry only falls with later entries, so the highest after
+-- any entry of the stage is the one after the first
+first_entries as (
+    select
+        deal_id,
+        stage_id,
+        min(stage_order) as stage_order,
+        max(later_max_order) as later_max_order
+    from ahead
+    group by deal_id, stage_id
 ),
 
 per_deal as (
     select
         f.stage_id,
         count(*) as deals_entered,
-        count(a.deal_id) as deals_advanced,
+        count(case when f.later_max_order > f.stage_order then 1 end) as deals_advanced,
         count(case when d.outcome = 'won' then 1 end) as deals_won_after
     from first_entries as f
-    left join advanced as a on f.deal_id = a.deal_id and f.stage_id = a.stage_id
     left join {{ ref('fct_deals') }} as d on f.deal_id = d.deal_id
     group by f.stage_id
 ),

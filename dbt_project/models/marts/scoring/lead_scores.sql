@@ -26,15 +26,23 @@ engaged as (
     group by contact_id
 ),
 
--- every contribution as a readable reason, e.g. "bant_need: need_identified equals Yes (+10)"
-reasons as (
+-- a fit reason depends only on its rule, so it is written once per rule, not per contact
+rule_reasons as (
     select
-        contact_id,
-        points,
+        rule_id,
         rule_id || ': ' || attribute || ' ' || match_type
             || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }} || ')'
             as reason
-    from fit_matches
+    from (
+        select distinct rule_id, attribute, match_type, match_value, points from fit_matches
+    ) as rules
+),
+
+-- every contribution as a readable reason, e.g. "bant_need: need_identified equals Yes (+10)"
+reasons as (
+    select f.contact_id, f.points, r.reason
+    from fit_matches as f
+    inner join rule_reasons as r on f.rule_id = r.rule_id
     union all
     select
         contact_id,
@@ -57,10 +65,18 @@ ranked_reasons as (
     from reasons
 ),
 
+-- one max() per rank instead of an ordered string aggregate, which sorts inside every group
 top_reasons as (
     select
         contact_id,
-        {{ dbt.listagg('reason', "'; '", 'order by reason_rank') }} as top_reasons
+        {% if var('lead_score_top_reasons') | int < 1 -%} cast(null as {{ dbt.type_string() }})
+        {%- endif %}
+        {% for n in range(1, var('lead_score_top_reasons') | int + 1) -%}
+        {% if n > 1 %}|| coalesce('; ' || {% endif -%}
+        max(case when reason_rank = {{ n }} then reason end)
+        {%- if n > 1 %}, ''){% endif %}
+        {% endfor -%}
+        as top_reasons
     from ranked_reasons
     where reason_rank <= {{ var('lead_score_top_reasons') }}
     group by contact_id
@@ -92,23 +108,15 @@ totals as (
     from scored
 ),
 
-grades as (
-    select grade, min_score from {{ ref('lead_score_grades') }}
-),
-
--- the grade with the highest min_score the total reaches; below every band, the lowest grade
-graded as (
+-- each grade as a band [min_score, next grade's min_score); the lowest band also takes totals
+-- below every min_score. A join on the bands, not a ranking of every grade for every contact.
+grade_bands as (
     select
-        t.contact_id,
-        g.grade,
-        row_number() over (
-            partition by t.contact_id
-            order by case when t.total_score >= g.min_score then 0 else 1 end,
-                case when t.total_score >= g.min_score then g.min_score end desc,
-                g.min_score
-        ) as grade_rank
-    from totals as t
-    cross join grades as g
+        grade,
+        min_score,
+        lead(min_score) over (order by min_score) as next_min_score,
+        row_number() over (order by min_score) = 1 as is_lowest
+    from {{ ref('lead_score_grades') }}
 )
 
 select
@@ -126,4 +134,6 @@ select
     t.top_reasons,
     cast('{{ as_of_date() }}' as date) as scored_as_of
 from totals as t
-left join graded as g on t.contact_id = g.contact_id and g.grade_rank = 1
+left join grade_bands as g
+    on (t.total_score >= g.min_score or g.is_lowest)
+    and (t.total_score < g.next_min_score or g.next_min_score is null)
