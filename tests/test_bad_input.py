@@ -113,6 +113,21 @@ def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_ke
     assert len({n for _, n in landed}) == 1  # every page landed whole
 
 
+def test_a_bad_file_fails_at_once_without_retries(workspace):
+    # Ingest steps retry what may pass (RetryPolicy); a malformed file cannot, so its step
+    # must fail on the first attempt instead of repeating the same error 15 s later.
+    from orchestration.definitions import all_assets, resources
+
+    ws = workspace.copy_fixture()
+    path = ws.source / "activecampaign" / "deals.json"
+    path.write_text(path.read_text()[:-20])
+    result = dg.materialize(all_assets, resources=resources, selection=DEALS,
+                            raise_on_error=False)
+    events = [e.event_type_value for e in result.all_events]
+    assert not result.success and "STEP_FAILURE" in events
+    assert "STEP_UP_FOR_RETRY" not in events
+
+
 def test_same_file_twice_duplicates_nothing_and_a_changed_file_replaces_its_rows(workspace):
     ws = workspace.copy_fixture()
     first = run_pipeline()
