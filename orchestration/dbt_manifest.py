@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -59,6 +60,20 @@ def _parse(project_dir: Path) -> None:
         raise RuntimeError(
             f"dbt could not parse {project_dir}: {result.exception or 'see the messages above'}"
         )
+
+
+def incremental_keys(manifest_path: Path, schema: str) -> dict[str, list[str]]:
+    """The unique key of every incremental model in `schema`, by table name: what publishing
+    needs to apply the rows a run wrote the way dbt's delete+insert did."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    keys = {}
+    for node in nodes:
+        config = node.get("config", {})
+        key = config.get("unique_key")
+        if (node["resource_type"] == "model" and node["schema"] == schema
+                and config.get("materialized") == "incremental" and key):
+            keys[node["alias"]] = [key] if isinstance(key, str) else list(key)
+    return keys
 
 
 # --- parse state between runs ------------------------------------------------------------------

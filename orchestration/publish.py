@@ -8,7 +8,8 @@ locks readers out), so a run builds there and then publishes a copy:
     <publish dir>/publication.json    what is published, when, from which run
 
 The copy is read in one transaction on the working database while the run lock is held, so it
-is one consistent state. It is written to temporary names first, synced to disk, then swapped
+is one consistent state. The new DuckDB file starts as a copy of the previous one, and the
+marts that only grow get only the rows written since (`orchestration/publish_sync.py`). It is written to temporary names first, synced to disk, then swapped
 in with `os.replace` (atomic on POSIX): a reader sees the old or the new publication, never a
 mix, and a crash before the swap leaves the old one. The working database is only read.
 """
@@ -20,10 +21,12 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from orchestration import publish_sync
 
 DB_NAME = "warehouse.duckdb"
 PARQUET_LINK = "parquet"
@@ -45,13 +48,28 @@ class Publication:
     database: str
     parquet_dir: str
     tables: dict[str, int]
+    # how each mart got into the file: copied, delta (rows written since) or unchanged
+    methods: dict[str, str] = field(default_factory=dict)
+    full_build_at: str = ""  # when the DuckDB file was last built from nothing
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _relations(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
     return [r[0] for r in con.execute(
         "select table_name from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = ? order by table_name",
-        [SCHEMA]).fetchall()]
+        "where table_catalog = coalesce(?, current_database()) and table_schema = ? "
+        "order by table_name", [catalog, SCHEMA]).fetchall()]
+
+
+def _write_parquet(con, source: str, target: Path, unchanged_in: Path | None) -> None:
+    """A mart that did not change keeps its previous Parquet file (a hard link: no copy, and
+    the previous version's directory can still be removed later)."""
+    if unchanged_in is not None and (unchanged_in / target.name).is_file():
+        try:
+            os.link(unchanged_in / target.name, target)
+            return
+        except OSError:
+            pass  # another file system, or links not allowed: write it
+    con.execute(f"copy (select * from {source}) to {_literal(target)} (format parquet)")
 
 
 def _literal(path: Path) -> str:
@@ -66,25 +84,32 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication) -> None:
-    """Copy every mart (views become tables: the published file has no upstream schemas)."""
+def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str, list[str]],
+          reuse: bool, previous_parquet: Path | None) -> None:
+    """Bring every mart into the file (views become tables: the published file has no upstream
+    schemas) and write its Parquet file."""
     con.execute(f"attach {_literal(tmp_db)} as pub")
     # Rows of a table have no order to keep, and keeping it makes Parquet writes ~25% slower.
     con.execute("set preserve_insertion_order = false")
     try:
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
-        con.execute(f"create schema pub.{SCHEMA}")
-        for name in _relations(con):
-            con.execute(f'create table pub.{SCHEMA}."{name}" as select * from {SCHEMA}."{name}"')
+        con.execute(f"create schema if not exists pub.{SCHEMA}")
+        names = _relations(con)
+        for stale in set(_relations(con, "pub")) - set(names):
+            con.execute(f'drop table pub.{SCHEMA}."{stale}"')
+        for name in names:
+            how = publish_sync.sync(con, SCHEMA, name, "pub", keys.get(name), reuse)
+            pub.methods[name] = how
             pub.tables[name] = con.execute(
                 f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
-            target = parquet_dir / f"{name}.parquet"
-            con.execute(f'copy (select * from {SCHEMA}."{name}") to {_literal(target)} '
-                        "(format parquet)")
+            _write_parquet(con, f'{SCHEMA}."{name}"', parquet_dir / f"{name}.parquet",
+                           previous_parquet if how == publish_sync.UNCHANGED else None)
+        con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
-                    "?::timestamp as published_at, ? as as_of, ? as run_id",
-                    [pub.version, pub.published_at, pub.as_of, pub.run_id])
+                    "?::timestamp as published_at, ? as as_of, ? as run_id, "
+                    "?::timestamp as full_build_at",
+                    [pub.version, pub.published_at, pub.as_of, pub.run_id, pub.full_build_at])
         con.execute("create table pub.meta.tables (table_name varchar, row_count bigint)")
         con.executemany("insert into pub.meta.tables values (?, ?)", list(pub.tables.items()))
         con.execute("commit")
@@ -100,6 +125,9 @@ def _swap(publish_dir: Path, tmp_db: Path, version: str, pub: Publication) -> No
     link_tmp = publish_dir / f".{PARQUET_LINK}.{version}.tmp"
     link_tmp.symlink_to(Path(VERSIONS) / version)
     os.replace(link_tmp, publish_dir / PARQUET_LINK)
+    # a .wal beside the published file is someone's write to the old one (not supported): DuckDB
+    # would replay it onto the new file
+    (publish_dir / f"{DB_NAME}.wal").unlink(missing_ok=True)
     os.replace(tmp_db, publish_dir / DB_NAME)
     manifest_tmp = publish_dir / f".{MANIFEST}.{version}.tmp"
     manifest_tmp.write_text(json.dumps(asdict(pub), indent=2))
@@ -124,19 +152,23 @@ def _linked_version(publish_dir: Path) -> str:
 
 
 def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_id: str,
-            pause=lambda phase: None) -> Publication:
-    """Publish the `marts` schema of the database `con` is connected to."""
+            pause=lambda phase: None, keys: dict[str, list[str]] | None = None) -> Publication:
+    """Publish the `marts` schema of the database `con` is connected to. `keys`: the unique
+    key of each incremental mart, whose new rows alone are copied (publish_sync.py)."""
     version = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
-    pub = Publication(version, dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
-                      as_of, run_id, str(publish_dir / DB_NAME),
-                      str(publish_dir / PARQUET_LINK), {})
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    pub = Publication(version, now.isoformat(sep=" "), as_of, run_id,
+                      str(publish_dir / DB_NAME), str(publish_dir / PARQUET_LINK), {})
     tmp_db = publish_dir / f".{DB_NAME}.{version}.tmp"
     parquet_dir = publish_dir / VERSIONS / version
     try:
         parquet_dir.mkdir(parents=True)
         previous = _linked_version(publish_dir)
         _clean(publish_dir, keep={previous, version})
-        _copy(con, tmp_db, parquet_dir, pub)
+        built = publish_sync.start_from(publish_dir / DB_NAME, tmp_db, now)
+        pub.full_build_at = (built or now).isoformat(sep=" ")
+        _copy(con, tmp_db, parquet_dir, pub, keys or {}, reuse=built is not None,
+              previous_parquet=publish_dir / VERSIONS / previous if previous else None)
         for path in [tmp_db, *parquet_dir.iterdir(), parquet_dir]:
             _fsync(path)
         pause("publish")

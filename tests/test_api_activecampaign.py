@@ -171,7 +171,7 @@ def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path
 # Columns that name the file a row came from or the moment of the run, not the data.
 RUN_COLUMNS = {"source_file", "_source_file", "line", "_line", "_load_id", "_loaded_at",
                "loaded_at", "quarantined_at", "first_flagged_at", "last_flagged_at",
-               "resolved_at", "scored_at", "published_at", "run_id"}
+               "resolved_at", "scored_at", "published_at", "run_id", "_built_at"}
 
 
 @pytest.fixture(scope="module")

@@ -55,3 +55,14 @@ def test_generate_writes_every_format(tmp_path):
     assert (tmp_path / "hubspot" / "deals.csv").exists()
     assert (tmp_path / "activecampaign" / "deals.json").exists()
     assert (tmp_path / "generic" / "mapping.yml").exists()
+
+
+def test_prepare_leaves_a_manifest_no_run_needs_to_parse_again():
+    from orchestration.dbt_manifest import _fresh
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    result = salespipe("prepare")
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    assert f"dbt manifest ready: {manifest}" in result.stdout
+    assert _fresh(manifest, DBT_PROJECT_DIR)

@@ -8,7 +8,8 @@ publish when any ERROR-severity check of this run has failed.
 
 import dagster as dg
 
-from orchestration.assets.dbt import dbt_models
+from orchestration.assets.dbt import dbt_models, dbt_project
+from orchestration.dbt_manifest import incremental_keys
 from orchestration.publish import publish
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import EngineSettings, OperationsSettings, Settings
@@ -55,11 +56,16 @@ def published_warehouse(context: dg.AssetExecutionContext,
     ops = OperationsSettings.from_env()
     as_of = Settings.from_env().as_of.isoformat()
     with warehouse.connect() as con:
-        pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause)
-    context.log.info(f"published {len(pub.tables)} marts to {pub.database} ({pub.version})")
+        pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause,
+                      keys=incremental_keys(dbt_project.manifest_path, "marts"))
+    how = {m: sorted(t for t, v in pub.methods.items() if v == m) for m in set(pub.methods.values())}
+    context.log.info(f"published {len(pub.tables)} marts to {pub.database} ({pub.version}); "
+                     + "; ".join(f"{m}: {', '.join(t)}" for m, t in sorted(how.items())))
     return dg.MaterializeResult(metadata={
         "database": dg.MetadataValue.path(pub.database),
         "parquet_dir": dg.MetadataValue.path(pub.parquet_dir),
         "version": pub.version,
         "tables": dg.MetadataValue.json(pub.tables),
+        "methods": dg.MetadataValue.json(pub.methods),
+        "full_build_at": pub.full_build_at,
     })

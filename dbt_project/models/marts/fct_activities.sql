@@ -161,9 +161,12 @@ salesforce as (
     {% if is_incremental() %}where e._loaded_at > {{ since }}{% endif %}
 )
 
-select * from hubspot
-union all select * from ac_contact_log
-union all select * from ac_deal_log
-union all select * from generic
-union all select * from pipedrive
-union all select * from salesforce
+select touches.*, {{ built_at() }} as _built_at
+from (
+    select * from hubspot
+    union all select * from ac_contact_log
+    union all select * from ac_deal_log
+    union all select * from generic
+    union all select * from pipedrive
+    union all select * from salesforce
+) as touches

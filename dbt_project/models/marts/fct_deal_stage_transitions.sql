@@ -139,33 +139,36 @@ left join {{ ref('int_deals') }} as d on m.deal_id = d.deal_id
 left join changed_deals as c on m.deal_id = c.deal_id
 )
 
-select * from built
-{%- if is_incremental() %}
-union all
--- unchanged deals: only the current stay moves, its duration measured to the as-of date
-select
-    t.transition_id,
-    t.deal_id,
-    t.pipeline_id,
-    t.entry_number,
-    t.from_stage_id,
-    t.from_stage,
-    t.to_stage_id,
-    t.to_stage,
-    t.to_stage_order,
-    t.entered_at,
-    t.exited_at,
-    t.is_current,
-    case when t.hours_now < 0 then 0 else t.hours_now end as hours_in_stage,
-    case when t.hours_now < 0 then 0 else t.hours_now end / 24.0 as days_in_stage,
-    t.direction,
-    t.owner_id_at_time,
-    t.source,
-    t.loaded_at
+select stays.*, {{ built_at() }} as _built_at
 from (
-    select *, {{ hours_between('entered_at', as_of_ts()) }} as hours_now
-    from {{ this }}
-    where is_current
-) as t
-where not exists (select 1 from changed_deals as c where c.deal_id = t.deal_id)
-{%- endif %}
+    select * from built
+    {%- if is_incremental() %}
+    union all
+    -- unchanged deals: only the current stay moves, its duration measured to the as-of date
+    select
+        t.transition_id,
+        t.deal_id,
+        t.pipeline_id,
+        t.entry_number,
+        t.from_stage_id,
+        t.from_stage,
+        t.to_stage_id,
+        t.to_stage,
+        t.to_stage_order,
+        t.entered_at,
+        t.exited_at,
+        t.is_current,
+        case when t.hours_now < 0 then 0 else t.hours_now end as hours_in_stage,
+        case when t.hours_now < 0 then 0 else t.hours_now end / 24.0 as days_in_stage,
+        t.direction,
+        t.owner_id_at_time,
+        t.source,
+        t.loaded_at
+    from (
+        select *, {{ hours_between('entered_at', as_of_ts()) }} as hours_now
+        from {{ this }}
+        where is_current
+    ) as t
+    where not exists (select 1 from changed_deals as c where c.deal_id = t.deal_id)
+    {%- endif %}
+) as stays

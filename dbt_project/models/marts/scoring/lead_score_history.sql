@@ -1,9 +1,10 @@
 -- One row per contact per scoring date (the as-of date of the run), kept across runs so a lead's
--- warming up can be followed. Re-running a date replaces that date's rows (delete+insert on
--- score_id), so it never duplicates them; other dates are left as they are.
+-- warming up can be followed. Re-running a date replaces all of that date's rows (delete+insert
+-- on scored_as_of, which also finds them without reading older dates), so it never duplicates
+-- them; other dates are left as they are.
 {{ config(
     materialized='incremental',
-    unique_key='score_id',
+    unique_key='scored_as_of',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
@@ -16,5 +17,6 @@ select
     engagement_score,
     total_score,
     grade,
-    is_sales_ready
+    is_sales_ready,
+    {{ built_at() }} as _built_at
 from {{ ref('lead_scores') }}
