@@ -92,6 +92,8 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
     # Rows of a table have no order to keep, and keeping it makes Parquet writes ~25% slower.
     con.execute("set preserve_insertion_order = false")
     try:
+        if reuse:
+            publish_sync.make_room(con, SCHEMA, "pub", keys)
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
         con.execute(f"create schema if not exists pub.{SCHEMA}")
         names = _relations(con)

@@ -57,6 +57,19 @@ def start_from(previous: Path, tmp_db: Path, now: dt.datetime) -> dt.datetime | 
     return built
 
 
+def make_room(con: duckdb.DuckDBPyConnection, schema: str, into: str,
+              keys: dict[str, list[str]]) -> None:
+    """Drop from the copy the marts that will be copied whole, and checkpoint it: their new
+    copies then reuse the old ones' blocks instead of growing the file by their size."""
+    growing = {name for name in keys if BUILT_AT in dict(_columns(con, into, schema, name))}
+    for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = ? "
+            "and table_schema = ?", [into, schema]).fetchall():
+        if name not in growing:
+            con.execute(f'drop table {into}.{schema}."{name}"')
+    con.execute(f"checkpoint {into}")
+
+
 def sync(con: duckdb.DuckDBPyConnection, schema: str, name: str, into: str,
          key: list[str] | None, reuse: bool) -> str:
     """Make table `into`.`schema`.`name` hold exactly the rows of `schema`.`name` in the

@@ -125,3 +125,17 @@ def test_the_file_is_rebuilt_from_nothing_when_the_previous_one_should_not_be_ke
     assert pub.full_build_at > first.full_build_at
     assert pub.methods == {"facts": "copied", "dims": "copied"}
     assert _differences(warehouse, tmp_path) == {}  # ...is gone after the rebuild
+
+
+def test_the_file_does_not_grow_by_the_marts_copied_whole_each_night(warehouse, tmp_path):
+    rebuild = ("create or replace table marts.dims as select i as id, md5(i::varchar || ?) as name "
+               "from range(300000) as t(i)")
+    sizes, builds = [], set()
+    for night in range(4):
+        warehouse.execute(rebuild, [str(night)])
+        pub = _publish(warehouse, tmp_path)
+        sizes.append(os.path.getsize(pub.database))
+        builds.add(pub.full_build_at)
+    assert len(builds) == 1  # each night started from the previous file
+    assert max(sizes) < 1.2 * sizes[0], sizes
+    assert _differences(warehouse, tmp_path) == {}
