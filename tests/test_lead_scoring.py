@@ -156,3 +156,25 @@ def test_rule_with_unknown_attribute_fails_naming_it(rescored):
     result = dbt(copy, target, "run", "--select", "int_lead_fit_matches", "--vars", EARLIER_VARS)
     assert result.returncode != 0
     assert "rule 'industry_typo' names attribute 'industy'" in result.stdout, result.stdout
+
+
+def test_history_uniqueness_is_tested_on_the_runs_scoring_date(rescored, tmp_path):
+    """The unique test of lead_score_history reads only the run's date (__as_of_date__ in its
+    `where`, macros/test_where.sql), so its cost does not grow with the nights kept."""
+    copy, _ = rescored
+    mine, target = tmp_path / "duplicates.duckdb", tmp_path / "target"
+    shutil.copy(copy, mine)
+
+    def duplicate_a_row_of(day):
+        con = duckdb.connect(str(mine))
+        con.execute("insert into marts.lead_score_history select * from "
+                    "marts.lead_score_history where scored_as_of = ? limit 1", [day])
+        con.close()
+        return dbt(mine, target, "test", "--select", "lead_score_history",
+                   "--vars", EARLIER_VARS)
+
+    # a duplicate on another date was there when that date's run tested it: not read again
+    assert duplicate_a_row_of(AS_OF).returncode == 0
+    result = duplicate_a_row_of(EARLIER)  # the run's own date
+    assert result.returncode != 0
+    assert "unique_lead_score_history_score_id" in result.stdout, result.stdout
