@@ -108,7 +108,7 @@ def test_rows_changed_without_a_new_built_at_are_not_caught(warehouse, tmp_path)
     assert _differences(warehouse, tmp_path) != {}
 
 
-@pytest.mark.parametrize("reason", ["old", "wal", "free_blocks"])
+@pytest.mark.parametrize("reason", ["old", "wal", "free_blocks", "unreadable", "older_format"])
 def test_the_file_is_rebuilt_from_nothing_when_the_previous_one_should_not_be_kept(
         warehouse, tmp_path, monkeypatch, reason):
     first = _publish(warehouse, tmp_path)
@@ -117,9 +117,15 @@ def test_the_file_is_rebuilt_from_nothing_when_the_previous_one_should_not_be_ke
         monkeypatch.setattr(publish_sync, "REBUILD_AFTER", dt.timedelta(0))
     elif reason == "wal":  # someone opened the publication read-write and wrote to it
         previous.with_name(previous.name + ".wal").write_bytes(b"")
-    else:
+    elif reason == "free_blocks":
         monkeypatch.setattr(publish_sync, "MAX_FREE_SHARE", -1.0)
         monkeypatch.setattr(publish_sync, "MIN_FREE_BYTES", -1)
+    elif reason == "unreadable":  # e.g. truncated by a full disk outside a publish
+        previous.write_bytes(previous.read_bytes()[:4096])
+    else:  # published before full_build_at existed
+        con = duckdb.connect(str(previous))
+        con.execute("alter table meta.publication drop column full_build_at")
+        con.close()
     warehouse.execute("update marts.facts set amount = 0 where id = 1")  # a stale row...
     pub = _publish(warehouse, tmp_path)
     assert pub.full_build_at > first.full_build_at
