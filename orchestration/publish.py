@@ -9,9 +9,10 @@ locks readers out), so a run builds there and then publishes a copy:
 
 The copy is read in one transaction on the working database while the run lock is held, so it
 is one consistent state. The new DuckDB file starts as a copy of the previous one, and the
-marts that only grow get only the rows written since (`orchestration/publish_sync.py`). It is written to temporary names first, synced to disk, then swapped
-in with `os.replace` (atomic on POSIX): a reader sees the old or the new publication, never a
-mix, and a crash before the swap leaves the old one. The working database is only read.
+marts that only grow get only the rows written since (`orchestration/publish_sync.py`). It is
+written to temporary names first, synced to disk, then swapped in with `os.replace` (atomic
+on POSIX): a reader sees the old or the new publication, never a mix, and a crash before the
+swap leaves the old one. The working database is only read.
 """
 
 from __future__ import annotations
