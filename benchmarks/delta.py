@@ -10,6 +10,7 @@ A delta of `fraction` (1% by default) holds, per export format:
 - changed deals: fraction/2 of the deals, open ones, lost on the drop day (stage, close date,
   HubSpot's "Date entered" of the lost stage, an ActiveCampaign status event);
 - new deals: fraction/2 of the deals, created on the drop day in their pipeline's first stage
+  and expected to close NEW_DEAL_CLOSES_IN_DAYS later
   (copies of existing deals' names, amounts, owners and contacts under new ids);
 - new activities: fraction of the activities, copies under new ids dated on the drop day
   (ActiveCampaign: 20 on each deal of the drop, see _activecampaign);
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 import yaml
+
+NEW_DEAL_CLOSES_IN_DAYS = 30
 
 
 def write_delta(export_dir: Path, day: dt.date, fraction: float = 0.01, seed: int = 1) -> dict:
@@ -135,6 +138,11 @@ def _hubspot(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: i
     return out
 
 
+def _expected_close(day: dt.date) -> dt.date:
+    # A new deal is expected to close after it is created, not on the copied deal's date.
+    return day + dt.timedelta(days=NEW_DEAL_CLOSES_IN_DAYS)
+
+
 # --- ActiveCampaign: saved API responses (JSON), ids as strings ------------------------------
 
 # The fields of the saved responses (docs/export-formats.md), read as text so values are
@@ -195,7 +203,8 @@ def _activecampaign(con, folder: Path, day: dt.date, tag: str, fraction: float,
                                                'mdate', {_lit(stamp)})) as j from ac_changed
         union all
         select json_merge_patch(j, json_object('id', id, 'stage', stage, 'status', '0',
-            'percent', '0', 'cdate', {_lit(stamp)}, 'mdate', {_lit(stamp)})) from ac_new"""
+            'percent', '0', 'cdate', {_lit(stamp)}, 'mdate', {_lit(stamp)},
+            'edate', {_lit(_expected_close(day).isoformat() + 'T12:00:00+00:00')})) from ac_new"""
     _write_json(con, f"select json_object('deals', list(j), 'meta', "
                      f"json_object('total', cast(count(*) as varchar)))::varchar "
                      f"from ({deals})", folder / f"deals-delta-{tag}.json")
@@ -263,6 +272,9 @@ def _generic(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: i
     blank = [f"cast(null as varchar) as {_ident(c)}" for c in entered.values()]
     blank += [f"cast(null as varchar) as {_ident(deal_cols[k])}" for k in ("closed_at",) if k in deal_cols]
     created = f", {_lit(stamp)} as {_ident(deal_cols['created_at'])}"
+    if "close_date" in deal_cols:
+        due = dt.datetime.combine(_expected_close(day), dt.time(12)).strftime(fmt)
+        created += f", {_lit(due)} as {_ident(deal_cols['close_date'])}"
     con.execute(f"""create or replace temp table g_new as
         select * replace ('n' || "{did}" as "{did}"{created}
                           {''.join(', ' + b for b in blank)})

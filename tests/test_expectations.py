@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.checks import row_counts
+from orchestration.checks import row_counts, validate
 from orchestration.checks.expectations import expectation_checks
 from orchestration.checks.results import CheckRow
 from orchestration.checks.suites import SUITES_DIR, all_suites, write
@@ -154,6 +154,25 @@ def test_row_count_outside_the_band_of_the_previous_run_is_flagged(dq):
     band = gx_rows(summary.checks)[("raw/generic_contacts", "row_count_within_band")]
     assert not band.passed and band.severity == "WARN"
     assert band.metadata["previous_row_count"] == before and band.metadata["row_count"] == 0
+
+
+def test_a_table_larger_than_the_rows_gx_reads_keeps_its_row_count_band(dq, monkeypatch):
+    # GX validates at most MAX_ROWS rows of a table; the band must be judged on the whole
+    # table's count, or every table above twice MAX_ROWS falls below its own previous count.
+    ws, _ = dq
+    monkeypatch.setattr(validate, "MAX_ROWS", 1)
+    key = dg.AssetKey(["marts", "dim_contacts"])
+    count = ws.scalar("select count(*) from marts.dim_contacts")
+    assert count >= 4  # floor(count / 2), the band's lower bound, is above MAX_ROWS
+    checks = dg.AssetSelection.checks(*[k for c in expectation_checks() for k in c.check_keys
+                                        if k.asset_key == key])
+    run_pipeline(selection=checks)
+    band = gx_rows(run_pipeline(selection=checks).checks)[
+        ("marts/dim_contacts", "row_count_within_band")]
+    assert band.passed
+    assert band.metadata["row_count"] == band.metadata["previous_row_count"] == count
+    assert band.metadata["observed_value"] == count
+    assert band.metadata["validated_rows"] == "first 1 rows"
 
 
 def test_stored_suites_are_what_the_code_writes(tmp_path):

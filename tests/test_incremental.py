@@ -173,6 +173,18 @@ def test_incremental_staging_equals_full_refresh(builds):
     assert rows > 0 and loads >= 2  # the drop's activities were added to the first run's
 
 
+def test_the_drops_new_deals_are_expected_to_close_after_they_are_created(builds):
+    """A benchmark night must not raise data-quality warnings of its own making: the new deals
+    of the drop copy other deals' rows, but not their (earlier) expected close dates."""
+    incremental, full, _before, _delta, _run_id = builds
+    with _both(incremental, full) as con:
+        new, early = con.execute(
+            "select count(expected_close_date), count(*) filter (where "
+            "cast(expected_close_date as date) < cast(created_at as date)) "
+            "from inc.marts.fct_deals where cast(created_at as date) = ?", [DAY]).fetchone()
+    assert new > 0 and early == 0
+
+
 def test_incremental_run_rebuilt_only_what_changed(builds):
     """The current stay of an unchanged deal is re-measured to the new as-of date, its earlier
     stays are left as the first run wrote them (loaded then)."""
