@@ -26,43 +26,78 @@ engaged as (
     group by contact_id
 ),
 
--- a fit reason depends only on its rule, so it is written once per rule, not per contact
+-- a fit reason depends only on its rule, so it is written once per rule, not per contact; so is
+-- its place among reasons of the same weight (rule_order, and before or after every
+-- "engagement: ..." reason), which lets the ranking below sort numbers instead of strings
 rule_reasons as (
     select
         rule_id,
-        rule_id || ': ' || attribute || ' ' || match_type
-            || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }} || ')'
-            as reason
+        reason,
+        case when reason < 'engagement: ' then 0 else 2 end as tie_group,
+        row_number() over (order by abs(points) desc, reason) as rule_order
     from (
-        select distinct rule_id, attribute, match_type, match_value, points from fit_matches
-    ) as rules
+        select
+            rule_id,
+            points,
+            rule_id || ': ' || attribute || ' ' || match_type
+                || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }} || ')'
+                as reason
+        from (
+            select distinct rule_id, attribute, match_type, match_value, points
+            from fit_matches
+        ) as rules
+    ) as worded
 ),
 
--- every contribution as a readable reason, e.g. "bant_need: need_identified equals Yes (+10)"
-reasons as (
-    select f.contact_id, f.points, r.reason
+-- every contribution, with what its reason is worded from
+candidates as (
+    select
+        f.contact_id,
+        abs(f.points) as weight,
+        r.tie_group,
+        r.rule_order,
+        cast(null as {{ dbt.type_string() }}) as count_text,
+        cast(null as {{ dbt.type_string() }}) as activity_type,
+        cast(null as {{ type_double() }}) as points
     from fit_matches as f
     inner join rule_reasons as r on f.rule_id = r.rule_id
     union all
     select
         contact_id,
-        points,
-        'engagement: ' || cast(activity_count as {{ dbt.type_string() }}) || ' x '
-            || activity_type || ' (' || {{ signed_points('points') }} || ')' as reason
+        abs(points),
+        1,
+        null,
+        cast(activity_count as {{ dbt.type_string() }}),
+        activity_type,
+        points
     from engagement
 ),
 
--- ranked first and cut to the top N before aggregating: an ordered list of all of a contact's
--- reasons, sliced afterwards, holds every reason of every contact in memory at once (it ran
--- out of a 2 GB memory limit at 3M contacts); a window sorts and spills to disk instead
+-- largest absolute points first; ties in the order of the worded reasons ("bant_need: ...",
+-- "engagement: 12 x call ...", "engagement: 3 x call ..."), without building the words of
+-- every contribution. Ranked with a window before cutting to the top N: an ordered list of
+-- all of a contact's reasons holds every reason of every contact in memory at once (it ran
+-- out of a 2 GB memory limit at 3M contacts), and so does a top-N aggregate (min(x, n) spilled
+-- 18 GB); a window sorts and spills to disk instead
 ranked_reasons as (
     select
-        contact_id,
-        reason,
+        *,
         row_number() over (
-            partition by contact_id order by abs(points) desc, reason
+            partition by contact_id
+            order by weight desc, tie_group, rule_order, count_text, activity_type
         ) as reason_rank
-    from reasons
+    from candidates
+),
+
+top_ranked as (
+    select
+        k.contact_id,
+        k.reason_rank,
+        coalesce(r.reason, 'engagement: ' || k.count_text || ' x ' || k.activity_type
+            || ' (' || {{ signed_points('k.points') }} || ')') as reason
+    from ranked_reasons as k
+    left join rule_reasons as r on k.rule_order = r.rule_order
+    where k.reason_rank <= {{ var('lead_score_top_reasons') }}
 ),
 
 -- one max() per rank instead of an ordered string aggregate, which sorts inside every group
@@ -77,8 +112,7 @@ top_reasons as (
         {%- if n > 1 %}, ''){% endif %}
         {% endfor -%}
         as top_reasons
-    from ranked_reasons
-    where reason_rank <= {{ var('lead_score_top_reasons') }}
+    from top_ranked
     group by contact_id
 ),
 
