@@ -1,5 +1,6 @@
 """Bad input gets a clear error naming file, line and column; nothing is lost or duplicated."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -111,6 +112,26 @@ def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_ke
     assert sorted(Path(f).name for f, _ in landed) == ["deals-1.json", "deals-2.json",
                                                        "deals.json"]
     assert len({n for _, n in landed}) == 1  # every page landed whole
+
+
+def test_json_records_keep_fields_only_some_records_have_and_nested_values_as_json(workspace):
+    ws = workspace.copy_fixture()
+    folder = ws.source / "activecampaign"
+    page = json.loads((folder / "deals.json").read_text())
+    first = dict(page["deals"][0], value=1500, links={"notes": "/api/3/deals/7/notes"})
+    second = dict(page["deals"][0], id="8", stage_reason="budget")  # a field only it has
+    page["deals"] = [first, second]
+    (folder / "deals.json").write_text(json.dumps(page))
+    run_pipeline(selection=DEALS)
+    rows = ws.query("select id, value, links, stage_reason from raw.activecampaign_deals "
+                    "order by id")
+    assert rows == [("7", 1500.0, '{"notes":"/api/3/deals/7/notes"}', None),
+                    ("8", 250000.0, None, "budget")]
+
+    page["deals"] = ["7", "8"]  # not records
+    (folder / "deals.json").write_text(json.dumps(page))
+    with pytest.raises(PipelineFailed, match=r"deals\.json: 'deals' is not a list of records"):
+        run_pipeline(selection=DEALS)
 
 
 def test_a_bad_file_fails_at_once_without_retries(workspace):

@@ -2,7 +2,7 @@
 
 DuckDB parses one JSON object on one thread, and a saved API response is one object, so
 landing pages one after another keeps one core busy and leaves the others idle (at L, parsing
-is ~95% of landing an ActiveCampaign page). Here up to `threads` pages are parsed ahead, each
+is most of landing an ActiveCampaign page). Here up to `threads` pages are parsed ahead, each
 on its own cursor into an in-memory database that all cursors of the connection share. Pages
 still land one at a time, in order, each in its own transaction, exactly as without this.
 
@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from orchestration.ingest.readers import ReaderError
 
 Read = Callable[[duckdb.DuckDBPyConnection, Path], str]
 
@@ -51,9 +53,8 @@ class _Ahead:
         cursor = self.cursors.get()
         table = f"{self.db}.page_{index}"
         try:
-            cursor.execute(f"create table {table} as {self.reader.parse_sql(path)}")
-            return table
-        except duckdb.Error:
+            return table if self.reader.parse_into(cursor, path, table) else None
+        except (duckdb.Error, ReaderError):
             return None
         finally:
             self.cursors.put(cursor)
@@ -85,10 +86,10 @@ def _threads(con: duckdb.DuckDBPyConnection) -> int:
 @contextmanager
 def parse_ahead(con: duckdb.DuckDBPyConnection, reader, paths: list[Path]) -> Iterator[Read]:
     """A reader for `paths` (landed in this order) that parses ahead, when `reader` can
-    (it has `parse_sql`), there is more than one page and DuckDB may use more than one thread;
+    (it has `parse_into`), there is more than one page and DuckDB may use more than one thread;
     otherwise `reader` itself."""
     workers = min(_threads(con), len(paths))
-    if not hasattr(reader, "parse_sql") or workers < 2:
+    if not hasattr(reader, "parse_into") or workers < 2:
         yield reader
         return
     ahead = _Ahead(con, reader, paths, workers)
