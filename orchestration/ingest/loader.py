@@ -245,8 +245,9 @@ class _FileLander:
             select.append(f"nullif(trim({quote(header)}), '') as {quote(name)}")
         for name, value in self.table.extra_columns.items():
             select.append(f"{literal(value)} as {quote(name)}")
+        # A view: the insert computes it once; a table would copy every row once more.
         self.con.execute(
-            f"create or replace temp table __typed as select {', '.join(select)}, "
+            f"create or replace temp view __typed as select {', '.join(select)}, "
             f"_line, {load.meta_sql()} from __src"
         )
 
@@ -292,7 +293,7 @@ class _FileLander:
         }
         ensure_table(self.con, self.table.name, columns)
         self.con.execute(f"insert into raw.{quote(self.table.name)} by name select * from __typed")
-        return self.con.execute("select count(*) from __typed").fetchall()[0][0]
+        return self.con.execute("select count(*) from __src").fetchall()[0][0]
 
 
 def land_files(

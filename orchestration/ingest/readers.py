@@ -46,6 +46,8 @@ def csv_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         "create or replace temp table __reject_pos as select line - 2 - (row_number() over "
         "(order by line) - 1) as good_before from (select distinct line from reject_errors)"
     )
+    if not con.execute("select count(*) from __reject_pos").fetchall()[0][0]:
+        return "select *, row_number() over () + 1 as _line from __good"
     return (
         "select g.* exclude (__k), g.__k + 1 + (select count(*) from __reject_pos r "
         "where r.good_before < g.__k) as _line "
