@@ -76,6 +76,15 @@ def incremental_keys(manifest_path: Path, schema: str) -> dict[str, list[str]]:
     return keys
 
 
+def published_partitions(manifest_path: Path, schema: str) -> dict[str, str]:
+    """The column each model in `schema` has its published Parquet split by (model meta
+    `publish_partition_by`), by table name."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    return {node["alias"]: node["config"]["meta"]["publish_partition_by"] for node in nodes
+            if node["resource_type"] == "model" and node["schema"] == schema
+            and "publish_partition_by" in node.get("config", {}).get("meta", {})}
+
+
 # --- parse state between runs ------------------------------------------------------------------
 # dbt re-parses the whole project when its profile (warehouse path, DuckDB settings, target) or
 # vars differ from the saved parse state. Each run's state is kept under a key of those settings,

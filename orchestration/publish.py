@@ -5,6 +5,8 @@ locks readers out), so a run builds there and then publishes a copy:
 
     <publish dir>/warehouse.duckdb    every `marts` table, plus meta.publication / meta.tables
     <publish dir>/parquet/<mart>.parquet   (a symlink to .versions/<version>/)
+    <publish dir>/parquet/<mart>/<column>=<value>/data.parquet   a partitioned mart
+                                      (orchestration/publish_partitions.py)
     <publish dir>/publication.json    what is published, when, from which run
 
 The copy is read in one transaction on the working database while the run lock is held, so it
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import publish_sync
+from orchestration import publish_partitions, publish_sync
 
 DB_NAME = "warehouse.duckdb"
 PARQUET_LINK = "parquet"
@@ -52,6 +54,8 @@ class Publication:
     # how each mart got into the file: copied, delta (rows written since) or unchanged
     methods: dict[str, str] = field(default_factory=dict)
     full_build_at: str = ""  # when the DuckDB file was last built from nothing
+    # partitioned marts' Parquet partitions: how many were written and linked
+    partitions: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
@@ -86,7 +90,7 @@ def _fsync(path: Path) -> None:
 
 
 def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str, list[str]],
-          reuse: bool, previous_parquet: Path | None) -> None:
+          partitions: dict[str, str], reuse: bool, previous_parquet: Path | None) -> None:
     """Bring every mart into the file (views become tables: the published file has no upstream
     schemas) and write its Parquet file."""
     con.execute(f"attach {_literal(tmp_db)} as pub")
@@ -105,8 +109,14 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
             pub.methods[name] = how
             pub.tables[name] = con.execute(
                 f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
-            _write_parquet(con, f'{SCHEMA}."{name}"', parquet_dir / f"{name}.parquet",
-                           previous_parquet if how == publish_sync.UNCHANGED else None)
+            source = f'{SCHEMA}."{name}"'
+            if name in partitions:  # the weekly rebuild (not reuse) writes every partition
+                pub.partitions[name] = publish_partitions.write(
+                    con, source, parquet_dir / name, partitions[name],
+                    previous_parquet / name if reuse and previous_parquet else None)
+            else:
+                _write_parquet(con, source, parquet_dir / f"{name}.parquet",
+                               previous_parquet if how == publish_sync.UNCHANGED else None)
         con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
@@ -155,9 +165,11 @@ def _linked_version(publish_dir: Path) -> str:
 
 
 def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_id: str,
-            pause=lambda phase: None, keys: dict[str, list[str]] | None = None) -> Publication:
+            pause=lambda phase: None, keys: dict[str, list[str]] | None = None,
+            partitions: dict[str, str] | None = None) -> Publication:
     """Publish the `marts` schema of the database `con` is connected to. `keys`: the unique
-    key of each incremental mart, whose new rows alone are copied (publish_sync.py)."""
+    key of each incremental mart, whose new rows alone are copied (publish_sync.py);
+    `partitions`: the column each partitioned mart's Parquet is split by."""
     version = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     pub = Publication(version, now.isoformat(sep=" "), as_of, run_id,
@@ -170,9 +182,10 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_i
         _clean(publish_dir, keep={previous, version})
         built = publish_sync.start_from(publish_dir / DB_NAME, tmp_db, now)
         pub.full_build_at = (built or now).isoformat(sep=" ")
-        _copy(con, tmp_db, parquet_dir, pub, keys or {}, reuse=built is not None,
+        _copy(con, tmp_db, parquet_dir, pub, keys or {}, partitions or {},
+              reuse=built is not None,
               previous_parquet=publish_dir / VERSIONS / previous if previous else None)
-        for path in [tmp_db, *parquet_dir.iterdir(), parquet_dir]:
+        for path in [tmp_db, *parquet_dir.rglob("*"), parquet_dir]:
             _fsync(path)
         pause("publish")
         _swap(publish_dir, tmp_db, version, pub)

@@ -145,3 +145,62 @@ def test_the_file_does_not_grow_by_the_marts_copied_whole_each_night(warehouse, 
     assert len(builds) == 1  # each night started from the previous file
     assert max(sizes) < 1.2 * sizes[0], sizes
     assert _differences(warehouse, tmp_path) == {}
+
+
+# --- a mart whose Parquet is one file per date (publish_partitions.py) ---------------------------
+
+PARTITIONS = {"history": "day"}
+
+
+def _night(con, tmp_path, day: str, built: dt.datetime, rows: int = 100):
+    """A run scores `day`: that date's rows are replaced (delete+insert on day)."""
+    con.execute("create table if not exists marts.history (id bigint, day date, score double, "
+                "_built_at timestamp)")
+    con.execute("delete from marts.history where day = ?", [day])
+    con.execute("insert into marts.history select i, ?, i / 3, ? from range(?) t(i)",
+                [day, built, rows])
+    return publish(con, tmp_path / "published", day, "test", keys=KEYS, partitions=PARTITIONS)
+
+
+def _history_files(pub) -> dict[str, int]:
+    """Partition folder -> inode of its file."""
+    root = f"{pub.parquet_dir}/history"
+    return {d: os.stat(f"{root}/{d}/data.parquet").st_ino
+            for d in sorted(os.listdir(root)) if d.startswith("day=")}
+
+
+def _history_differs(con, pub) -> tuple:
+    files = f"read_parquet('{pub.parquet_dir}/history/*/*.parquet')"
+    return con.execute(
+        f"select (select count(*) from (from marts.history except all from {files})),"
+        f" (select count(*) from (from {files} except all from marts.history))").fetchone()
+
+
+def test_a_partitioned_mart_writes_only_the_dates_that_changed(warehouse, tmp_path):
+    first = _night(warehouse, tmp_path, "2026-11-01", RUN_1)
+    assert first.partitions == {"history": {"written": 1, "linked": 0}}
+    second = _night(warehouse, tmp_path, "2026-11-02", RUN_2)
+    assert second.partitions == {"history": {"written": 1, "linked": 1}}
+    before, after = _history_files(first), _history_files(second)
+    assert list(after) == ["day=2026-11-01", "day=2026-11-02"]
+    assert after["day=2026-11-01"] == before["day=2026-11-01"]  # linked, not rewritten
+    assert _history_differs(warehouse, second) == (0, 0)
+    # the same date run again (a rerun writes it with its own _built_at): only it is rewritten
+    rerun = _night(warehouse, tmp_path, "2026-11-02", RUN_3, rows=90)
+    assert rerun.partitions == {"history": {"written": 1, "linked": 1}}
+    assert _history_files(rerun)["day=2026-11-02"] != after["day=2026-11-02"]
+    assert _history_differs(warehouse, rerun) == (0, 0)
+    # a date the warehouse no longer holds is no longer published
+    warehouse.execute("delete from marts.history where day = '2026-11-01'")
+    pruned = publish(warehouse, tmp_path / "published", "2026-11-02", "test", keys=KEYS,
+                     partitions=PARTITIONS)
+    assert list(_history_files(pruned)) == ["day=2026-11-02"]
+    assert _history_differs(warehouse, pruned) == (0, 0)
+
+
+def test_the_weekly_rebuild_writes_every_partition_again(warehouse, tmp_path, monkeypatch):
+    _night(warehouse, tmp_path, "2026-11-01", RUN_1)
+    monkeypatch.setattr(publish_sync, "REBUILD_AFTER", dt.timedelta(0))
+    pub = _night(warehouse, tmp_path, "2026-11-02", RUN_2)
+    assert pub.partitions == {"history": {"written": 2, "linked": 0}}
+    assert _history_differs(warehouse, pub) == (0, 0)

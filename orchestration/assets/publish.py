@@ -9,7 +9,7 @@ publish when any ERROR-severity check of this run has failed.
 import dagster as dg
 
 from orchestration.assets.dbt import dbt_models, dbt_project
-from orchestration.dbt_manifest import incremental_keys
+from orchestration.dbt_manifest import incremental_keys, published_partitions
 from orchestration.publish import publish
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import EngineSettings, OperationsSettings, Settings
@@ -57,7 +57,8 @@ def published_warehouse(context: dg.AssetExecutionContext,
     as_of = Settings.from_env().as_of.isoformat()
     with warehouse.connect() as con:
         pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause,
-                      keys=incremental_keys(dbt_project.manifest_path, "marts"))
+                      keys=incremental_keys(dbt_project.manifest_path, "marts"),
+                      partitions=published_partitions(dbt_project.manifest_path, "marts"))
     how = {m: sorted(t for t, v in pub.methods.items() if v == m) for m in set(pub.methods.values())}
     context.log.info(f"published {len(pub.tables)} marts to {pub.database} ({pub.version}); "
                      + "; ".join(f"{m}: {', '.join(t)}" for m, t in sorted(how.items())))
@@ -68,4 +69,5 @@ def published_warehouse(context: dg.AssetExecutionContext,
         "tables": dg.MetadataValue.json(pub.tables),
         "methods": dg.MetadataValue.json(pub.methods),
         "full_build_at": pub.full_build_at,
+        "parquet_partitions": dg.MetadataValue.json(pub.partitions),
     })

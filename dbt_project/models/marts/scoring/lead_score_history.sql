@@ -7,6 +7,7 @@
     unique_key='scored_as_of',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    meta={'publish_partition_by': 'scored_as_of'},
 ) }}
 
 select
