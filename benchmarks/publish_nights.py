@@ -3,8 +3,9 @@
 Publishes the marts of a built warehouse (e.g. the L benchmark's, read only) into a scratch
 folder several times. Before each night after the first, the rows of the newest dbt run are
 removed from the published copy of every growing mart (`_built_at`), so that night brings them
-back as a delta, as after a real nightly run. Prints per night the publish time, how each
-growing mart went, the file's size and free blocks, and the process's peak memory.
+back as a delta, as after a real nightly run (the Parquet partitions of the warehouse do not
+change, so they are linked). Prints per night the publish time, how each growing mart went,
+the file's size and free blocks, and the process's peak memory.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dbt_manifest import incremental_keys
+from orchestration.dbt_manifest import incremental_keys, published_partitions
 from orchestration.publish import DB_NAME, publish
 from orchestration.publish_sync import BUILT_AT
 from orchestration.settings import DBT_PROJECT_DIR
@@ -57,7 +58,9 @@ def main() -> None:
     con = duckdb.connect(config={"memory_limit": opts.memory_limit})
     con.execute(f"attach '{opts.warehouse}' as w (read_only)")
     con.execute("use w")
-    keys = incremental_keys(DBT_PROJECT_DIR / "target" / "manifest.json", "marts")
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    keys = incremental_keys(manifest, "marts")
+    partitions = published_partitions(manifest, "marts")
     growing = [m for m, _ in con.execute(
         "select table_name, 1 from information_schema.columns where table_catalog = 'w' "
         "and table_schema = 'marts' and column_name = ?", [BUILT_AT]).fetchall()]
@@ -65,12 +68,14 @@ def main() -> None:
         if night > 1:
             _forget_newest_run(opts.out / DB_NAME, growing)
         started = time.perf_counter()
-        pub = publish(con, opts.out, "benchmark", f"night-{night}", keys=keys)
+        pub = publish(con, opts.out, "benchmark", f"night-{night}", keys=keys,
+                      partitions=partitions)
         seconds = time.perf_counter() - started
         how = ", ".join(f"{m} {pub.methods[m]}" for m in sorted(growing))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"night {night}: publish {seconds:.1f} s ({how}); file {_file(opts.out / DB_NAME)}; "
-              f"peak {peak:.0f} MB", flush=True)
+        print(f"night {night}: publish {seconds:.1f} s ({how}); Parquet partitions "
+              f"{pub.partitions}; file {_file(opts.out / DB_NAME)}; peak {peak:.0f} MB",
+              flush=True)
 
 
 if __name__ == "__main__":
