@@ -63,7 +63,7 @@ class JsonArrayReader:
     DuckDB's read_json infers a type for every value of every record before reading, and that
     is most of the cost of landing a response (2.5 s of 3.1 s for a 60 MB page). Here the
     inference stops at the records' fields (which fields there are, not what they hold), then
-    read_json reads them all as text: about 1.3 s for the same page.
+    read_json reads them all as text: about 1 s for the same page.
 
     The response may have been parsed already (orchestration/ingest/parse_ahead.py): then
     `parsed` names the table holding its records."""
