@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote as url_quote
 
 import duckdb
 
+from orchestration.ingest.spec import literal, quote
 from orchestration.publish_sync import BUILT_AT
 
 FILE = "data.parquet"
@@ -46,9 +47,10 @@ def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, column: str
                 and _link(old, folder / FILE):
             counts["linked"] += 1
             continue
-        where = f'"{column}" is null' if value is None else f'"{column}" = {_literal(value)}'
+        key = quote(column)
+        where = f"{key} is null" if value is None else f"{key} = {literal(value)}"
         con.execute(f"copy (select * from {source} where {where}) to "
-                    f"{_literal(str(folder / FILE))} (format parquet)")
+                    f"{literal(str(folder / FILE))} (format parquet)")
         counts["written"] += 1
     (target / SIGNATURES).write_text(json.dumps(
         [[value, *signature] for value, signature in signatures.items()]))
@@ -59,8 +61,8 @@ def _signatures(con, source: str, column: str) -> dict[str | None, list]:
     """Row count and newest `_built_at` (None if the mart has no such column) per value."""
     columns = {r[0] for r in con.execute(f"describe {source}").fetchall()}
     newest = f"cast(max({BUILT_AT}) as varchar)" if BUILT_AT in columns else "null"
-    rows = con.execute(f'select cast("{column}" as varchar), count(*), {newest} '
-                       f'from {source} group by 1 order by 1').fetchall()
+    rows = con.execute(f"select cast({quote(column)} as varchar), count(*), {newest} "
+                       f"from {source} group by 1 order by 1").fetchall()
     return {value: [count, built] for value, count, built in rows}
 
 
@@ -73,7 +75,7 @@ def _read_signatures(previous: Path | None) -> dict[str | None, list]:
 
 
 def _folder_name(column: str, value: str | None) -> str:
-    return f"{column}={NULL_VALUE if value is None else quote(value, safe='')}"
+    return f"{column}={NULL_VALUE if value is None else url_quote(value, safe='')}"
 
 
 def _link(old: Path, new: Path) -> bool:
@@ -82,7 +84,3 @@ def _link(old: Path, new: Path) -> bool:
         return True
     except OSError:
         return False  # gone, another file system, or links not allowed: write it
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

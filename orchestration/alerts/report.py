@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.alerts import charts, queries
+from orchestration.ingest.spec import literal
 
 HTML_NAME = "pipeline_report.html"
 CSV_DIR = "alerts_by_owner"
@@ -70,14 +71,10 @@ def write_owner_csvs(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]
             f"copy (select {', '.join(CSV_COLUMNS)} from marts.deal_alerts "
             "where status <> 'resolved' and coalesce(owner_name, ?) in (select unnest(?)) "
             "order by case status when 'new' then 0 else 1 end, coalesce(amount, 0) desc, "
-            f"amount desc nulls last, deal_id, alert_type) to '{_escape(path)}' (header)",
+            f"amount desc nulls last, deal_id, alert_type) to {literal(str(path))} (header)",
             [queries.NO_OWNER, names])
         paths.append(path)
     return paths
-
-
-def _escape(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _replace(path: Path, text: str) -> None:
