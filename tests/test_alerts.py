@@ -244,3 +244,25 @@ def test_report_and_check_are_registered():
     alerts_key = dg.AssetKey(["marts", "deal_alerts"])
     assert alerts_key in graph.get(dg.AssetKey(["reports", "pipeline_report"])).parent_keys
     assert dg.AssetCheckKey(alerts_key, "no_new_alerts") in graph.asset_check_keys
+
+
+def test_owner_csvs_share_a_file_when_names_give_the_same_file_name(tmp_path):
+    """Written by DuckDB per owner: open alerts only, new first, then the largest amount; two
+    spellings of one owner's name go to one file instead of the later one overwriting it."""
+    from orchestration.alerts.report import write_owner_csvs
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.deal_alerts as select * from (values "
+                "('a1', 'd1', 'Bob Ray', 100.0, 'ongoing'), ('a2', 'd2', 'bob ray', 50.0, 'new'), "
+                "('a3', 'd3', 'Bob Ray', 900.0, 'ongoing'), ('a4', 'd4', 'Bob Ray', 1.0, 'resolved'), "
+                "('a5', 'd5', null, 5.0, 'new')) as t(alert_id, deal_id, owner_name, amount, status)")
+    for column in ("deal_name", "team", "pipeline_name", "stage_name", "currency", "alert_type",
+                   "reason", "metric_value", "threshold_value", "threshold_basis",
+                   "first_flagged_at", "resolved_at"):
+        con.execute(f"alter table marts.deal_alerts add column {column} varchar")
+    paths = write_owner_csvs(con, tmp_path)
+    assert sorted(p.name for p in paths) == ["bob-ray.csv", "no-owner.csv"]
+    bob = list(csv.DictReader((tmp_path / "bob-ray.csv").read_text().splitlines()))
+    assert [r["alert_id"] for r in bob] == ["a2", "a3", "a1"]
+    assert [r["owner_name"] for r in bob] == ["bob ray", "Bob Ray", "Bob Ray"]
