@@ -1,8 +1,9 @@
 """A nightly incremental build gives the same marts as a full-refresh build on the same data.
 
 The fixture is built as of 2024-03-31; then the next night's export drop lands beside it
-(benchmarks/delta.py: deals lost that day, new deals, new activities, re-exported contacts) and
-an incremental run builds as of 2024-04-01. A copy of that warehouse is rebuilt with
+(benchmarks/delta.py: deals lost that day, new deals, new activities, re-exported contacts), two
+contact exports are landed again with records deleted, and an incremental run builds as of
+2024-04-01. A copy of that warehouse is rebuilt with
 `dbt run --full-refresh`, and every mart is compared row by row.
 """
 
@@ -45,14 +46,44 @@ def _full_refresh(warehouse, target) -> None:
     assert result.success, result.exception
 
 
+# Deleted from the CRM since the first night's exports, which are landed again without them.
+DELETED_CONTACT = "P2"         # generic/contacts.csv
+DELETED_FIELD_VALUE = "50"     # activecampaign/contacts.json, a custom field value of contact 5
+
+
+def _reexport_with_deletions(source) -> None:
+    generic = source / "generic" / "contacts.csv"
+    lines = generic.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(f"{DELETED_CONTACT},")]
+    assert len(kept) == len(lines) - 1
+    generic.write_text("".join(kept))
+    ac = source / "activecampaign" / "contacts.json"
+    page = json.loads(ac.read_text())
+    page["fieldValues"] = [v for v in page["fieldValues"] if v["id"] != DELETED_FIELD_VALUE]
+    ac.write_text(json.dumps(page))
+
+
+def _as_built_before_load_ids(warehouse) -> None:
+    """One contact table as an earlier salespipe built it (a table without the load columns):
+    the nightly run must upgrade it in place and still equal a full refresh."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        for column in ("_load_id", "_loaded_at"):
+            con.execute(f"alter table staging.stg_hubspot__contacts drop column {column}")
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     with pytest.MonkeyPatch.context() as env:
         ws = make_workspace(tmp, env).copy_fixture()
         run_pipeline(selection=MODELS)
+        _as_built_before_load_ids(ws.warehouse)
         before = _snapshot(ws.warehouse)
         delta = write_delta(ws.source, DAY, fraction=0.5, seed=3)
+        _reexport_with_deletions(ws.source)
         env.setenv("SALESPIPE_AS_OF", DAY.isoformat())
         nightly = run_pipeline(selection=MODELS)
         full = tmp / "full.duckdb"
@@ -146,11 +177,14 @@ def _compare(con, before, delta):
 INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activities",
                        "stg_activecampaign__deal_activities", "stg_generic__activities",
                        "stg_pipedrive__activities", "stg_salesforce__tasks",
-                       "stg_salesforce__events"}
+                       "stg_salesforce__events", "stg_hubspot__contacts",
+                       "stg_activecampaign__contacts", "stg_activecampaign__contact_field_values",
+                       "stg_generic__contacts"}
 
 
 def test_incremental_staging_equals_full_refresh(builds):
-    """The activity logs in staging are incremental tables too: same rows as a full refresh."""
+    """The activity logs and contact tables in staging are incremental tables too: same rows as
+    a full refresh."""
     incremental, full, _before, _delta, _run_id = builds
     with _both(incremental, full) as con:
         tables = {r[0] for r in con.execute(
@@ -171,6 +205,23 @@ def test_incremental_staging_equals_full_refresh(builds):
                             "from inc.staging.stg_activecampaign__activities").fetchone()[0]
     assert not differ, differ
     assert rows > 0 and loads >= 2  # the drop's activities were added to the first run's
+
+
+def test_records_deleted_from_a_reexported_file_leave_incremental_staging(builds):
+    """A contact and a field value missing from a file landed again are gone from staging and
+    dim_contacts after the incremental run (the full refresh would drop them too)."""
+    incremental, full, _before, _delta, _run_id = builds
+    with _both(incremental, full) as con:
+        contact = con.execute("select count(*) from inc.staging.stg_generic__contacts "
+                              "where source_contact_id = ?", [DELETED_CONTACT]).fetchone()[0]
+        value = con.execute("select count(*) from inc.staging.stg_activecampaign__contact_field_"
+                            "values where source_field_value_id = ?", [DELETED_FIELD_VALUE]
+                            ).fetchone()[0]
+        dim = con.execute("select count(*) from inc.marts.dim_contacts where contact_id like ?",
+                          [f"%-{DELETED_CONTACT}"]).fetchone()[0]
+        kept = con.execute("select count(*) from inc.staging.stg_generic__contacts").fetchone()[0]
+    assert (contact, value, dim) == (0, 0, 0)
+    assert kept > 0
 
 
 def test_the_drops_new_deals_are_expected_to_close_after_they_are_created(builds):

@@ -1,5 +1,14 @@
+{{ config(
+    materialized='incremental',
+    unique_key='source_contact_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ drop_vanished_loads(source('raw', 'hubspot_contacts')) }}"
+) }}
+-- Incremental (see latest_records): a run ranks the records landed after the newest `_loaded_at`
+-- here and those whose load is gone from raw, so it equals a full refresh, deletions included.
 with latest as (
-    {{ latest_records(source('raw', 'hubspot_contacts'), 'record_id') }}
+    {{ latest_records(source('raw', 'hubspot_contacts'), 'record_id', 'source_contact_id') }}
 )
 
 select
@@ -22,5 +31,8 @@ select
     decision_maker,
     need_identified,
     purchase_timeline,
-    associated_deal_ids
+    associated_deal_ids,
+    -- the load the version came from: the incremental runs' watermark and fallback
+    _load_id,
+    _loaded_at
 from latest
