@@ -1,28 +1,22 @@
 -- One row per contact: customer-fit score (sum of the fit rules that fire), engagement score
 -- (decayed activity points, capped), their total, grade, sales-readiness and the reasons that
 -- weigh most. Scores are rounded to one decimal; grade and readiness use the rounded total.
+-- The two intermediate tables are read where they are used, not through a CTE each: a CTE used
+-- more than once is materialized (DuckDB copies its 10M + 6M rows first; 3 s at 3M contacts).
 with contacts as (
     select contact_id, source_system, email, company, owner_id
     from {{ ref('dim_contacts') }}
 ),
 
-fit_matches as (
-    select * from {{ ref('int_lead_fit_matches') }}
-),
-
-engagement as (
-    select * from {{ ref('int_lead_engagement') }}
-),
-
 fit as (
     select contact_id, sum(points) as fit_points, count(*) as fit_rules_fired
-    from fit_matches
+    from {{ ref('int_lead_fit_matches') }}
     group by contact_id
 ),
 
 engaged as (
     select contact_id, sum(points) as engagement_points
-    from engagement
+    from {{ ref('int_lead_engagement') }}
     group by contact_id
 ),
 
@@ -44,7 +38,7 @@ rule_reasons as (
                 as reason
         from (
             select distinct rule_id, attribute, match_type, match_value, points
-            from fit_matches
+            from {{ ref('int_lead_fit_matches') }}
         ) as rules
     ) as worded
 ),
@@ -59,7 +53,7 @@ candidates as (
         cast(null as {{ dbt.type_string() }}) as count_text,
         cast(null as {{ dbt.type_string() }}) as activity_type,
         cast(null as {{ type_double() }}) as points
-    from fit_matches as f
+    from {{ ref('int_lead_fit_matches') }} as f
     inner join rule_reasons as r on f.rule_id = r.rule_id
     union all
     select
@@ -70,7 +64,7 @@ candidates as (
         cast(activity_count as {{ dbt.type_string() }}),
         activity_type,
         points
-    from engagement
+    from {{ ref('int_lead_engagement') }}
 ),
 
 -- largest absolute points first; ties in the order of the worded reasons ("bant_need: ...",
