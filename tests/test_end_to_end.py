@@ -113,3 +113,17 @@ def test_rerun_on_same_input_changes_nothing(built):
     assert ws.query("select raw_table, count(*) from raw._loads group by 1 order by 1") \
         == raw_before
     assert ws.scalar("select count(*) from raw.hubspot_deals") == 3
+
+
+def test_nightly_run_records_where_the_scoped_unique_tests_got_to(built):
+    """`salespipe run` runs dbt's tests, and the uniqueness tests of the incremental marts that
+    passed record the newest _built_at they covered (macros/tested_through.sql)."""
+    ws, _summary = built
+    recorded = dict(ws.query("select split_part(test_id, '.', 3), tested_through "
+                             "from meta.tested_through"))
+    assert recorded == {
+        "unique_since_tested_fct_activities_activity_id___built_at":
+            ws.scalar("select max(_built_at) from marts.fct_activities"),
+        "unique_since_tested_fct_deal_stage_transitions_transition_id___built_at":
+            ws.scalar("select max(_built_at) from marts.fct_deal_stage_transitions"),
+    }

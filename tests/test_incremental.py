@@ -11,7 +11,10 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -253,3 +256,50 @@ STALE = """
         where is_current and exited_at is null
           and abs(hours_in_stage - greatest(0, date_diff('second', entered_at,
               timestamp '2024-04-02 00:00:00') / 3600.0)) > 1e-6"""
+
+
+SCOPED_UNIQUE = "unique_since_tested_fct_activities_activity_id___built_at"
+
+
+def _dbt_test(warehouse, tmp_path) -> subprocess.CompletedProcess:
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run(
+        [str(dbt), "test", "--select", SCOPED_UNIQUE, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs")],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+
+
+def _watermarks(warehouse) -> list:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select tested_through from meta.tested_through where test_id like ?",
+                           [f"%.{SCOPED_UNIQUE}.%"]).fetchall()
+    finally:
+        con.close()
+
+
+def test_scoped_unique_test_catches_a_new_row_repeating_an_old_id(builds, tmp_path):
+    """fct_activities' uniqueness is tested on the rows written since the test last passed: a
+    pass records the newest _built_at; then a new row that repeats an old row's id fails the
+    test, and the failed test leaves the watermark where it was."""
+    incremental, _full, _before, _delta, _run_id = builds
+    copy = tmp_path / "dup.duckdb"
+    shutil.copy(incremental, copy)
+    passed = _dbt_test(copy, tmp_path)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    con = duckdb.connect(str(copy))
+    try:
+        newest, = con.execute(f"select max({BUILT_AT}) from marts.fct_activities").fetchone()
+        con.execute(f"insert into marts.fct_activities by name select * replace ("
+                    f"{BUILT_AT} + interval 1 hour as {BUILT_AT}) from marts.fct_activities "
+                    f"where {BUILT_AT} < ? limit 1", [newest])
+    finally:
+        con.close()
+    assert _watermarks(copy) == [(newest,)]
+    failed = _dbt_test(copy, tmp_path)
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    assert "Got 1 result" in failed.stdout, failed.stdout[-3000:]
+    assert _watermarks(copy) == [(newest,)]
