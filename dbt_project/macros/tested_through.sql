@@ -44,6 +44,19 @@
      where test_id = '{{ model.unique_id }}')
 {%- endmacro %}
 
+{#- Whether the test being run has passed before (at run time; never on other adapters). -#}
+{% macro has_tested_through() -%}
+    {%- if not execute or target.type != 'duckdb' -%}{{ return(false) }}{%- endif -%}
+    {#- absent until a command that runs the on-run-start hook (not `dbt compile`) -#}
+    {%- if adapter.get_relation(database=target.database, schema='meta',
+                                identifier='tested_through') is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query("select count(*) from " ~ tested_through_relation()
+                              ~ " where test_id = '" ~ model.unique_id ~ "'") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {#- on-run-end: the passed unique_since_tested tests of this run record the newest `since`
     value of their mart. -#}
 {% macro record_tested_through(results) -%}
