@@ -1,7 +1,8 @@
 """One measured process of the benchmark (benchmarks/run.py starts it and samples its memory).
 
 `python -m benchmarks.child pipeline OUT.json`: run_pipeline() with the settings in the
-environment; writes the run's step timings (from Dagster's event log) and mart row counts.
+environment; writes the run's step timings (from Dagster's event log), the seconds of each dbt
+node (from the dbt step's run_results.json) and mart row counts.
 `python -m benchmarks.child reference OUT.json EXPORT_DIR AS_OF DB`: the plain DuckDB script
 benchmarks/reference.sql on the same exports.
 """
@@ -18,11 +19,15 @@ REFERENCE_SQL = Path(__file__).with_name("reference.sql")
 
 def pipeline(out: Path) -> None:
     started = time.time()
+    from orchestration.dbt_times import node_times, run_folder
     from orchestration.pipeline import run_pipeline
 
     summary = run_pipeline(log_level="WARNING")
+    ended = time.time()
+    folder = run_folder(summary.run_id)
     out.write_text(json.dumps({
-        "started": started, "ended": time.time(), "steps": summary.steps,
+        "started": started, "ended": ended, "steps": summary.steps,
+        "dbt_nodes": node_times(folder) if folder else {},
         "mart_rows": summary.mart_rows, "checks_failed": [
             f"{c.asset} {c.check}" for c in summary.checks if not c.passed],
     }))

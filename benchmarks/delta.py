@@ -17,7 +17,10 @@ A delta of `fraction` (1% by default) holds, per export format:
 - changed contacts: fraction of the contacts re-exported with one field changed (HubSpot).
 
 Everything is done in DuckDB over the export files (no Python loops over rows); sampling is by
-a hash of the id and `seed`, so the same inputs give the same delta.
+a hash of the id and `seed`, so the same inputs give the same delta. New ids carry the drop
+day's serial number (`_serial`), so deltas of successive days (benchmarks/run.py --nights) add
+new records every night instead of rewriting the previous night's; new deals are copied only
+from deals the CRM made, not from an earlier drop's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ import duckdb
 import yaml
 
 NEW_DEAL_CLOSES_IN_DAYS = 30
+# New ids of a drop: a base above anything the CRM issues, plus the drop day's serial times a
+# stride larger than any one drop's count of new records of a kind.
+SERIAL_EPOCH = dt.date(2000, 1, 1)
+NEW_ID_STRIDE = 10_000_000
+
+
+def _serial(day: dt.date) -> int:
+    """Days since 2000-01-01: a different id space for each drop day."""
+    return (day - SERIAL_EPOCH).days
 
 
 def write_delta(export_dir: Path, day: dt.date, fraction: float = 0.01, seed: int = 1) -> dict:
@@ -82,6 +94,13 @@ def _count(con, relation: str, fraction: float) -> int:
 
 # --- HubSpot: CSV UI exports, labels as values ----------------------------------------------
 
+# A new HubSpot deal's id is its template's id (below 10^11) plus the drop's offset; a stride
+# of 10^11 keeps one drop's ids apart from the next's, and every id below 2^53 (exact as a
+# double, as some tools read ids).
+HS_NEW_IDS = 900_000_000_000
+HS_NEW_ID_STRIDE = 100_000_000_000
+
+
 def _hubspot(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: int) -> dict:
     stamp = f"{day.isoformat()} 12:00"
     con.execute(f"create or replace temp table hs_deals as select * from "
@@ -111,11 +130,13 @@ def _hubspot(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: i
                              key=lambda s: s["displayOrder"])["label"] for p in pipelines}
     dates = [r[0] for r in con.execute("describe hs_deals").fetchall() if r[0].startswith("Date e")]
     blank = ", ".join(f"cast(null as varchar) as {_ident(c)}" for c in dates)
+    new_ids = HS_NEW_IDS + _serial(day) * HS_NEW_ID_STRIDE
     con.execute(f"""create or replace temp table hs_new as
-        select * replace (cast(cast("Record ID" as bigint) + 900000000000 as varchar)
+        select * replace (cast(cast("Record ID" as bigint) + {new_ids} as varchar)
                           as "Record ID", {_lit(stamp)} as "Create Date", cast(null as varchar) as "Close Date",
                           cast(null as varchar) as "Last Activity Date", {blank})
-        from hs_deals order by {_sample('"Record ID"', seed + 1)} limit {half}""")
+        from hs_deals where cast("Record ID" as bigint) < {HS_NEW_IDS}
+        order by {_sample('"Record ID"', seed + 1)} limit {half}""")
     for pipeline, stage in first.items():  # one update per pipeline: its first stage
         con.execute(f"""update hs_new set "Deal Stage" = {_lit(stage)},
             {_ident(f'Date entered "{stage} ({pipeline})"')} = {_lit(stamp)}
@@ -126,7 +147,8 @@ def _hubspot(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: i
     n_acts = _count(con, acts, fraction)
     out["activities"] = _copy_csv(con, f"""
         select * replace (
-            cast(900000000000 + row_number() over () as varchar) as "Record ID",
+            cast({HS_NEW_IDS + _serial(day) * NEW_ID_STRIDE} + row_number() over ()
+                 as varchar) as "Record ID",
             {_lit(day.isoformat())} || substr("Activity Date", 11) as "Activity Date")
         from {acts} order by {_sample('"Record ID"', seed)} limit {n_acts}""",
         folder / f"activities-delta-{tag}.csv")
@@ -181,6 +203,7 @@ def _activecampaign(con, folder: Path, day: dt.date, tag: str, fraction: float,
     contacts; ActiveCampaign's contacts and activity responses are hundreds of MB of JSON at
     L, so the drop carries no re-exported contacts and draws activities from the deals."""
     stamp = f"{day.isoformat()}T12:00:00+00:00"
+    new_ids = AC_NEW_IDS + _serial(day) * NEW_ID_STRIDE
     con.execute(f"create or replace temp table ac_deals as select j, {_field('id')} as id "
                 f"from {_json_items(folder, 'deals*.json', 'deals')}")
     con.execute("create or replace temp table ac_deals as select j, id from ("
@@ -194,9 +217,10 @@ def _activecampaign(con, folder: Path, day: dt.date, tag: str, fraction: float,
         select j ->> 'group' as grp, arg_min(j ->> 'id', cast(j ->> 'order' as integer)) as stage
         from {_json_items(folder, 'dealStages*.json', 'dealStages')} group by all""")
     con.execute(f"""create or replace temp table ac_new as
-        select cast(cast(d.id as bigint) + {AC_NEW_IDS} as varchar) as id, f.stage,
+        select cast(cast(d.id as bigint) + {new_ids} as varchar) as id, f.stage,
                d.j ->> 'owner' as owner, d.j ->> 'contact' as contact, d.j
         from ac_deals as d inner join ac_first as f on f.grp = d.j ->> 'group'
+        where cast(d.id as bigint) < {AC_NEW_IDS}
         order by {_sample('d.id', seed + 1)} limit {half}""")
     deals = f"""
         select json_merge_patch(j, json_object('status', '2', 'percent', '0',
@@ -210,13 +234,13 @@ def _activecampaign(con, folder: Path, day: dt.date, tag: str, fraction: float,
                      f"from ({deals})", folder / f"deals-delta-{tag}.json")
     # the lost deals' status events, then the new deals' creation events
     log = f"""
-        select json_object('id', cast({AC_NEW_IDS} + row_number() over (order by id) as varchar),
+        select json_object('id', cast({new_ids} + row_number() over (order by id) as varchar),
             'd_id', id, 'd_stageid', stage, 'userid', owner, 'cdate', {_lit(stamp)},
             'dataType', 'status', 'dataAction', 'update', 'dataOldval', '0',
             'dataNewval', '2') as j
         from ac_changed
         union all
-        select json_object('id', cast({AC_NEW_IDS} + {half} + row_number() over (order by id)
+        select json_object('id', cast({new_ids} + {half} + row_number() over (order by id)
                                       as varchar),
             'd_id', id, 'd_stageid', stage, 'userid', owner, 'cdate', {_lit(stamp)},
             'dataType', 'deal', 'dataAction', 'create', 'dataOldval', null, 'dataNewval', null)
@@ -229,7 +253,7 @@ def _activecampaign(con, folder: Path, day: dt.date, tag: str, fraction: float,
     _write_json(con, f"""
         select json_object('activities', list(j))::varchar from (
             select json_object(
-                'id', cast({AC_NEW_IDS} + row_number() over (order by d.id, k.i) as varchar),
+                'id', cast({new_ids} + row_number() over (order by d.id, k.i) as varchar),
                 'contact', d.contact, 'deal', d.id, 'userid', d.owner,
                 'tstamp', {_lit(day.isoformat())} || 'T' || lpad(cast(8 + k.i % 10 as varchar),
                     2, '0') || ':' || lpad(cast((k.i * 7) % 60 as varchar), 2, '0')
@@ -276,9 +300,10 @@ def _generic(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: i
         due = dt.datetime.combine(_expected_close(day), dt.time(12)).strftime(fmt)
         created += f", {_lit(due)} as {_ident(deal_cols['close_date'])}"
     con.execute(f"""create or replace temp table g_new as
-        select * replace ('n' || "{did}" as "{did}"{created}
+        select * replace ('n{_serial(day)}-' || "{did}" as "{did}"{created}
                           {''.join(', ' + b for b in blank)})
-        from g_deals order by {_sample(f'"{did}"', seed + 1)} limit {half}""")
+        from g_deals where not starts_with("{did}", 'n')
+        order by {_sample(f'"{did}"', seed + 1)} limit {half}""")
     for p in mapping["pipelines"]:  # one update per pipeline: its first stage
         where = (f'where coalesce("{pipe_col}", {_lit(mapping.get("default_pipeline", ""))}) = '
                  f'{_lit(p["name"])}') if pipe_col else ""
@@ -295,7 +320,8 @@ def _generic(con, folder: Path, day: dt.date, tag: str, fraction: float, seed: i
         acts = _csv(con, folder, acts_map["file"])
         day_text = day.strftime(fmt.split(" ")[0])
         out["activities"] = _copy_csv(con, f"""
-            select * replace (cast(900000000 + row_number() over () as varchar) as "{aid}",
+            select * replace (cast({900_000_000 + _serial(day) * NEW_ID_STRIDE}
+                                   + row_number() over () as varchar) as "{aid}",
                               {_lit(day_text)} || substr("{at}", {len(day_text) + 1}) as "{at}")
             from {acts} order by {_sample(f'"{aid}"', seed)}
             limit {_count(con, acts, fraction)}""", folder / f"activities-delta-{tag}.csv")

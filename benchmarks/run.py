@@ -3,10 +3,13 @@
 At the named scale it generates exports with `salespipe generate` (S: the bundled seeds/),
 runs the full pipeline as of 2026-10-31, runs the plain DuckDB reference script
 (benchmarks/reference.sql) on the same exports, lands the next night's 1% delta
-(benchmarks/delta.py) and runs the pipeline again incrementally as of 2026-11-01.
+(benchmarks/delta.py) and runs the pipeline again incrementally as of 2026-11-01; with
+`--nights N`, N such nights one after another (2026-11-01, 11-02, ...), each on its own delta.
 Per phase (start-up, ingest, dbt, checks, publish/report) it prints wall time, from the step
 timings in Dagster's event log, and peak memory: the resident memory of the whole process tree
-(the run and its dbt subprocess), sampled from /proc every 0.2 s. The same figures go to JSON.
+(the run and its dbt subprocess), sampled from /proc every 0.2 s. It also breaks the dbt phase
+down (seconds per group: models by layer, tests, snapshot, seeds) and lists its slowest nodes,
+from dbt's run_results.json. The same figures go to JSON.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.delta import write_delta
+from orchestration import dbt_times
 
 ROOT = Path(__file__).resolve().parent.parent
 # deals per export format (three formats); 1.1x activities gives ~20 activities per deal
@@ -185,7 +189,21 @@ def run_pipeline_measured(export: Path, data: Path, as_of: dt.date, engine: str,
     run = measure("pipeline", [], env, data / f"{name}.json", data / f"{name}.log")
     return {"wall_seconds": run.seconds, "peak_mb": run.peak(),
             "phases": phases(run, launched), "mart_rows": run.result["mart_rows"],
-            "checks_failed": run.result["checks_failed"]}
+            "checks_failed": run.result["checks_failed"],
+            "dbt_nodes": dbt_times.summarise(run.result.get("dbt_nodes", {}))}
+
+
+def run_night(export: Path, data: Path, engine: str, night: int, of: int) -> dict:
+    """Night `night` after the full run: its 1% delta lands beside the exports (new ids each
+    night, benchmarks/delta.py), then the pipeline runs incrementally as of that day."""
+    day = AS_OF + dt.timedelta(days=night)
+    started = time.time()
+    delta = write_delta(export, day, fraction=0.01)
+    delta_seconds = round(time.time() - started, 1)
+    print(f"[bench] incremental run {night}/{of} (as of {day})", file=sys.stderr, flush=True)
+    name = "incremental" if night == 1 else f"incremental-{night}"
+    run = run_pipeline_measured(export, data, day, engine, name)
+    return {"as_of": day.isoformat(), **run, "delta": delta, "delta_seconds": delta_seconds}
 
 
 def run_reference(export: Path, data: Path) -> dict:
@@ -222,7 +240,38 @@ def table(report: dict) -> str:
         lines.append(f"{'reference SQL':<16}{ref['wall_seconds']:>16.1f}{ref['peak_mb']:>16.0f}")
     for key, value in report["ratios"].items():
         lines.append(f"{key}: {value}")
-    return "\n".join(lines)
+    return "\n".join(lines + nights_table(report.get("nights", [])) + dbt_table(runs))
+
+
+def nights_table(nights: list[dict]) -> list[str]:
+    """One line per incremental night, to see whether a night's cost grows with history."""
+    if not nights:
+        return []
+    lines = ["", f"{'night':<8}{'as of':<12}{'total s':>10}" + "".join(
+        f"{p + ' s':>18}" for p in PHASES[1:5]) + f"{'peak MB':>10}"]
+    for n, night in enumerate(nights, 1):
+        lines.append(f"{n:<8}{night['as_of']:<12}{night['wall_seconds']:>10.1f}" + "".join(
+            f"{night['phases'][p]['seconds']:>18.1f}" for p in PHASES[1:5])
+            + f"{night['peak_mb']:>10.0f}")
+    return lines
+
+
+def dbt_table(runs: dict[str, dict]) -> list[str]:
+    """The dbt phase of each run by group (models per layer, tests, ...) and its slowest nodes:
+    what made a night slow, from dbt's own timings."""
+    empty = {"groups": {}, "slowest": []}
+    nodes = {name: run.get("dbt_nodes") or empty for name, run in runs.items()}
+    first = next(iter(nodes.values()), empty)["groups"]
+    lines = ["", f"{'dbt nodes':<24}" + "".join(f"{k + ' s':>16}{'nodes':>8}" for k in nodes)]
+    groups = {g for n in nodes.values() for g in n["groups"]}
+    for group in sorted(groups, key=lambda g: -first.get(g, {"seconds": 0.0})["seconds"]):
+        cells = (n["groups"].get(group, {"seconds": 0.0, "nodes": 0}) for n in nodes.values())
+        lines.append(f"{group:<24}" + "".join(f"{c['seconds']:>16.1f}{c['nodes']:>8}"
+                                               for c in cells))
+    for name, n in nodes.items():
+        lines.append(f"slowest dbt nodes, {name} run:")
+        lines += [f"  {seconds:>7.2f}  {label}" for label, seconds in n["slowest"]]
+    return lines
 
 
 def ratios(report: dict) -> dict:
@@ -235,6 +284,10 @@ def ratios(report: dict) -> dict:
     if inc:
         out["incremental / full (target <= 0.15)"] = round(
             inc["wall_seconds"] / full["wall_seconds"], 3)
+    nights = report.get("nights")
+    if nights:  # does a night cost more as history piles up?
+        out[f"night {len(nights)} / night 1"] = round(
+            nights[-1]["wall_seconds"] / nights[0]["wall_seconds"], 3)
     out["peak MB (target < 4096 at L)"] = max(
         r["peak_mb"] for r in (full, inc, ref) if r)
     return out
@@ -250,12 +303,17 @@ def _cell(run: dict | None) -> str:
     return f"{run['wall_seconds']:.1f} ({parts})"
 
 
+def _last_night(report: dict) -> str:
+    nights = report.get("nights")
+    return f"; night {len(nights)}: {_cell(nights[-1])}" if nights else ""
+
+
 def record(report: dict, path: Path) -> None:
     """Append one row to benchmarks/RESULTS.md (older rows stay)."""
     ref, r = report.get("reference"), report["ratios"]
     row = [report["date"], report["scale"], report["engine"],
            f"{report['sources']['deals']:,} / {report['sources']['activities']:,}",
-           _cell(report["full"]), _cell(report.get("incremental")),
+           _cell(report["full"]), _cell(report.get("incremental")) + _last_night(report),
            f"{ref['wall_seconds']:.1f}" if ref else "-",
            str(r.get("full / reference", "-")),
            str(r.get("incremental / full (target <= 0.15)", "-")),
@@ -275,6 +333,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="where exports and warehouses go (default /tmp/salespipe-bench)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--no-incremental", action="store_true", help="full run only")
+    parser.add_argument("--nights", type=int, default=1,
+                        help="incremental nights to run one after another, each on its own 1%% "
+                             "delta (default 1): whether a night's cost grows with history")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference script")
     parser.add_argument("--record", action="store_true",
                         help="append a row to benchmarks/RESULTS.md")
@@ -309,12 +370,12 @@ def main(argv: list[str] | None = None) -> dict:
     if not opts.no_incremental and "incremental" not in report:
         for old in export.glob("*/*-delta-*"):  # an interrupted run's drop
             old.unlink()
-        started = time.time()
-        report["delta"] = write_delta(export, AS_OF + dt.timedelta(days=1), fraction=0.01)
-        report["delta_seconds"] = round(time.time() - started, 1)
-        print("[bench] incremental run", file=sys.stderr, flush=True)
-        report["incremental"] = run_pipeline_measured(
-            export, data, AS_OF + dt.timedelta(days=1), opts.engine, "incremental")
+        nights = [run_night(export, data, opts.engine, n, opts.nights)
+                  for n in range(1, opts.nights + 1)]
+        report["delta"], report["delta_seconds"] = nights[0]["delta"], nights[0]["delta_seconds"]
+        report["incremental"] = nights[0]
+        if len(nights) > 1:
+            report["nights"] = nights
     report["load_after"] = os.getloadavg()
     report["ratios"] = ratios(report)
     print(table(report))

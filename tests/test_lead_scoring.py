@@ -118,6 +118,29 @@ def test_history_keeps_dates_and_rescoring_a_date_does_not_duplicate(rescored):
     assert changed > 0
 
 
+def test_history_retention_keeps_the_last_n_days_of_scoring_dates(rescored, tmp_path):
+    """var lead_score_history_days: N keeps the scoring dates of the last N days up to the
+    run's as-of date (the post-hook deletes older ones); 0, the default, keeps every date."""
+    copy, _ = rescored
+    mine, target = tmp_path / "retention.duckdb", tmp_path / "target"
+    shutil.copy(copy, mine)
+
+    def rescore_as_of_with(days):
+        result = dbt(mine, target, "run", "--select", *SCORING_MODELS, "--vars",
+                     f'{{"as_of": "{AS_OF}", "lead_score_history_days": {days}}}')
+        dates = query(mine, "select distinct scored_as_of::varchar from "
+                            "marts.lead_score_history order by 1")
+        return result, [d for (d,) in dates]
+
+    # EARLIER is 31 days before AS_OF: inside a 32-day window, outside a 31-day one
+    result, dates = rescore_as_of_with(32)
+    assert result.returncode == 0, result.stdout
+    assert dates == [EARLIER, AS_OF]
+    result, dates = rescore_as_of_with(31)
+    assert result.returncode == 0, result.stdout
+    assert dates == [AS_OF]
+
+
 def test_a_rule_on_an_attribute_no_rule_named_before_fires_on_the_next_run(rescored):
     # int_lead_fit_matches unpivots only the attributes the rules name, read from the seed
     # while the model runs: a saved parse state (same target folder) must not freeze that list.
