@@ -175,6 +175,28 @@ def test_a_table_larger_than_the_rows_gx_reads_keeps_its_row_count_band(dq, monk
     assert band.metadata["validated_rows"] == "first 1 rows"
 
 
+def test_a_large_raw_table_is_validated_newest_load_first(dq, monkeypatch):
+    # A raw table beyond MAX_ROWS keeps growing night after night; the rows GX reads must be
+    # the newest loads', or a night's bad rows would sit past the limit and never be seen.
+    ws, _ = dq
+    monkeypatch.setattr(validate, "MAX_ROWS", 1)
+    key = dg.AssetKey(["raw", "hubspot_contacts"])
+    sql(ws, "insert into raw.hubspot_contacts by name select * replace ("
+            "'9001' as record_id, 'night at example' as email, 'contacts-later.csv' as "
+            "_source_file, 1 as _line, _loaded_at + interval 1 day as _loaded_at) "
+            "from raw.hubspot_contacts where _line = (select min(_line) from raw.hubspot_contacts)")
+    rows = gx_rows(run_pipeline(selection=dg.AssetSelection.checks(
+        dg.AssetCheckKey(key, "email_well_formed"),
+        dg.AssetCheckKey(key, "row_count_within_band"))).checks)
+    email = rows[("raw/hubspot_contacts", "email_well_formed")]
+    assert not email.passed and email.severity == "WARN"
+    failing = email.metadata["failing_rows_sample"].records[0].data
+    assert (failing["email"], failing["_source_file"]) == ("night at example",
+                                                           "contacts-later.csv")
+    band = rows[("raw/hubspot_contacts", "row_count_within_band")]
+    assert band.metadata["validated_rows"] == "newest 1 rows (by load)"
+
+
 def test_stored_suites_are_what_the_code_writes(tmp_path):
     for path in write(tmp_path):
         assert path.read_text() == (SUITES_DIR / path.name).read_text(), (

@@ -86,15 +86,20 @@ def row_count_band():
         min_value={"$PARAMETER": "row_count_min"}, max_value={"$PARAMETER": "row_count_max"})
 
 
+# A raw table larger than the rows GX reads (validate.MAX_ROWS) is read newest load first, so
+# the rows a night lands are always among those validated, not only the oldest ones.
+NEWEST_FIRST = "_loaded_at desc, _source_file, _line"
+
+
 def suite(table: str, select: str, expectations: list, parameters: dict | None = None,
-          description: str = "") -> ExpectationSuite:
+          description: str = "", order_by: str = "") -> ExpectationSuite:
     parameters = parameters or {}
     return ExpectationSuite(
         name=table,
         expectations=[*expectations, row_count_band()],
         meta={"asset_key": table.split("."), "select": select, "parameters": parameters,
               "depends_on": [_table_read(sql) for sql in parameters.values()],
-              "description": description},
+              "description": description, **({"order_by": order_by} if order_by else {})},
     )
 
 
@@ -107,7 +112,7 @@ def raw_suites() -> list[ExpectationSuite]:
     per_file = "ids repeat across exports (the newest wins in staging), never within one file"
     return [
         suite("raw.hubspot_deals",
-              "select record_id, _source_file, _line, amount, "
+              "select record_id, _source_file, _line, _loaded_at, amount, "
               + DAYS.format(created="create_date", closed="close_date")
               + f", {pair('pipeline', 'deal_stage')} as pipeline_stage from raw.hubspot_deals",
               [not_null("record_id"),
@@ -116,14 +121,14 @@ def raw_suites() -> list[ExpectationSuite]:
                stage_known()],
               {"known_stages": f"select distinct {pair('pipelinelabel', 'stagelabel')} "
                                "from raw.hubspot_pipeline_stages"},
-              per_file),
+              per_file, NEWEST_FIRST),
         suite("raw.hubspot_contacts",
-              "select record_id, _source_file, _line, email from raw.hubspot_contacts",
+              "select record_id, _source_file, _line, _loaded_at, email from raw.hubspot_contacts",
               [not_null("record_id"),
                unique(["record_id", "_source_file"], "record_id_unique_per_file"),
-               email_well_formed()], description=per_file),
+               email_well_formed()], description=per_file, order_by=NEWEST_FIRST),
         suite("raw.activecampaign_deals",
-              "select id, _source_file, _line, value, "
+              "select id, _source_file, _line, _loaded_at, value, "
               + DAYS.format(created="cdate", closed="edate")
               + f", {pair(AC_GROUP, 'stage')} as pipeline_stage from raw.activecampaign_deals",
               [not_null("id"), unique(["id", "_source_file"], "id_unique_per_file"),
@@ -131,13 +136,13 @@ def raw_suites() -> list[ExpectationSuite]:
                stage_known()],
               {"known_stages": f"select distinct {pair(AC_GROUP, 'id')} "
                                "from raw.activecampaign_deal_stages"},
-              per_file),
+              per_file, NEWEST_FIRST),
         suite("raw.activecampaign_contacts",
-              "select id, _source_file, _line, email from raw.activecampaign_contacts",
+              "select id, _source_file, _line, _loaded_at, email from raw.activecampaign_contacts",
               [not_null("id"), unique(["id", "_source_file"], "id_unique_per_file"),
-               email_well_formed()], description=per_file),
+               email_well_formed()], description=per_file, order_by=NEWEST_FIRST),
         suite("raw.generic_deals",
-              "select deal_id, _source_file, _line, amount, "
+              "select deal_id, _source_file, _line, _loaded_at, amount, "
               "cast(closed_at as date) as closed_at_day, "
               + DAYS.format(created="created_at", closed="close_date")
               + f", {pair('coalesce(pipeline, _default_pipeline)', 'stage')} as pipeline_stage "
@@ -148,12 +153,13 @@ def raw_suites() -> list[ExpectationSuite]:
                not_before("closed_day", "created_day"), stage_known()],
               {"known_stages": f"select distinct {pair('pipeline', 'stage')} "
                                "from raw.generic_stages"},
-              per_file + "; a deal without a pipeline is in the mapping's default pipeline"),
+              per_file + "; a deal without a pipeline is in the mapping's default pipeline",
+              NEWEST_FIRST),
         suite("raw.generic_contacts",
-              "select contact_id, _source_file, _line, email from raw.generic_contacts",
+              "select contact_id, _source_file, _line, _loaded_at, email from raw.generic_contacts",
               [not_null("contact_id"),
                unique(["contact_id", "_source_file"], "contact_id_unique_per_file"),
-               email_well_formed()], description=per_file),
+               email_well_formed()], description=per_file, order_by=NEWEST_FIRST),
     ]
 
 

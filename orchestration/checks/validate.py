@@ -2,8 +2,9 @@
 
 GX's SQL datasource does not work on DuckDB here (it closes the connection before fetching), so
 the suite runs on a pandas DataFrame. The DataFrame holds only the columns the suite's SELECT
-names, at most MAX_ROWS of them. The row-count band is judged here, on the whole table's
-count in SQL, not by GX on the DataFrame.
+names, at most MAX_ROWS of them: a raw table's newest loads first (the suite's `order_by`), so
+what a night lands is validated however large the table grows. The row-count band is judged
+here, on the whole table's count in SQL, not by GX on the DataFrame.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from orchestration.settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations"  # the stored suites, the ones that run
 SAMPLE_ROWS = 5  # failing rows shown in a check's metadata
-# GX validates a pandas DataFrame; a table larger than this is validated on its first MAX_ROWS
-# rows (portable LIMIT, no full table in memory at a million deals). The row-count band is
-# counted in SQL on the whole table, and the full-table key tests are dbt's unique/not_null.
+# GX validates a pandas DataFrame; a table larger than this is validated on MAX_ROWS of its rows
+# (the newest loads' for raw tables; a portable ORDER BY / LIMIT, no full table in memory at a
+# million deals). The row-count band is counted in SQL on the whole table, and the full-table
+# key tests are dbt's unique/not_null.
 MAX_ROWS = 250_000
 ROW_COUNT = "expect_table_row_count_to_be_between"
 
@@ -122,9 +124,12 @@ def _run_gx(suite: dict, expectations: list[dict], params: dict, extra: dict,
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
 
-    df = read(f"select * from ({suite['meta']['select']}) as checked limit {MAX_ROWS}")
+    order = suite["meta"].get("order_by")
+    df = read(f"select * from ({suite['meta']['select']}) as checked"
+              + (f" order by {order}" if order else "") + f" limit {MAX_ROWS}")
     if len(df) == MAX_ROWS:
-        extra["validated_rows"] = f"first {MAX_ROWS:,} rows"
+        extra["validated_rows"] = (f"newest {MAX_ROWS:,} rows (by load)" if order
+                                   else f"first {MAX_ROWS:,} rows")
     ctx = _context()
     batch = (ctx.data_sources.add_pandas("warehouse").add_dataframe_asset(suite["name"])
              .add_batch_definition_whole_dataframe("all_rows"))
