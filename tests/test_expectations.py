@@ -172,7 +172,7 @@ def test_a_table_larger_than_the_rows_gx_reads_keeps_its_row_count_band(dq, monk
     assert band.passed
     assert band.metadata["row_count"] == band.metadata["previous_row_count"] == count
     assert band.metadata["observed_value"] == count
-    assert band.metadata["validated_rows"] == "first 1 rows"
+    assert band.metadata["validated_rows"] == "newest 1 rows (by created_at)"
 
 
 def test_a_large_raw_table_is_validated_newest_load_first(dq, monkeypatch):
@@ -194,7 +194,24 @@ def test_a_large_raw_table_is_validated_newest_load_first(dq, monkeypatch):
     assert (failing["email"], failing["_source_file"]) == ("night at example",
                                                            "contacts-later.csv")
     band = rows[("raw/hubspot_contacts", "row_count_within_band")]
-    assert band.metadata["validated_rows"] == "newest 1 rows (by load)"
+    assert band.metadata["validated_rows"] == "newest 1 rows (by _loaded_at)"
+
+
+def test_a_large_mart_is_validated_newest_record_first(dq, monkeypatch):
+    # fct_deals is rebuilt every night in no particular order: the newest deals come first, so
+    # a deal created today is validated however many older deals the mart holds.
+    ws, _ = dq
+    monkeypatch.setattr(validate, "MAX_ROWS", 1)
+    sql(ws, "insert into marts.fct_deals by name select * replace ("
+            "'hubspot-9001' as deal_id, -1.0 as amount, (select max(created_at) from "
+            "marts.fct_deals) + interval 1 day as created_at) "
+            "from marts.fct_deals where deal_id = 'hubspot-101'")
+    check = dg.AssetCheckKey(FCT_DEALS, "amount_non_negative")
+    row = gx_rows(run_pipeline(selection=dg.AssetSelection.checks(check)).checks)[
+        ("marts/fct_deals", "amount_non_negative")]
+    assert not row.passed
+    assert row.metadata["failing_rows_sample"].records[0].data["deal_id"] == "hubspot-9001"
+    sql(ws, "delete from marts.fct_deals where deal_id = 'hubspot-9001'")
 
 
 def test_stored_suites_are_what_the_code_writes(tmp_path):

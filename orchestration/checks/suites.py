@@ -87,7 +87,8 @@ def row_count_band():
 
 
 # A raw table larger than the rows GX reads (validate.MAX_ROWS) is read newest load first, so
-# the rows a night lands are always among those validated, not only the oldest ones.
+# the rows a night lands are always among those validated, not only the oldest ones; a mart,
+# which has no loads, newest record first (a night's new deals and contacts).
 NEWEST_FIRST = "_loaded_at desc, _source_file, _line"
 
 
@@ -176,10 +177,12 @@ def mart_suites() -> list[ExpectationSuite]:
                stage_known()],
               {"known_stages": f"select distinct {pair('pipeline_id', 'stage_id')} "
                                "from marts.dim_pipeline_stages"},
-              "closed_day is the expected close date; dates are compared by day"),
-        suite("marts.dim_contacts", "select contact_id, email from marts.dim_contacts",
+              "closed_day is the expected close date; dates are compared by day",
+              "created_day desc nulls last, deal_id"),
+        suite("marts.dim_contacts",
+              "select contact_id, email, created_at from marts.dim_contacts",
               [not_null("contact_id", ERROR), unique(["contact_id"], "contact_id_unique", ERROR),
-               email_well_formed()]),
+               email_well_formed()], order_by="created_at desc nulls last, contact_id"),
         suite("marts.dim_owners", "select owner_id, email from marts.dim_owners",
               [not_null("owner_id", ERROR), unique(["owner_id"], "owner_id_unique", ERROR),
                email_well_formed()]),

@@ -2,8 +2,9 @@
 
 GX's SQL datasource does not work on DuckDB here (it closes the connection before fetching), so
 the suite runs on a pandas DataFrame. The DataFrame holds only the columns the suite's SELECT
-names, at most MAX_ROWS of them: a raw table's newest loads first (the suite's `order_by`), so
-what a night lands is validated however large the table grows. The row-count band is judged
+names, at most MAX_ROWS of them, newest first (the suite's `order_by`: a raw table's newest
+loads, a mart's newest records), so what a night adds is validated however large the table
+grows. The row-count band is judged
 here, on the whole table's count in SQL, not by GX on the DataFrame.
 """
 
@@ -128,7 +129,7 @@ def _run_gx(suite: dict, expectations: list[dict], params: dict, extra: dict,
     df = read(f"select * from ({suite['meta']['select']}) as checked"
               + (f" order by {order}" if order else "") + f" limit {MAX_ROWS}")
     if len(df) == MAX_ROWS:
-        extra["validated_rows"] = (f"newest {MAX_ROWS:,} rows (by load)" if order
+        extra["validated_rows"] = (f"newest {MAX_ROWS:,} rows (by {order.split()[0]})" if order
                                    else f"first {MAX_ROWS:,} rows")
     ctx = _context()
     batch = (ctx.data_sources.add_pandas("warehouse").add_dataframe_asset(suite["name"])
