@@ -68,18 +68,9 @@
 
 {#- Post-hook of the models that pass `staged_id`: after delete+insert, rows of a vanished load
     (or of none: a table upgraded in place) are left only for ids that have no raw row any more
-    (deleted from the exports). Counted first: on Spark's parquet tables a delete rewrites the
-    whole table (delete_rows), which most nights have no reason to do. -#}
+    (deleted from the exports). A first build has none. -#}
 {% macro drop_vanished_loads(relation) -%}
-    {%- set condition = "_load_id is null or _load_id in (" ~ vanished_loads(relation) ~ ")" -%}
-    {%- set left = 0 -%}
-    {%- if execute and is_incremental() -%}
-        {%- set left = run_query("select count(*) from " ~ this ~ " where " ~ condition)
-                       .columns[0].values()[0] -%}
-    {%- endif -%}
-    {%- if left > 0 -%}
-        {{ delete_rows(this, condition) }}
-    {%- else -%}
-        select 1 as nothing_to_drop
-    {%- endif -%}
+    {{ delete_rows_if_any(this,
+        "_load_id is null or _load_id in (" ~ vanished_loads(relation) ~ ")",
+        count=is_incremental()) }}
 {%- endmacro %}

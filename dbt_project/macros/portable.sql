@@ -122,6 +122,22 @@
     {{ return(adapter.dispatch('delete_rows', 'salespipe')(relation, condition)) }}
 {%- endmacro %}
 
+{#- A post-hook's delete_rows that first counts what it would delete, and is a no-op query when
+    that is nothing (or when `count` is false: nothing to look for): on Spark's parquet tables
+    a delete rewrites the whole table, which most nights have no reason to do. -#}
+{% macro delete_rows_if_any(relation, condition, count=true) -%}
+    {%- set found = 0 -%}
+    {%- if execute and count -%}
+        {%- set found = run_query("select count(*) from " ~ relation ~ " where " ~ condition)
+                        .columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if found > 0 -%}
+        {{ delete_rows(relation, condition) }}
+    {%- else -%}
+        select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro default__delete_rows(relation, condition) -%}
     delete from {{ relation }} where {{ condition }}
 {%- endmacro %}

@@ -1,7 +1,6 @@
 {#- Post-hook of marts.lead_score_history, its retention (var lead_score_history_days; 0 keeps
     every date): scoring dates more than N days before the run's as-of date go. A run that
-    re-scores an earlier date measures from that date, so it never deletes a newer one. Counted
-    first, as drop_vanished_loads does: on Spark's parquet tables a delete rewrites the table. -#}
+    re-scores an earlier date measures from that date, so it never deletes a newer one. -#}
 {% macro drop_expired_score_history() -%}
     {%- set days = var('lead_score_history_days', 0) | int(-1) -%}
     {%- if days < 0 -%}
@@ -10,16 +9,6 @@
             ~ "of days, got '" ~ var('lead_score_history_days') ~ "'; fix it in "
             ~ "dbt_project/dbt_project.yml or in --vars") }}
     {%- endif -%}
-    {%- set condition = "scored_as_of <= " ~ dbt.dateadd(
-        'day', -days, "cast('" ~ as_of_date() ~ "' as date)") -%}
-    {%- set expired = 0 -%}
-    {%- if execute and days > 0 -%}
-        {%- set expired = run_query("select count(*) from " ~ this ~ " where " ~ condition)
-                          .columns[0].values()[0] -%}
-    {%- endif -%}
-    {%- if expired > 0 -%}
-        {{ delete_rows(this, condition) }}
-    {%- else -%}
-        select 1 as nothing_expired
-    {%- endif -%}
+    {{ delete_rows_if_any(this, "scored_as_of <= " ~ dbt.dateadd(
+        'day', -days, "cast('" ~ as_of_date() ~ "' as date)"), count=days > 0) }}
 {%- endmacro %}
