@@ -138,6 +138,11 @@ def test_history_retention_keeps_the_last_n_days_of_scoring_dates(rescored, tmp_
     result, dates = rescore_as_of_with(31)
     assert result.returncode == 0, result.stdout
     assert dates == [AS_OF]
+    # a value that is not a number of days stops dbt, naming the var and where to fix it
+    result, dates = rescore_as_of_with(-3)
+    assert result.returncode != 0
+    assert "var lead_score_history_days must be 0" in result.stdout, result.stdout
+    assert "dbt_project.yml" in result.stdout and dates == [AS_OF]
 
 
 def test_a_rule_on_an_attribute_no_rule_named_before_fires_on_the_next_run(rescored):
