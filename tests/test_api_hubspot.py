@@ -16,7 +16,7 @@ import pytest
 from api_servers.hubspot import HubSpotApi, HubSpotData
 from api_sync import dataset_rows, land
 
-from orchestration.connectors import hubspot
+from orchestration.connectors import hubspot, hubspot_search
 from orchestration.connectors.base import (
     ConnectorAuthError,
     ConnectorError,
@@ -28,6 +28,7 @@ from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_source
 
 TOKEN = "pat-na1-0f3c2b1a-test-token-4d5e"
+CAP = 40  # results a search reaches: HubSpot's 10,000, lowered for a 40-deal company
 C = hubspot.CONNECTOR
 
 
@@ -80,6 +81,39 @@ def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
     assert len(deals) == 39 and archived not in deals and deals[changed] == 123456
     assert con.execute("select count(*) - count(distinct record_id) from "
                        "raw.hubspot_deals").fetchone()[0] == 0
+
+
+def test_a_search_past_its_result_cap_starts_again_from_the_last_date(exports, tmp_path,
+                                                                       monkeypatch):
+    # 40 deals and the company's contacts need several queries, each from the last modified
+    # date the previous one reached
+    monkeypatch.setattr(hubspot_search, "SEARCH_CAP", CAP)
+    data = HubSpotData(exports, PROFILES["hubspot"].tz)
+    with HubSpotApi(data, TOKEN, search_cap=CAP) as server:
+        result = sync(C, tmp_path / "data", creds(server))
+        searches = server.requests_to("/crm/v3/objects/contacts/search")
+        assert all(r.status == 200 for r in server.requests)  # never paged past the cap
+    assert len(data.contacts) > 2 * CAP
+    assert result.rows == {**result.rows, "contacts": len(data.contacts), "deals": 40}
+    windows = [search_filter(r) for r in searches if not r.json.get("after")]
+    assert len(windows) >= len(data.contacts) // CAP and windows == sorted(windows)
+    synced = dataset_rows(tmp_path / "data", C, "contacts", "list(id order by id)")
+    assert synced == sorted(data.contacts)
+
+
+def test_more_records_at_one_instant_than_a_search_reaches_fail_clearly(exports, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setattr(hubspot_search, "SEARCH_CAP", CAP)
+    data = HubSpotData(exports, PROFILES["hubspot"].tz)
+    for record in data.contacts.values():  # e.g. a bulk import stamped every record alike
+        record["properties"]["lastmodifieddate"] = "2026-10-01T08:00:00.000Z"
+    with HubSpotApi(data, TOKEN, search_cap=CAP) as server, \
+            pytest.raises(ConnectorError) as err:
+        sync(C, tmp_path / "data", creds(server))
+    message = str(err.value)
+    assert "contacts" in message and "lastmodifieddate" in message and str(CAP) in message
+    assert "2026-10-01T08:00:00.000Z" in message and "export" in message
+    assert TOKEN not in message
 
 
 def test_a_429_storm_is_waited_out(server, tmp_path):

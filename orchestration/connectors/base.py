@@ -310,6 +310,8 @@ def _explain(connector: Connector, api: ApiSource, exc: BaseException) -> Connec
 
     secrets = (api.token,)
     for err in _chain(exc):
+        if isinstance(err, ConnectorError):  # a connector's own words
+            return type(err)(redact(str(err), secrets))
         response = getattr(err, "response", None)
         if isinstance(err, requests.HTTPError) and response is not None:
             status = response.status_code

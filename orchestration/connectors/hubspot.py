@@ -7,8 +7,9 @@ token as `Authorization: Bearer`):
   (contacts) / `hs_lastmodifieddate` (deals) `GTE` the stored cursor, sorted ascending; pages
   through `after` in the body, from `paging.next.after`. Deals ask for the
   `hs_v2_date_entered_<stage id>` / `hs_v2_date_exited_<stage id>` properties of every stage
-  (the same latest-visit stage dates the UI export carries). The search API returns at most
-  10,000 records per query, which bounds a first sync of a large account (see the README).
+  (the same latest-visit stage dates the UI export carries). A query reaches at most 10,000
+  results (a page past them is a 400), so past that the search starts again from the last
+  modified date it reached (hubspot_search.py).
 - `GET /crm/v3/objects/{contacts,deals}?archived=true`: archived (deleted) records, paged by
   `after`; merged with dlt's `hard_delete` hint, so they leave the synced tables.
 - `GET /crm/v4/objects/deals/{dealId}/associations/contacts`: the contacts of each deal the
@@ -75,6 +76,8 @@ def _stage_ids(api: ApiSource, session) -> list[str]:
 
 
 def _search(name: str, modified: str, properties: list[str]) -> dict:
+    from orchestration.connectors.hubspot_search import SearchWindows  # imports dlt
+
     return {
         "name": name,
         "primary_key": "id",
@@ -91,8 +94,7 @@ def _search(name: str, modified: str, properties: list[str]) -> dict:
                 "limit": PAGE_SIZE,
             },
             "data_selector": "results",
-            "paginator": {"type": "cursor", "cursor_path": "paging.next.after",
-                          "cursor_body_path": "after"},
+            "paginator": SearchWindows(name, modified),
             "incremental": {"cursor_path": f"properties.{modified}", "initial_value": EPOCH},
         },
     }

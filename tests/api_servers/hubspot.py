@@ -5,7 +5,8 @@ Shapes follow HubSpot's documentation:
   /crm/v3/objects/{object}/search; filterGroups/filters with GTE, sorts, properties, limit,
   `after`; answers {total, results: [{id, properties, createdAt, updatedAt, archived}],
   paging.next.after}). Search always returns hs_object_id, createdate and the last-modified
-  property besides those asked for.
+  property besides those asked for. A query reaches at most its first 10,000 results: asking
+  for a page at `after` >= 10,000 is a 400 (the "Limitations" section of that page).
 - Objects list with archived=true: https://developers.hubspot.com/docs/api-reference/crm-deals-v3
 - Associations v4: https://developers.hubspot.com/docs/api-reference/crm-associations-v4
   (GET /crm/v4/objects/{from}/{id}/associations/{to}: results [{toObjectId, associationTypes}])
@@ -199,8 +200,12 @@ def _record(record_id: str, props: dict, modified: str) -> dict:
             "updatedAt": modified, "archived": False}
 
 
+SEARCH_CAP = 10_000  # results one search query can page through
+
+
 def _error(status: int, message: str) -> dict:
-    category = {401: "INVALID_AUTHENTICATION", 429: "RATE_LIMITS"}.get(status, "ERROR")
+    category = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION",
+                429: "RATE_LIMITS"}.get(status, "ERROR")
     return {"status": "error", "message": message, "correlationId": "test-correlation",
             "category": category}
 
@@ -217,11 +222,12 @@ def _page(items: list, after: str | None, limit: int, link: str) -> tuple[list, 
 class HubSpotApi(MockApi):
     """`with HubSpotApi(data, token) as api:` ... `api.url` is the base URL to configure."""
 
-    def __init__(self, data: HubSpotData, token: str):
+    def __init__(self, data: HubSpotData, token: str, search_cap: int = SEARCH_CAP):
         super().__init__(
             check_auth=lambda req: req.headers.get("Authorization") == f"Bearer {token}",
             error_body=_error)
         self.data = data
+        self.search_cap = search_cap  # tests lower it to page past it with a small company
         self.route("GET", r"/account-info/v3/details", self._account)
         self.route("GET", r"/crm/v3/properties/(contacts|deals)", self._properties)
         self.route("GET", r"/crm/v3/pipelines/deals", lambda r: Reply(body={
@@ -266,7 +272,13 @@ class HubSpotApi(MockApi):
             records.sort(key=lambda r, n=name: (r["properties"].get(n) or "", int(r["id"])),
                          reverse=isinstance(sort, dict) and sort.get("direction") == "DESCENDING")
         limit = min(int(body.get("limit", 10)), 200)
-        page, paging = _page(records, body.get("after"), limit, "")
+        after = int(body.get("after") or 0)
+        if after >= self.search_cap:
+            return Reply(400, _error(400, f"paging past {self.search_cap} results of a search "
+                                          "is not supported"))
+        page = records[after:min(after + limit, self.search_cap)]
+        paging = ({"paging": {"next": {"after": str(after + len(page))}}}
+                  if after + len(page) < len(records) else {})
         wanted = set(body.get("properties") or []) | {"hs_object_id", "createdate",
                                                       "lastmodifieddate", "hs_lastmodifieddate"}
         results = [{**r, "properties": {k: v for k, v in r["properties"].items() if k in wanted}}
