@@ -96,10 +96,12 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
     con.execute(f"attach {_literal(tmp_db)} as pub")
     # Rows of a table have no order to keep, and keeping it makes Parquet writes ~25% slower.
     con.execute("set preserve_insertion_order = false")
+    began = False  # a failure before `begin` has no transaction to roll back
     try:
         if reuse:
             publish_sync.make_room(con, SCHEMA, "pub", keys)
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
+        began = True
         con.execute(f"create schema if not exists pub.{SCHEMA}")
         names = _relations(con)
         for stale in set(_relations(con, "pub")) - set(names):
@@ -127,7 +129,8 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         con.executemany("insert into pub.meta.tables values (?, ?)", list(pub.tables.items()))
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        if began:
+            con.execute("rollback")
         raise
     finally:
         con.execute("reset preserve_insertion_order")

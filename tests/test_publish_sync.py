@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from orchestration import publish_sync
-from orchestration.publish import current, publish
+from orchestration.publish import PublishError, current, publish
 
 KEYS = {"facts": ["source", "id"]}
 RUN_1, RUN_2, RUN_3 = (dt.datetime(2026, 11, d, 2, 0, 0, 123456) for d in (1, 2, 3))
@@ -204,3 +204,19 @@ def test_the_weekly_rebuild_writes_every_partition_again(warehouse, tmp_path, mo
     pub = _night(warehouse, tmp_path, "2026-11-02", RUN_2)
     assert pub.partitions == {"history": {"written": 2, "linked": 0}}
     assert _history_differs(warehouse, pub) == (0, 0)
+
+
+def test_a_failure_while_reusing_the_previous_file_is_reported_as_it_is(warehouse, tmp_path,
+                                                                          monkeypatch):
+    first = _publish(warehouse, tmp_path)
+
+    def disk_full(*args):
+        raise duckdb.IOException("Could not write file: No space left on device")
+
+    monkeypatch.setattr(publish_sync, "make_room", disk_full)  # before the copy's transaction
+    with pytest.raises(PublishError) as err:
+        _publish(warehouse, tmp_path)
+    assert "No space left on device" in str(err.value)
+    assert current(tmp_path / "published") == first
+    assert sorted(p.name for p in (tmp_path / "published").iterdir()) == [
+        ".versions", "parquet", "publication.json", "warehouse.duckdb"]
