@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,10 @@ def _defaults() -> dict[str, str]:
         # company-agnostic https://api.pipedrive.com).
         "SALESPIPE_PIPEDRIVE_TOKEN": "",
         "SALESPIPE_PIPEDRIVE_BASE_URL": "",
-        # Salesforce: OAuth access token, the org's instance URL and the REST API version.
+        # Salesforce: a connected app's client id and secret (client-credentials flow: a new
+        # access token each run) or an access token; the org's instance URL; the API version.
+        "SALESPIPE_SALESFORCE_CLIENT_ID": "",
+        "SALESPIPE_SALESFORCE_CLIENT_SECRET": "",
         "SALESPIPE_SALESFORCE_TOKEN": "",
         "SALESPIPE_SALESFORCE_INSTANCE_URL": "",
         "SALESPIPE_SALESFORCE_API_VERSION": "62.0",
@@ -265,10 +268,19 @@ class ApiSource:
     base_url: str = ""
     base_url_env: str = ""
     missing: tuple[str, ...] = ()  # variables that must be set for the source to sync
+    # OAuth client credentials (Salesforce), which fetch access tokens instead of `token`
+    client_id: str = field(default="", repr=False)
+    client_secret: str = field(default="", repr=False)
+    client_env: tuple[str, ...] = ()  # their variables: (client id, client secret)
 
     @property
     def configured(self) -> bool:
         return not self.missing
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a message or a log line."""
+        return tuple(s for s in (self.token, self.client_secret) if s)
 
 
 def api_source(name: str, token_env: str, base_url_env: str, default_base_url: str = "",
@@ -295,11 +307,27 @@ def pipedrive_api(token: str | None = None, base_url: str | None = None) -> ApiS
                       PIPEDRIVE_DEFAULT_URL, token=token, base_url=base_url)
 
 
-def salesforce_api(token: str | None = None, base_url: str | None = None) -> ApiSource:
-    """Salesforce: SALESPIPE_SALESFORCE_TOKEN (OAuth access token) and
-    SALESPIPE_SALESFORCE_INSTANCE_URL (https://<my-domain>.my.salesforce.com), both required."""
-    return api_source("salesforce", "SALESPIPE_SALESFORCE_TOKEN",
-                      "SALESPIPE_SALESFORCE_INSTANCE_URL", token=token, base_url=base_url)
+SALESFORCE_CLIENT_ENV = ("SALESPIPE_SALESFORCE_CLIENT_ID", "SALESPIPE_SALESFORCE_CLIENT_SECRET")
+
+
+def salesforce_api(token: str | None = None, base_url: str | None = None,
+                   client_id: str | None = None, client_secret: str | None = None) -> ApiSource:
+    """Salesforce: SALESPIPE_SALESFORCE_INSTANCE_URL (https://<my-domain>.my.salesforce.com)
+    and either a connected app's SALESPIPE_SALESFORCE_CLIENT_ID and _CLIENT_SECRET (the
+    client-credentials flow, for unattended runs; wins when both are set) or an OAuth access
+    token in SALESPIPE_SALESFORCE_TOKEN. Given values (Dagster EnvVar) win over the env."""
+    api = api_source("salesforce", "SALESPIPE_SALESFORCE_TOKEN",
+                     "SALESPIPE_SALESFORCE_INSTANCE_URL", token=token, base_url=base_url)
+    given = (client_id, client_secret)
+    client = tuple((os.environ.get(var, "") if value is None else value).strip()
+                   for var, value in zip(SALESFORCE_CLIENT_ENV, given, strict=True))
+    missing = tuple(m for m in api.missing if m != api.token_env)
+    if not all(client):
+        client = ("", "")
+        if not api.token:
+            missing = (f"{' and '.join(SALESFORCE_CLIENT_ENV)} (or {api.token_env})", *missing)
+    return replace(api, missing=missing, client_id=client[0], client_secret=client[1],
+                   client_env=SALESFORCE_CLIENT_ENV)
 
 
 def salesforce_api_version() -> str:

@@ -265,15 +265,20 @@ def test_marts_from_api_syncs_match_the_generator(generated, tmp_path_factory):
     pd_data = PipedriveData(generated / "pipedrive")
     sf_data = SalesforceData(generated / "salesforce")
     with pytest.MonkeyPatch.context() as env, PipedriveApi(pd_data, TOKEN) as pd_api, \
-            SalesforceApi(sf_data, "sf-secret-93ab1", batch_size=100) as sf_api:
+            SalesforceApi(sf_data, "never-sent", batch_size=100,
+                          client=("3MVG9-app", "sf-secret-93ab1"), session_requests=10) as sf_api:
         ws = make_workspace(tmp_path_factory.mktemp("api_marts"), env)
         ws.source.mkdir(parents=True)
         env.setenv("SALESPIPE_AS_OF", "2026-10-31")
         env.setenv("SALESPIPE_PIPEDRIVE_TOKEN", TOKEN)
         env.setenv("SALESPIPE_PIPEDRIVE_BASE_URL", pd_api.url)
-        env.setenv("SALESPIPE_SALESFORCE_TOKEN", "sf-secret-93ab1")
+        # the client-credentials flow, as a nightly schedule uses it: tokens fetched (and
+        # fetched again when a session expires) through the Dagster resource's EnvVars
+        env.setenv("SALESPIPE_SALESFORCE_CLIENT_ID", "3MVG9-app")
+        env.setenv("SALESPIPE_SALESFORCE_CLIENT_SECRET", "sf-secret-93ab1")
         env.setenv("SALESPIPE_SALESFORCE_INSTANCE_URL", sf_api.url)
         run_pipeline()
+        assert len(sf_api.requests_to("/services/oauth2/token")) >= 2
 
     for source, build in (("pipedrive", _pipedrive_expected), ("salesforce", _salesforce_expected)):
         deals, paths = build(company_model(source, DEALS, SEED))

@@ -157,9 +157,45 @@ def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, capl
 def test_not_configured_is_skipped_with_one_line(tmp_path):
     result = base.sync(CONNECTOR, tmp_path, salesforce_api(token="", base_url=""))
     assert result.skipped == (
-        "Salesforce API: not configured (set SALESPIPE_SALESFORCE_TOKEN and "
+        "Salesforce API: not configured (set SALESPIPE_SALESFORCE_CLIENT_ID and "
+        "SALESPIPE_SALESFORCE_CLIENT_SECRET (or SALESPIPE_SALESFORCE_TOKEN) and "
         "SALESPIPE_SALESFORCE_INSTANCE_URL to sync it), skipped")
     assert not (tmp_path / "connectors").exists()
+
+
+def test_client_credentials_get_a_token_and_a_new_one_when_the_session_expires(
+        generated, tmp_path, caplog, capfd):
+    # what a nightly schedule needs: no access token to paste before each run
+    caplog.set_level(logging.DEBUG)
+    client = ("3MVG9-connected-app-id", "sf-client-secret-5b7e")
+    with SalesforceApi(SalesforceData(generated), TOKEN, batch_size=60, client=client,
+                       session_requests=4) as server:
+        result = base.sync(CONNECTOR, tmp_path, salesforce_api(
+            token="", base_url=server.url, client_id=client[0], client_secret=client[1]))
+        issued = len(server.requests_to("/services/oauth2/token"))
+        expired = [r for r in server.requests if r.status == 401]
+    assert not result.skipped and counts(landed(tmp_path)) == expected(generated)
+    assert len(expired) >= 2 and issued == len(expired) + 1  # each expiry: one new token
+    out, errors = capfd.readouterr()
+    for text in (caplog.text, out, errors):
+        assert client[1] not in text and "00D5g000000!" not in text
+
+
+def test_wrong_client_secret_names_the_variables_and_hides_the_secret(generated, tmp_path):
+    with SalesforceApi(SalesforceData(generated), TOKEN, client=("app", "right-secret")) as api, \
+            pytest.raises(ConnectorAuthError) as err:
+        base.sync(CONNECTOR, tmp_path, salesforce_api(
+            token="", base_url=api.url, client_id="app", client_secret="wrong-secret"))
+    message = str(err.value)
+    assert "SALESPIPE_SALESFORCE_CLIENT_ID and SALESPIPE_SALESFORCE_CLIENT_SECRET" in message
+    assert "invalid client credentials" in message and "wrong-secret" not in message
+    assert {r.path for r in api.requests} == {"/services/oauth2/token"}  # nothing queried
+
+
+def test_an_expired_access_token_suggests_client_credentials(api, tmp_path):
+    with pytest.raises(ConnectorAuthError) as err:
+        sync(api, tmp_path, token="expired-" + TOKEN)
+    assert "SALESPIPE_SALESFORCE_CLIENT_SECRET" in str(err.value)
 
 
 def test_malformed_page_stores_nothing_and_the_next_run_recovers(api, generated, tmp_path):

@@ -22,15 +22,17 @@ import duckdb
 from orchestration.connectors import all_connectors
 from orchestration.connectors.base import Connector, land_snapshot, sync
 from orchestration.ingest.loader import LoadResult
-from orchestration.settings import Settings, api_source
+from orchestration.settings import Settings, api_source, salesforce_api
 
 
 class CrmApi(dg.ConfigurableResource):
-    """One CRM API's credentials, from SALESPIPE_<CRM>_TOKEN / _BASE_URL (or _URL) via EnvVar;
-    empty token: the source is skipped."""
+    """One CRM API's credentials, from SALESPIPE_<CRM>_TOKEN / _BASE_URL (or _URL) via EnvVar
+    (Salesforce: also _CLIENT_ID / _CLIENT_SECRET); no credentials: the source is skipped."""
 
     token: str = ""
     base_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
 
 
 def resource_key(connector: Connector) -> str:
@@ -42,8 +44,10 @@ def api_resources() -> dict[str, CrmApi]:
     out = {}
     for connector in all_connectors():
         api = connector.settings()
+        client = dict(zip(("client_id", "client_secret"),
+                          (dg.EnvVar(name) for name in api.client_env), strict=False))
         out[resource_key(connector)] = CrmApi(token=dg.EnvVar(api.token_env),
-                                              base_url=dg.EnvVar(api.base_url_env))
+                                              base_url=dg.EnvVar(api.base_url_env), **client)
     return out
 
 
@@ -65,8 +69,12 @@ def sync_asset(connector: Connector) -> dg.AssetsDefinition:
     def _sync(context: dg.AssetExecutionContext):
         creds: CrmApi = getattr(context.resources, key)
         defaults = connector.settings()
-        api = api_source(connector.name, defaults.token_env, defaults.base_url_env,
-                         defaults.base_url, token=creds.token, base_url=creds.base_url)
+        if defaults.client_env:
+            api = salesforce_api(token=creds.token, base_url=creds.base_url,
+                                 client_id=creds.client_id, client_secret=creds.client_secret)
+        else:
+            api = api_source(connector.name, defaults.token_env, defaults.base_url_env,
+                             defaults.base_url, token=creds.token, base_url=creds.base_url)
         result = sync(connector, Settings.from_env().data_dir, api)
         # `salespipe run` already printed the skip line; the UI shows debug lines too.
         (context.log.debug if result.skipped else context.log.info)(result.line())

@@ -268,7 +268,7 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
         result.skipped = skipped_line(connector, api)
         log.info(result.skipped)
         return result
-    secrets = (api.token,)
+    secrets = api.secrets
     apply_defaults()  # dlt's telemetry off and its retry settings, unless the user set them
     with _redacting(secrets):
         try:
@@ -308,7 +308,7 @@ def _explain(connector: Connector, api: ApiSource, exc: BaseException) -> Connec
     """The innermost meaningful error of a failed sync, in words, without the token."""
     import requests
 
-    secrets = (api.token,)
+    secrets = api.secrets
     for err in _chain(exc):
         if isinstance(err, ConnectorError):  # a connector's own words
             return type(err)(redact(str(err), secrets))
@@ -316,12 +316,20 @@ def _explain(connector: Connector, api: ApiSource, exc: BaseException) -> Connec
         if isinstance(err, requests.HTTPError) and response is not None:
             status = response.status_code
             where = redact(_path(response.url), secrets)
+            if where.endswith("/oauth2/token"):  # the client-credentials flow's token request
+                return ConnectorAuthError(
+                    f"{connector.label} refused the client credentials ({status} "
+                    f"{response.reason}) at {where}.{_api_said(response, secrets)} Check "
+                    f"{' and '.join(api.client_env)}, and that the connected app allows the "
+                    f"client-credentials flow (see the README, {connector.label}). Nothing was "
+                    "synced; the last stored sync stays.")
             if status in (401, 403):
                 return ConnectorAuthError(
                     f"{connector.label} API refused the credentials ({status} "
-                    f"{response.reason}) at {where}. Check {api.token_env}: the token is "
-                    f"missing, expired, revoked or lacks a scope (see the README, "
-                    f"{connector.label}). Nothing was synced; the last stored sync stays.")
+                    f"{response.reason}) at {where}. Check {_credential_names(api)}: the "
+                    f"token is missing, expired, revoked or lacks a scope (see the README, "
+                    f"{connector.label}). Nothing was synced; the last stored sync stays."
+                    + _unattended_hint(api))
             return ConnectorError(
                 f"{connector.label} API answered {status} {response.reason} at {where} after "
                 f"retries.{_api_said(response, secrets)} Nothing from this run was stored; the "
@@ -338,6 +346,17 @@ def _explain(connector: Connector, api: ApiSource, exc: BaseException) -> Connec
     inner = list(_chain(exc))[-1]
     return ConnectorError(redact(
         f"{connector.label} API sync failed: {type(inner).__name__}: {inner}".strip(), secrets))
+
+
+def _credential_names(api: ApiSource) -> str:
+    return " and ".join(api.client_env) if api.client_id else api.token_env
+
+
+def _unattended_hint(api: ApiSource) -> str:
+    if not api.client_env or api.client_id:
+        return ""
+    return (f" Access tokens expire: for runs nobody attends, set {' and '.join(api.client_env)}"
+            " instead, and each run fetches its own token.")
 
 
 def _api_said(response, secrets: tuple[str, ...]) -> str:

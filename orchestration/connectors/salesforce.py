@@ -4,7 +4,12 @@ Lead, Task, Event and User through the REST query API, synced with dlt's REST AP
 
 API facts used (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/):
 - Auth: an OAuth 2.0 access token as `Authorization: Bearer`, sent to the org's instance URL
-  ("intro_oauth_and_connected_apps", "quickstart_oauth").
+  ("intro_oauth_and_connected_apps", "quickstart_oauth"). With a connected app's client id
+  and secret, the sync gets its own tokens from `POST <instance URL>/services/oauth2/token`
+  (`grant_type=client_credentials`; help.salesforce.com "OAuth 2.0 Client Credentials Flow
+  for Server-to-Server Integration"). The answer carries no expiry and a token lives as long
+  as the org's session timeout (15 minutes to 24 hours), so a new one is fetched every
+  `TOKEN_SECONDS`, and once more when an answer says the session expired (401).
 - `GET /services/data/vXX.X/queryAll?q=<SOQL>` ("resources_queryall.htm"): like `query`, but
   also returns deleted records (IsDeleted = true, still in the Recycle Bin) and archived
   Tasks/Events, which is how deletes reach the warehouse: merged by Id, dropped in staging.
@@ -45,6 +50,7 @@ from orchestration.settings import (
 NAME = "salesforce"
 EPOCH = "1970-01-01T00:00:00.000+0000"
 USAGE_STOP = 0.95  # share of the org's daily API allocation the sync never goes beyond
+TOKEN_SECONDS = 15 * 60  # the shortest session timeout an org can set
 log = logging.getLogger("salespipe.connectors")
 
 # sObject -> (raw table name, SOQL fields, incremental?)
@@ -142,13 +148,23 @@ def _watch_limits(response) -> None:
             "working. Nothing from this run was stored; it resumes on the next run.")
 
 
-def _watched_session():
-    """The shared throttled session, checking Sforce-Limit-Info on every answer."""
+def _watched_session(renew=None):
+    """The shared throttled session, checking Sforce-Limit-Info on every answer; with `renew`
+    (a function returning a new access token), a 401 is asked again once with a new token."""
+    import requests
+
     session = throttled_session()
     send = session.send
 
     def watched_send(request, **kwargs):
-        response = send(request, **kwargs)
+        try:
+            response = send(request, **kwargs)
+        except requests.HTTPError as err:  # dlt's retrying send raises what it does not retry
+            expired = err.response is not None and err.response.status_code == 401
+            if not (renew and expired and "/oauth2/token" not in request.url):
+                raise
+            request.headers["Authorization"] = f"Bearer {renew()}"
+            response = send(request, **kwargs)
         _watch_limits(response)
         return response
 
@@ -156,13 +172,34 @@ def _watched_session():
     return session
 
 
+def _client_credentials(api: ApiSource):
+    """dlt's OAuth 2.0 client-credentials auth against the org's token endpoint, and the
+    session it fetches tokens through."""
+    from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
+
+    def renew() -> str:
+        auth.obtain_token()
+        return auth.access_token
+
+    session = _watched_session(renew)
+    auth = OAuth2ClientCredentials(
+        access_token_url=f"{api.base_url}/services/oauth2/token", client_id=api.client_id,
+        client_secret=api.client_secret, default_token_expiration=TOKEN_SECONDS,
+        session=session)
+    return auth, session
+
+
 def source(api: ApiSource):
     version = salesforce_api_version()
+    if api.client_id:
+        auth, session = _client_credentials(api)
+    else:
+        auth, session = {"type": "bearer", "token": api.token}, _watched_session()
     config = {
         "client": {
             "base_url": api.base_url + "/",
-            "auth": {"type": "bearer", "token": api.token},
-            "session": _watched_session(),
+            "auth": auth,
+            "session": session,
         },
         "resource_defaults": {
             "primary_key": "Id",

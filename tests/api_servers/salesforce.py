@@ -16,7 +16,14 @@ Shapes follow the REST API Developer Guide
   > <dateTime literal>] [ORDER BY SystemModstamp ASC]`; anything else is 400
   `MALFORMED_QUERY`, an unknown field 400 `INVALID_FIELD`
   (sforce_api_calls_soql_select_dateformats.htm for the literal);
-- every answer carries `Sforce-Limit-Info: api-usage=<used>/<limit>` (headers_api_usage.htm).
+- every answer carries `Sforce-Limit-Info: api-usage=<used>/<limit>` (headers_api_usage.htm);
+- the OAuth 2.0 client-credentials flow (help.salesforce.com, "OAuth 2.0 Client Credentials
+  Flow for Server-to-Server Integration"): `POST /services/oauth2/token`, form-encoded
+  `grant_type=client_credentials&client_id=...&client_secret=...`, answers `{"access_token",
+  "instance_url", "id", "token_type": "Bearer", "issued_at", "signature"}` (no expiry), and
+  bad credentials 400 `{"error": "invalid_client", "error_description": "invalid client
+  credentials"}`. An issued token dies after `session_requests` API requests, standing in for
+  the org's session timeout (then 401 INVALID_SESSION_ID, like an expired session).
 
 Data: the generator's `salesforce/` records, loaded once; tests change them through
 `SalesforceData` (a stage change with its OpportunityHistory row, a deletion).
@@ -29,6 +36,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from .common import MockApi, Reply, Request
 
@@ -114,13 +122,44 @@ class SalesforceApi(MockApi):
     """`with SalesforceApi(data, token) as api:` ... configure `api.url` as the instance URL."""
 
     def __init__(self, data: SalesforceData, token: str, batch_size: int = 2000,
-                 daily_limit: int = 15000):
-        super().__init__(check_auth=lambda req: _authorised(req, token), error_body=_errors)
+                 daily_limit: int = 15000, client: tuple[str, str] | None = None,
+                 session_requests: int = 1_000_000):
+        super().__init__(check_auth=self._check_auth, error_body=_errors)
         self.data, self.batch_size, self.daily_limit = data, batch_size, daily_limit
+        self.token, self.client, self.session_requests = token, client, session_requests
+        self.sessions: dict[str, int] = {}  # issued access token -> requests it has left
         self.used = 0
         self._cursors: dict[str, list[dict]] = {}
+        self.route("POST", r"/services/oauth2/token", self._issue_token)
         self.route("GET", r"/services/data/v(\d+\.\d)/(query|queryAll)", self._query)
         self.route("GET", r"/services/data/v(\d+\.\d)/query/([\w-]+)-(\d+)", self._more)
+
+    def _check_auth(self, req: Request) -> bool:
+        if req.path == "/services/oauth2/token":
+            return True  # the client authenticates with the credentials in the body
+        if _authorised(req, self.token):
+            return True
+        sent = {k.lower(): v for k, v in req.headers.items()}.get("authorization", "")
+        token = sent.removeprefix("Bearer ")
+        with self._lock:
+            if self.sessions.get(token, 0) <= 0:
+                return False
+            self.sessions[token] -= 1
+        return True
+
+    def _issue_token(self, req: Request) -> Reply:
+        form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
+        wanted = ("client_credentials", *self.client) if self.client else None
+        if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != wanted:
+            return Reply(400, {"error": "invalid_client",
+                               "error_description": "invalid client credentials"})
+        token = "00D5g000000!" + uuid.uuid4().hex
+        with self._lock:
+            self.sessions[token] = self.session_requests
+        return Reply(200, {"access_token": token, "instance_url": self.url,
+                           "id": f"{self.url}/id/00D5g000000/0055g000000", "token_type": "Bearer",
+                           "issued_at": str(int(dt.datetime.now(dt.UTC).timestamp() * 1000)),
+                           "signature": "c2lnbmF0dXJl"})
 
     def _reply(self, status: int, body) -> Reply:
         self.used += 1
