@@ -16,7 +16,7 @@ import pytest
 from api_servers.hubspot import HubSpotApi, HubSpotData
 from api_sync import dataset_rows, land
 
-from orchestration.connectors import hubspot, hubspot_search
+from orchestration.connectors import hubspot, hubspot_paging
 from orchestration.connectors.base import (
     ConnectorAuthError,
     ConnectorError,
@@ -87,7 +87,7 @@ def test_a_search_past_its_result_cap_starts_again_from_the_last_date(exports, t
                                                                        monkeypatch):
     # 40 deals and the company's contacts need several queries, each from the last modified
     # date the previous one reached
-    monkeypatch.setattr(hubspot_search, "SEARCH_CAP", CAP)
+    monkeypatch.setattr(hubspot_paging, "SEARCH_CAP", CAP)
     data = HubSpotData(exports, PROFILES["hubspot"].tz)
     with HubSpotApi(data, TOKEN, search_cap=CAP) as server:
         result = sync(C, tmp_path / "data", creds(server))
@@ -103,7 +103,7 @@ def test_a_search_past_its_result_cap_starts_again_from_the_last_date(exports, t
 
 def test_more_records_at_one_instant_than_a_search_reaches_fail_clearly(exports, tmp_path,
                                                                       monkeypatch):
-    monkeypatch.setattr(hubspot_search, "SEARCH_CAP", CAP)
+    monkeypatch.setattr(hubspot_paging, "SEARCH_CAP", CAP)
     data = HubSpotData(exports, PROFILES["hubspot"].tz)
     for record in data.contacts.values():  # e.g. a bulk import stamped every record alike
         record["properties"]["lastmodifieddate"] = "2026-10-01T08:00:00.000Z"
@@ -114,6 +114,26 @@ def test_more_records_at_one_instant_than_a_search_reaches_fail_clearly(exports,
     assert "contacts" in message and "lastmodifieddate" in message and str(CAP) in message
     assert "2026-10-01T08:00:00.000Z" in message and "export" in message
     assert TOKEN not in message
+
+
+def test_more_engagement_changes_than_the_recent_endpoint_returns_stop_the_sync(
+        exports, tmp_path, monkeypatch):
+    # recent/modified returns the 10k most recently updated engagements only (here CAP): a
+    # later sync that gets that many may be missing older changes, so it stores nothing
+    monkeypatch.setattr(hubspot_paging, "RECENT_CAP", CAP)
+    data = HubSpotData(exports, PROFILES["hubspot"].tz)
+    with HubSpotApi(data, TOKEN, recent_cap=CAP) as server:
+        first = sync(C, tmp_path / "data", creds(server))  # a first sync takes what there is
+        assert first.rows["engagements"] == CAP < len(data.engagements)
+        newest = max(e["engagement"]["lastUpdated"] for e in data.engagements)
+        for n, e in enumerate(data.engagements[:CAP + 5]):  # edited after that sync
+            e["engagement"]["lastUpdated"] = newest + 60_000 * (n + 1)
+        with pytest.raises(ConnectorError) as err:
+            sync(C, tmp_path / "data", creds(server))
+    message = str(err.value)
+    assert f"ceiling of {CAP} engagements" in message and "connectors/hubspot/" in message
+    assert TOKEN not in message
+    assert dataset_rows(tmp_path / "data", C, "engagements") == CAP  # nothing stored
 
 
 def test_a_429_storm_is_waited_out(server, tmp_path):

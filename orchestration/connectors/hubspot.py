@@ -9,7 +9,7 @@ token as `Authorization: Bearer`):
   `hs_v2_date_entered_<stage id>` / `hs_v2_date_exited_<stage id>` properties of every stage
   (the same latest-visit stage dates the UI export carries). A query reaches at most 10,000
   results (a page past them is a 400), so past that the search starts again from the last
-  modified date it reached (hubspot_search.py).
+  modified date it reached (hubspot_paging.py).
 - `GET /crm/v3/objects/{contacts,deals}?archived=true`: archived (deleted) records, paged by
   `after`; merged with dlt's `hard_delete` hint, so they leave the synced tables.
 - `GET /crm/v4/objects/deals/{dealId}/associations/contacts`: the contacts of each deal the
@@ -17,7 +17,8 @@ token as `Authorization: Bearer`):
   drops removed associations.
 - `GET /engagements/v1/engagements/recent/modified?since=<ms>`: activities (emails, calls,
   meetings, notes, tasks, ...) with their contact/deal/owner associations; paged by `offset`
-  while `hasMore`. HubSpot answers this for the last 30 days only (see the README).
+  while `hasMore`. HubSpot answers this for the last 30 days or the 10,000 most recent changes
+  only: a later sync that may have missed changes stops (hubspot_paging.py; see the README).
 - `GET /crm/v3/pipelines/deals`, `GET /crm/v3/owners`, `GET /crm/v3/properties/{object}`
   (option labels of enumeration properties) and `GET /account-info/v3/details` (the account
   time zone): small, replaced on every sync.
@@ -76,7 +77,7 @@ def _stage_ids(api: ApiSource, session) -> list[str]:
 
 
 def _search(name: str, modified: str, properties: list[str]) -> dict:
-    from orchestration.connectors.hubspot_search import SearchWindows  # imports dlt
+    from orchestration.connectors.hubspot_paging import SearchWindows  # imports dlt
 
     return {
         "name": name,
@@ -127,6 +128,8 @@ def _replaced(name: str, path: str, selector: str = "results", paged: bool = Fal
 
 
 def source(api: ApiSource):
+    from orchestration.connectors.hubspot_paging import RecentEngagements  # imports dlt
+
     session = throttled_session()  # no fixed spacing: HubSpot's limit headers drive pauses
     stages = _stage_ids(api, session)
     deal_props = list(DEAL_PROPERTIES) + [f"hs_v2_date_{event}_{s}" for s in stages
@@ -168,8 +171,7 @@ def source(api: ApiSource):
                     "path": "/engagements/v1/engagements/recent/modified",
                     "params": {"count": PAGE_SIZE, "since": "{incremental.start_value}"},
                     "data_selector": "results",
-                    "paginator": {"type": "cursor", "cursor_path": "offset",
-                                  "cursor_param": "offset", "has_more_path": "hasMore"},
+                    "paginator": RecentEngagements(),
                     "incremental": {"cursor_path": "engagement.lastUpdated",
                                     "initial_value": 0},
                 },

@@ -12,7 +12,10 @@ Shapes follow HubSpot's documentation:
   (GET /crm/v4/objects/{from}/{id}/associations/{to}: results [{toObjectId, associationTypes}])
 - Engagements v1 recent/modified:
   https://legacydocs.hubspot.com/docs/methods/engagements/get-recent-engagements
-  ({results: [{engagement, associations, metadata}], hasMore, offset, total}; `since` in ms)
+  ({results: [{engagement, associations, metadata}], hasMore, offset, total}; `since` in ms;
+  the most recently updated first, and only the 10k most recently updated: its API reference
+  page. Its other limit, the last 30 days only, is not served: the generated history is years
+  long and the tests compare a first sync with the exports)
 - Pipelines https://developers.hubspot.com/docs/guides/api/crm/pipelines, owners
   https://developers.hubspot.com/docs/guides/api/crm/owners, properties
   https://developers.hubspot.com/docs/guides/api/crm/properties, account details
@@ -201,6 +204,7 @@ def _record(record_id: str, props: dict, modified: str) -> dict:
 
 
 SEARCH_CAP = 10_000  # results one search query can page through
+RECENT_CAP = 10_000  # engagements recent/modified returns at most
 
 
 def _error(status: int, message: str) -> dict:
@@ -222,12 +226,14 @@ def _page(items: list, after: str | None, limit: int, link: str) -> tuple[list, 
 class HubSpotApi(MockApi):
     """`with HubSpotApi(data, token) as api:` ... `api.url` is the base URL to configure."""
 
-    def __init__(self, data: HubSpotData, token: str, search_cap: int = SEARCH_CAP):
+    def __init__(self, data: HubSpotData, token: str, search_cap: int = SEARCH_CAP,
+                 recent_cap: int = RECENT_CAP):
         super().__init__(
             check_auth=lambda req: req.headers.get("Authorization") == f"Bearer {token}",
             error_body=_error)
         self.data = data
-        self.search_cap = search_cap  # tests lower it to page past it with a small company
+        # tests lower the caps to go past them with a small company
+        self.search_cap, self.recent_cap = search_cap, recent_cap
         self.route("GET", r"/account-info/v3/details", self._account)
         self.route("GET", r"/crm/v3/properties/(contacts|deals)", self._properties)
         self.route("GET", r"/crm/v3/pipelines/deals", lambda r: Reply(body={
@@ -306,7 +312,8 @@ class HubSpotApi(MockApi):
         offset = int(req.arg("offset", "0") or 0)
         items = sorted((e for e in self.data.engagements
                         if e["engagement"]["lastUpdated"] >= since),
-                       key=lambda e: (e["engagement"]["lastUpdated"], e["engagement"]["id"]))
+                       key=lambda e: (e["engagement"]["lastUpdated"], e["engagement"]["id"]),
+                       reverse=True)[:self.recent_cap]
         page = items[offset:offset + count]
         return Reply(body={"results": page, "hasMore": offset + count < len(items),
                            "offset": offset + len(page), "total": len(items)})
