@@ -36,3 +36,16 @@ def dataset_rows(data_dir: Path, connector: Connector, table: str, sql: str = "c
         return con.execute(f"select {sql} from {connector.name}.{table}").fetchone()[0]
     finally:
         con.close()
+
+
+def row_counts(con: duckdb.DuckDBPyConnection, tables) -> dict[str, int]:
+    """Rows of each `raw.<table>`."""
+    return {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
+
+
+def assert_unique_ids(con: duckdb.DuckDBPyConnection, tables) -> None:
+    """No record landed twice: every `raw.<table>` has one row per `id`."""
+    for table in tables:
+        total, distinct = con.execute(
+            f"select count(*), count(distinct id) from raw.{table}").fetchone()
+        assert total == distinct, f"raw.{table} has duplicate ids"

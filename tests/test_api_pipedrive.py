@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from api_servers.pipedrive import PipedriveApi, PipedriveData
 from api_servers.salesforce import SalesforceApi, SalesforceData
-from api_sync import land
+from api_sync import assert_unique_ids, land, row_counts
 from conftest import make_workspace
 
 from orchestration.connectors import base
@@ -76,16 +76,13 @@ def expected(folder: Path) -> dict[str, int]:
 
 
 def counts(con) -> dict[str, int]:
-    return {t: rows(con, f"select count(*), count(distinct id) from raw.{t}")[0][0]
-            for t in ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_persons",
-                      "pipedrive_activities", "pipedrive_stages", "pipedrive_pipelines",
-                      "pipedrive_users")}
+    return row_counts(con, ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_persons",
+                            "pipedrive_activities", "pipedrive_stages", "pipedrive_pipelines",
+                            "pipedrive_users"))
 
 
 def assert_no_duplicates(con) -> None:
-    for table in ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_activities"):
-        total, distinct = rows(con, f"select count(*), count(distinct id) from raw.{table}")[0]
-        assert total == distinct, f"raw.{table} has duplicate ids"
+    assert_unique_ids(con, ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_activities"))
 
 
 def test_full_then_incremental_sync(api, generated, tmp_path):

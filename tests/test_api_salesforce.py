@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from api_servers.salesforce import SalesforceApi, SalesforceData
-from api_sync import land
+from api_sync import assert_unique_ids, land, row_counts
 
 from orchestration.connectors import base
 from orchestration.connectors.base import (
@@ -79,13 +79,11 @@ def expected(folder: Path) -> dict[str, int]:
 
 
 def counts(con) -> dict[str, int]:
-    return {t: rows(con, f"select count(*) from raw.{t}")[0][0] for t in TABLES}
+    return row_counts(con, TABLES)
 
 
 def assert_no_duplicates(con) -> None:
-    for table in TABLES:
-        total, distinct = rows(con, f"select count(*), count(distinct id) from raw.{table}")[0]
-        assert total == distinct, f"raw.{table} has duplicate ids"
+    assert_unique_ids(con, TABLES)
 
 
 def soql(recorded) -> str:
