@@ -1,9 +1,11 @@
-"""Source freshness: a WARN check per CRM source, so a silently dead export is noticed.
+"""Source freshness: a WARN check per CRM source, so a silently dead export or sync is noticed.
 
-A source is fresh when its newest export file (or its newest load in `raw._loads`, for a
-source that syncs rather than drops files) is younger than SALESPIPE_MAX_SOURCE_AGE_HOURS,
-measured against the wall clock (not the as-of date: this is about the export job, not the
-data). A source with no folder is not in use and passes.
+A source is fresh when its newest export file, its newest API snapshot (rewritten by every
+successful sync, orchestration/connectors) or its newest load in `raw._loads` is younger than
+SALESPIPE_MAX_SOURCE_AGE_HOURS, measured against the wall clock (not the as-of date: this is
+about the export job or the sync, not the data). A source with neither an export folder nor
+synced data is not in use and passes. So an API whose sync quietly stops (its credentials
+gone from the environment: "not configured, skipped") warns once its data is older than that.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.connectors.base import snapshot_dir
 from orchestration.resources import DuckDBWarehouse, SourceFiles
-from orchestration.settings import OperationsSettings
+from orchestration.settings import OperationsSettings, Settings
 
-# The raw table each source's check hangs on (its deals: the export that matters most).
-SOURCES = {"hubspot": "hubspot_deals", "activecampaign": "activecampaign_deals",
-           "generic": "generic_deals"}
+# The raw table each source's check hangs on (its deals: the data that matters most), and the
+# check's name: sources with an export format are named for the export, API-only ones for sync.
+SOURCES = {"hubspot": ("hubspot_deals", "export_is_fresh"),
+           "activecampaign": ("activecampaign_deals", "export_is_fresh"),
+           "generic": ("generic_deals", "export_is_fresh"),
+           "pipedrive": ("pipedrive_deals", "sync_is_fresh"),
+           "salesforce": ("salesforce_opportunities", "sync_is_fresh")}
 
 
 def newest_export(folder: Path) -> dt.datetime | None:
@@ -38,17 +45,19 @@ def newest_load(warehouse: DuckDBWarehouse, source: str) -> dt.datetime | None:
     return loaded.replace(tzinfo=dt.UTC) if loaded else None
 
 
-def evaluate(source: str, folder: Path, last_load: dt.datetime | None,
+def evaluate(source: str, folders: list[Path], last_load: dt.datetime | None,
              max_age_hours: float, now: dt.datetime) -> dg.AssetCheckResult:
-    if not folder.is_dir():
-        return dg.AssetCheckResult(passed=True, description=f"{source} is not in use "
-                                   f"(no folder {folder})")
-    stamps = [s for s in (newest_export(folder), last_load) if s is not None]
+    """`folders`: where the source's files appear (its export folder, its API snapshots)."""
+    used = [f for f in folders if f.is_dir()]
+    if not used:
+        return dg.AssetCheckResult(passed=True, description=f"{source} is not in use (no "
+                                   f"{' or '.join(str(f) for f in folders)})")
+    stamps = [s for s in (*(newest_export(f) for f in used), last_load) if s is not None]
     newest = max(stamps) if stamps else None
     age = (now - newest).total_seconds() / 3600 if newest else None
     passed = age is not None and age <= max_age_hours
-    text = (f"newest {source} export or load is {age:.1f} h old" if age is not None
-            else f"{folder} holds no export files")
+    text = (f"newest {source} export, sync or load is {age:.1f} h old" if age is not None
+            else f"{' and '.join(str(f) for f in used)} hold no files")
     return dg.AssetCheckResult(
         passed=passed, severity=dg.AssetCheckSeverity.WARN,
         description=f"{text} (limit {max_age_hours:g} h, SALESPIPE_MAX_SOURCE_AGE_HOURS)",
@@ -57,16 +66,19 @@ def evaluate(source: str, folder: Path, last_load: dt.datetime | None,
                   "max_age_hours": max_age_hours})
 
 
-def freshness_check(source: str, table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(["raw", table]), name=f"{source}_export_is_fresh",
-                    description=f"{source} exports arrive: the newest is younger than "
-                                "SALESPIPE_MAX_SOURCE_AGE_HOURS (WARN)")
+def freshness_check(source: str, table: str, name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["raw", table]), name=f"{source}_{name}",
+                    description=f"{source} data arrives: its newest export file, API sync or "
+                                "load is younger than SALESPIPE_MAX_SOURCE_AGE_HOURS (WARN)")
     def _check(source_files: SourceFiles, warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
         max_age = OperationsSettings.from_env().max_source_age_hours
-        return evaluate(source, source_files.folder(source), newest_load(warehouse, source),
-                        max_age, dt.datetime.now(dt.UTC))
+        folders = [source_files.folder(source),
+                   snapshot_dir(Settings.from_env().data_dir, source)]
+        return evaluate(source, folders, newest_load(warehouse, source), max_age,
+                        dt.datetime.now(dt.UTC))
 
     return _check
 
 
-freshness_checks = [freshness_check(source, table) for source, table in SOURCES.items()]
+freshness_checks = [freshness_check(source, table, name)
+                    for source, (table, name) in SOURCES.items()]

@@ -310,11 +310,35 @@ def test_freshness_check_warns_on_an_old_export(tmp_path):
     folder = tmp_path / "hubspot"
     shutil.copytree(FIXTURES / "small" / "hubspot", folder)
     now = dt.datetime.now(dt.UTC)
-    assert evaluate("hubspot", folder, None, 36, now).passed
+    assert evaluate("hubspot", [folder], None, 36, now).passed
     for path in folder.iterdir():
         _age(path, 48)
-    stale = evaluate("hubspot", folder, None, 36, now)
+    stale = evaluate("hubspot", [folder], None, 36, now)
     assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
     assert "48.0 h old" in stale.description
-    assert evaluate("hubspot", folder, now - dt.timedelta(hours=2), 36, now).passed  # a sync
-    assert evaluate("hubspot", tmp_path / "absent", None, 36, now).passed  # not in use
+    assert evaluate("hubspot", [folder], now - dt.timedelta(hours=2), 36, now).passed  # a load
+    assert evaluate("hubspot", [tmp_path / "absent"], None, 36, now).passed  # not in use
+
+
+def test_freshness_check_warns_when_an_api_sync_stopped(tmp_path):
+    """An API-only source (no export folder) whose sync stops, e.g. its credentials gone from
+    the environment ("not configured, skipped"), warns once its last snapshot is too old."""
+    import datetime as dt
+
+    from orchestration.connectors.base import snapshot_dir
+    from orchestration.definitions import defs
+    from orchestration.freshness import evaluate
+
+    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    assert {"salesforce_sync_is_fresh", "pipedrive_sync_is_fresh"} <= checks
+    folders = [tmp_path / "source" / "salesforce", snapshot_dir(tmp_path / "data", "salesforce")]
+    now = dt.datetime.now(dt.UTC)
+    assert evaluate("salesforce", folders, None, 36, now).passed  # never synced: not in use
+    folders[1].mkdir(parents=True)
+    snapshot = folders[1] / "opportunities.parquet"
+    snapshot.write_bytes(b"PAR1")  # written by the last successful sync
+    assert evaluate("salesforce", folders, None, 36, now).passed
+    _age(snapshot, 50)
+    stale = evaluate("salesforce", folders, None, 36, now)
+    assert not stale.passed and "salesforce export, sync or load is 50.0 h old" in \
+        stale.description
