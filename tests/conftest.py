@@ -29,8 +29,8 @@ def make_workspace(tmp: Path, env: pytest.MonkeyPatch) -> "Workspace":
 
     for connector in all_connectors():  # a developer's CRM credentials never reach a test run
         api = connector.settings()
-        env.setenv(api.token_env, "")
-        env.setenv(api.base_url_env, "")
+        for name in (api.token_env, api.base_url_env, *api.client_env):
+            env.setenv(name, "")
     return Workspace(source, tmp / "data" / "warehouse.duckdb")
 
 
