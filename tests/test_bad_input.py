@@ -168,8 +168,16 @@ def test_same_file_twice_duplicates_nothing_and_a_changed_file_replaces_its_rows
 
 
 def test_mapping_missing_required_key_names_the_fix(workspace):
+    from orchestration.definitions import all_assets, resources
+
     ws = workspace.copy_fixture()
     _rewrite(ws.source / "generic" / "mapping.yml", '    stage: "Deal - Stage"\n', "")
     with pytest.raises(PipelineFailed) as err:
         run_pipeline()
     assert "mapping.yml" in str(err.value) and "deals.columns.stage is required" in str(err.value)
+    # and at once: a mapping cannot fix itself between retries
+    deals = dg.AssetSelection.keys("raw/generic_deals").required_multi_asset_neighbors()
+    result = dg.materialize(all_assets, resources=resources, raise_on_error=False,
+                            selection=deals.without_checks())
+    events = [e.event_type_value for e in result.all_events]
+    assert not result.success and "STEP_UP_FOR_RETRY" not in events

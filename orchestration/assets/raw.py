@@ -45,6 +45,13 @@ def _land(obj: SourceObject, con, folder) -> LoadResult:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
+def _resolve(resolve, source_files: SourceFiles) -> SourceObject | None:
+    try:
+        return resolve(source_files)
+    except IngestError as exc:  # a bad mapping.yml: retrying cannot fix it either
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
 def raw_asset(source: str, name: str, tables: list[str],
               resolve: "Callable[[SourceFiles], SourceObject | None]",
               empty: list[RawTable]) -> dg.AssetsDefinition:
@@ -62,7 +69,7 @@ def raw_asset(source: str, name: str, tables: list[str],
     def _asset(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse,
                source_files: SourceFiles):
         folder = source_files.folder(source)
-        obj = resolve(source_files) if folder.is_dir() else None
+        obj = _resolve(resolve, source_files) if folder.is_dir() else None
         with warehouse.connect() as con:
             if obj is None:
                 context.log.info(f"{source} {name}: no files in {folder}, skipped")
