@@ -177,6 +177,10 @@ def test_client_credentials_get_a_token_and_a_new_one_when_the_session_expires(
     out, errors = capfd.readouterr()
     for text in (caplog.text, out, errors):
         assert client[1] not in text and "00D5g000000!" not in text
+    for path in tmp_path.rglob("*"):  # dlt's state and trace, the dataset, the snapshots
+        if path.is_file():
+            data = path.read_bytes()
+            assert client[1].encode() not in data and b"00D5g000000!" not in data, path
 
 
 def test_wrong_client_secret_names_the_variables_and_hides_the_secret(generated, tmp_path):
