@@ -9,6 +9,7 @@ equal marts from the files) is in test_api_activecampaign.py.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 
@@ -48,6 +49,8 @@ def server(exports):
 @pytest.fixture(autouse=True)
 def page_sizes(monkeypatch, quick_retries):
     monkeypatch.setattr(hubspot, "PAGE_SIZE", 15)  # several pages per object
+    monkeypatch.setattr(hubspot, "SEARCH_PAGE_SIZE", 15)
+    monkeypatch.setattr(hubspot_paging, "SEARCH_PER_SECOND", 1000)  # test_search_rate: 4/s
 
 
 def creds(server, token=TOKEN):
@@ -99,6 +102,16 @@ def test_a_search_past_its_result_cap_starts_again_from_the_last_date(exports, t
     assert len(windows) >= len(data.contacts) // CAP and windows == sorted(windows)
     synced = dataset_rows(tmp_path / "data", C, "contacts", "list(id order by id)")
     assert synced == sorted(data.contacts)
+
+
+def test_searches_keep_to_hubspots_search_rate(server, tmp_path, monkeypatch):
+    # 4 search requests a second per token, contacts and deals together
+    monkeypatch.setattr(hubspot_paging, "SEARCH_PER_SECOND", 10)
+    sync(C, tmp_path / "data", creds(server))
+    arrived = [r.at for r in server.requests if r.path.endswith("/search")]
+    assert len(arrived) > 5
+    gaps = [b - a for a, b in itertools.pairwise(arrived)]
+    assert min(gaps) > 0.08, gaps  # 0.1 s apart, less the jitter of two clocks
 
 
 def test_more_records_at_one_instant_than_a_search_reaches_fail_clearly(exports, tmp_path,

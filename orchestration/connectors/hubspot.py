@@ -41,7 +41,8 @@ from orchestration.settings import ApiSource, api_source
 from orchestration.sources import hubspot as files
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-PAGE_SIZE = 100  # search and list pages (HubSpot allows up to 200 in search, 100 in lists)
+PAGE_SIZE = 100  # list pages (HubSpot's most)
+SEARCH_PAGE_SIZE = 200  # search pages (HubSpot's most): half the rate-limited search requests
 EPOCH = "1970-01-01T00:00:00.000Z"
 
 CONTACT_PROPERTIES = (
@@ -92,7 +93,7 @@ def _search(name: str, modified: str, properties: list[str]) -> dict:
                                                "value": "{incremental.start_value}"}]}],
                 "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
                 "properties": properties,
-                "limit": PAGE_SIZE,
+                "limit": SEARCH_PAGE_SIZE,
             },
             "data_selector": "results",
             "paginator": SearchWindows(name, modified),

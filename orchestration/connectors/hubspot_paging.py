@@ -4,7 +4,9 @@
   "Limitations"). A nightly sync of a large account can see more changes than that, and a
   first sync sees every record, so a query that stopped there would fail every night. The
   search is sorted by its modified date, so past the cap it starts again from the last date
-  it reached (`SearchWindows`).
+  it reached (`SearchWindows`). Search requests also have their own rate limit, 4 a second
+  per token (HubSpot's developer changelog, "CRM Search API Rate Limit Increase"): they are
+  spaced to that ahead of time, since every 429 costs a wait and a request of the quota.
 - Recent engagements (`/engagements/v1/engagements/recent/modified`): "will only return
   records updated in the last 30 days, or the 10k most recently updated records" (its API
   reference page). Past the 10k the older changes are simply not in the answer, so
@@ -14,13 +16,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from orchestration.connectors.base import ConnectorError
 
 SEARCH_CAP = 10_000  # results one search query reaches
+SEARCH_PER_SECOND = 4  # search requests per second, all objects together
 RECENT_CAP = 10_000  # engagements the recent endpoint returns at most
+
+
+_spacing = {"lock": threading.Lock(), "next": 0.0}
+
+
+def space_searches() -> None:
+    """Wait until the next search request may go (shared by every search of the process)."""
+    with _spacing["lock"]:
+        wait = _spacing["next"] - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        _spacing["next"] = time.monotonic() + 1.0 / SEARCH_PER_SECOND
 
 
 class SearchWindows(JSONResponseCursorPaginator):
@@ -36,6 +53,7 @@ class SearchWindows(JSONResponseCursorPaginator):
 
     def init_request(self, request) -> None:
         self._start = _filter(request.json)["value"]
+        space_searches()
 
     def update_state(self, response, data=None) -> None:
         super().update_state(response, data)
@@ -52,6 +70,7 @@ class SearchWindows(JSONResponseCursorPaginator):
         self._restart = last
 
     def update_request(self, request) -> None:
+        space_searches()
         if self._restart is None:
             super().update_request(request)
             return

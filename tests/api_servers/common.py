@@ -26,6 +26,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,6 +67,7 @@ class Recorded:
     json: Any
     status: int
     fault: str = ""
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -167,6 +169,7 @@ class MockApi:
 
     # -- serving ----------------------------------------------------------------------------
     def _serve(self, http: BaseHTTPRequestHandler, method: str) -> None:
+        arrived = time.monotonic()
         parts = urlsplit(http.path)
         length = int(http.headers.get("Content-Length") or 0)
         req = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True),
@@ -178,7 +181,7 @@ class MockApi:
             body_json = None
         with self._lock:
             self.requests.append(Recorded(method, req.path, req.query, body_json, reply.status,
-                                          fault))
+                                          fault, arrived))
         body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         http.send_response(reply.status)
         http.send_header("Content-Type", "application/json;charset=utf-8")
