@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -284,17 +284,27 @@ class ApiSource:
 
 
 def api_source(name: str, token_env: str, base_url_env: str, default_base_url: str = "",
-               token: str | None = None, base_url: str | None = None) -> ApiSource:
+               token: str | None = None, base_url: str | None = None,
+               client_env: tuple[str, ...] = (),
+               client: tuple[str | None, str | None] = (None, None)) -> ApiSource:
     """Settings of one API source: `<token_env>` and `<base_url_env>` (empty: the default URL;
     a source without a default URL, like ActiveCampaign's per-account one, needs it set).
-    `token`/`base_url` given (a Dagster resource resolved them through EnvVar) win."""
+    `client_env`: the variables of an OAuth client id and secret, which (both set) stand in
+    for the token. Given values (a Dagster resource resolved them through EnvVar) win."""
     env = os.environ
     token = (env.get(token_env, "") if token is None else token).strip()
     base_url = ((env.get(base_url_env, "") if base_url is None else base_url).strip()
                 or default_base_url).rstrip("/")
-    missing = tuple(var for var, value in ((token_env, token), (base_url_env, base_url))
-                    if not value)
-    return ApiSource(name, token, token_env, base_url, base_url_env, missing)
+    ids = tuple((env.get(var, "") if value is None else value).strip()
+                for var, value in zip(client_env, client, strict=False))
+    if len(ids) != 2 or not all(ids):
+        ids = ("", "")
+    missing = tuple(var for var, value in ((base_url_env, base_url),) if not value)
+    if not token and not ids[0]:
+        alternative = f"{' and '.join(client_env)} (or {token_env})" if client_env else token_env
+        missing = (alternative, *missing)
+    return ApiSource(name, token, token_env, base_url, base_url_env, missing,
+                     client_id=ids[0], client_secret=ids[1], client_env=client_env)
 
 
 PIPEDRIVE_DEFAULT_URL = "https://api.pipedrive.com"
@@ -315,19 +325,10 @@ def salesforce_api(token: str | None = None, base_url: str | None = None,
     """Salesforce: SALESPIPE_SALESFORCE_INSTANCE_URL (https://<my-domain>.my.salesforce.com)
     and either a connected app's SALESPIPE_SALESFORCE_CLIENT_ID and _CLIENT_SECRET (the
     client-credentials flow, for unattended runs; wins when both are set) or an OAuth access
-    token in SALESPIPE_SALESFORCE_TOKEN. Given values (Dagster EnvVar) win over the env."""
-    api = api_source("salesforce", "SALESPIPE_SALESFORCE_TOKEN",
-                     "SALESPIPE_SALESFORCE_INSTANCE_URL", token=token, base_url=base_url)
-    given = (client_id, client_secret)
-    client = tuple((os.environ.get(var, "") if value is None else value).strip()
-                   for var, value in zip(SALESFORCE_CLIENT_ENV, given, strict=True))
-    missing = tuple(m for m in api.missing if m != api.token_env)
-    if not all(client):
-        client = ("", "")
-        if not api.token:
-            missing = (f"{' and '.join(SALESFORCE_CLIENT_ENV)} (or {api.token_env})", *missing)
-    return replace(api, missing=missing, client_id=client[0], client_secret=client[1],
-                   client_env=SALESFORCE_CLIENT_ENV)
+    token in SALESPIPE_SALESFORCE_TOKEN."""
+    return api_source("salesforce", "SALESPIPE_SALESFORCE_TOKEN",
+                      "SALESPIPE_SALESFORCE_INSTANCE_URL", token=token, base_url=base_url,
+                      client_env=SALESFORCE_CLIENT_ENV, client=(client_id, client_secret))
 
 
 def salesforce_api_version() -> str:

@@ -22,7 +22,7 @@ import duckdb
 from orchestration.connectors import all_connectors
 from orchestration.connectors.base import Connector, land_snapshot, sync
 from orchestration.ingest.loader import LoadResult
-from orchestration.settings import Settings, api_source, salesforce_api
+from orchestration.settings import Settings, api_source
 
 
 class CrmApi(dg.ConfigurableResource):
@@ -69,12 +69,10 @@ def sync_asset(connector: Connector) -> dg.AssetsDefinition:
     def _sync(context: dg.AssetExecutionContext):
         creds: CrmApi = getattr(context.resources, key)
         defaults = connector.settings()
-        if defaults.client_env:
-            api = salesforce_api(token=creds.token, base_url=creds.base_url,
-                                 client_id=creds.client_id, client_secret=creds.client_secret)
-        else:
-            api = api_source(connector.name, defaults.token_env, defaults.base_url_env,
-                             defaults.base_url, token=creds.token, base_url=creds.base_url)
+        api = api_source(connector.name, defaults.token_env, defaults.base_url_env,
+                         defaults.base_url, token=creds.token, base_url=creds.base_url,
+                         client_env=defaults.client_env,
+                         client=(creds.client_id, creds.client_secret))
         result = sync(connector, Settings.from_env().data_dir, api)
         # `salespipe run` already printed the skip line; the UI shows debug lines too.
         (context.log.debug if result.skipped else context.log.info)(result.line())
