@@ -93,3 +93,15 @@ def seeds_build(tmp_path_factory) -> SeedsBuild:
         env={**os.environ, "SALESPIPE_DATA_DIR": str(data)},
     )
     return SeedsBuild(warehouse, result)
+
+
+# The longest files first: xdist hands out one file at a time (--dist loadfile) in collection
+# order, so a long file collected last (test_spark.py) would run alone on one worker at the
+# end while the other sits idle.
+LONGEST_FIRST = ("test_spark.py", "test_benchmark.py", "test_alerts.py", "test_bad_input.py",
+                 "test_operations.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
