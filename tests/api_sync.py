@@ -49,3 +49,15 @@ def assert_unique_ids(con: duckdb.DuckDBPyConnection, tables) -> None:
         total, distinct = con.execute(
             f"select count(*), count(distinct id) from raw.{table}").fetchone()
         assert total == distinct, f"raw.{table} has duplicate ids"
+
+
+def age_last_sync(data_dir: Path, connector: Connector, days: float) -> None:
+    """Make the stored syncs look `days` older, as if none had run since."""
+    from orchestration.connectors.base import dataset_path
+
+    con = duckdb.connect(str(dataset_path(data_dir, connector.name)))
+    try:
+        con.execute(f"update {connector.name}._dlt_loads set inserted_at = inserted_at - "
+                    f"to_microseconds(cast({days} * 86400e6 as bigint))")
+    finally:
+        con.close()

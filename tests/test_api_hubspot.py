@@ -15,7 +15,7 @@ import time
 
 import pytest
 from api_servers.hubspot import HubSpotApi, HubSpotData
-from api_sync import dataset_rows, land
+from api_sync import age_last_sync, dataset_rows, land
 
 from orchestration.connectors import hubspot, hubspot_paging
 from orchestration.connectors.base import (
@@ -147,6 +147,24 @@ def test_more_engagement_changes_than_the_recent_endpoint_returns_stop_the_sync(
     assert f"ceiling of {CAP} engagements" in message and "connectors/hubspot/" in message
     assert TOKEN not in message
     assert dataset_rows(tmp_path / "data", C, "engagements") == CAP  # nothing stored
+
+
+def test_a_sync_later_than_the_engagements_window_stops_before_asking(server, tmp_path):
+    # recent/modified shows the last 30 days only: a sync more than that after the last stored
+    # one would miss engagement changes for good, so it asks nothing and stores nothing
+    data = tmp_path / "data"
+    first = sync(C, data, creds(server))
+    age_last_sync(data, C, 28)  # within the window (a day's margin): syncs as usual
+    sync(C, data, creds(server))  # and is now the last stored one
+    age_last_sync(data, C, 31)
+    server.clear_requests()
+    with pytest.raises(ConnectorError) as err:
+        sync(C, data, creds(server))
+    message = str(err.value)
+    assert "31 days ago" in message and "last 30 days" in message
+    assert "activity export" in message and "connectors/hubspot/" in message
+    assert server.requests == []
+    assert dataset_rows(data, C, "engagements") == first.rows["engagements"]
 
 
 def test_a_429_storm_is_waited_out(server, tmp_path):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from api_servers.pipedrive import PipedriveApi, PipedriveData
 from api_servers.salesforce import SalesforceApi, SalesforceData
-from api_sync import assert_unique_ids, land, row_counts
+from api_sync import age_last_sync, assert_unique_ids, land, row_counts
 from conftest import make_workspace
 
 from orchestration.connectors import base
@@ -115,6 +115,18 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     assert counts(con)["pipedrive_deal_changes"] == expected(generated / "pipedrive")[
         "pipedrive_deal_changes"] + 2
     assert_no_duplicates(con)
+
+
+def test_a_sync_later_than_the_deleted_deals_window_stops(api, tmp_path):
+    # status=deleted shows deals deleted in the last 30 days: a later sync would keep the
+    # others as open deals for good
+    sync(api, tmp_path)
+    age_last_sync(tmp_path, CONNECTOR, 40)
+    api.clear_requests()
+    with pytest.raises(base.ConnectorError) as err:
+        sync(api, tmp_path)
+    assert "40 days ago" in str(err.value) and "deleted deals" in str(err.value)
+    assert "connectors/pipedrive/" in str(err.value) and api.requests == []
 
 
 def test_rate_limit_storm_is_waited_out(api, generated, tmp_path):

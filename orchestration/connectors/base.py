@@ -31,6 +31,7 @@ appears in a message or a log line (`redact`, `TokenFilter`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -82,6 +83,17 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class SyncWindow:
+    """How far back the API still shows what an incremental sync must see (HubSpot's recent
+    engagements, Pipedrive's deleted deals: 30 days). A sync that comes later than that after
+    the last stored one would miss some of it for good, so it stops instead (`check_window`)."""
+
+    days: int
+    missed: str  # what such a sync would miss ("engagements changed in between")
+    remedy: str  # how to catch up, in words for the data team
+
+
+@dataclass(frozen=True)
 class Connector:
     name: str  # dlt pipeline and dataset name; the raw source folder it feeds ("hubspot")
     label: str  # for messages ("HubSpot")
@@ -92,6 +104,7 @@ class Connector:
     # (no record ever synced) is an empty stand-in, so snapshot SQL always runs.
     tables: dict[str, dict[str, str]]
     snapshots: tuple[Snapshot, ...]
+    window: SyncWindow | None = None
 
 
 @dataclass
@@ -268,6 +281,7 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
         result.skipped = skipped_line(connector, api)
         log.info(result.skipped)
         return result
+    check_window(connector, last_stored_sync(connector, data_dir), dt.datetime.now(dt.UTC))
     secrets = api.secrets
     apply_defaults()  # dlt's telemetry off and its retry settings, unless the user set them
     with _redacting(secrets):
@@ -282,6 +296,48 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
     result.snapshots, result.rows = write_snapshots(connector, data_dir)
     log.info(result.line())
     return result
+
+
+# The API's window is counted from the previous sync's requests, which came before its load was
+# stored (`_dlt_loads.inserted_at`): a day of margin covers a long sync and clock differences.
+WINDOW_MARGIN = dt.timedelta(days=1)
+
+
+def last_stored_sync(connector: Connector, data_dir: Path) -> dt.datetime | None:
+    """When the last sync whose data dlt stored finished (UTC); None before the first."""
+    path = dataset_path(data_dir, connector.name)
+    if not path.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None  # held by a writer or unreadable: dlt's own run reports it
+    try:
+        stored = con.execute(
+            f"select max(inserted_at) from {quote(connector.name)}._dlt_loads "
+            "where status = 0").fetchone()[0]
+    except duckdb.CatalogException:  # no load stored yet
+        return None
+    finally:
+        con.close()
+    if stored is None:
+        return None
+    return stored if stored.tzinfo else stored.replace(tzinfo=dt.UTC)
+
+
+def check_window(connector: Connector, last: dt.datetime | None, now: dt.datetime) -> None:
+    """Stop before syncing when the last stored sync is older than the API's window."""
+    window = connector.window
+    if window is None or last is None:
+        return
+    age = now - last
+    if age <= dt.timedelta(days=window.days) - WINDOW_MARGIN:
+        return
+    raise ConnectorError(
+        f"{connector.label} API: the last stored sync finished {last:%Y-%m-%d %H:%M} UTC, "
+        f"{age.days} days ago, and {connector.label} only shows the last {window.days} days "
+        f"of {window.missed}, so this sync would miss some of them for good. It stopped "
+        f"before asking for anything; nothing was stored. {window.remedy}")
 
 
 def _loaded_rows(pipeline, info) -> dict[str, int]:

@@ -18,7 +18,8 @@ token as `Authorization: Bearer`):
 - `GET /engagements/v1/engagements/recent/modified?since=<ms>`: activities (emails, calls,
   meetings, notes, tasks, ...) with their contact/deal/owner associations; paged by `offset`
   while `hasMore`. HubSpot answers this for the last 30 days or the 10,000 most recent changes
-  only: a later sync that may have missed changes stops (hubspot_paging.py; see the README).
+  only: a later sync that may have missed changes stops (hubspot_paging.py; see the README),
+  and a sync more than 29 days after the last stored one does not start (`SyncWindow`).
 - `GET /crm/v3/pipelines/deals`, `GET /crm/v3/owners`, `GET /crm/v3/properties/{object}`
   (option labels of enumeration properties) and `GET /account-info/v3/details` (the account
   time zone): small, replaced on every sync.
@@ -35,7 +36,13 @@ import json
 
 import duckdb
 
-from orchestration.connectors.base import Connector, Snapshot, rest_source, throttled_session
+from orchestration.connectors.base import (
+    Connector,
+    Snapshot,
+    SyncWindow,
+    rest_source,
+    throttled_session,
+)
 from orchestration.ingest.spec import literal, quote
 from orchestration.settings import ApiSource, api_source
 from orchestration.sources import hubspot as files
@@ -44,6 +51,12 @@ DEFAULT_BASE_URL = "https://api.hubapi.com"
 PAGE_SIZE = 100  # list pages (HubSpot's most)
 SEARCH_PAGE_SIZE = 200  # search pages (HubSpot's most): half the rate-limited search requests
 EPOCH = "1970-01-01T00:00:00.000Z"
+RECENT_DAYS = 30  # recent/modified returns engagements changed in the last 30 days only
+# A fresh start replaces the synced activities with the endpoint's last 30 days, so the export
+# must bring everything older, not only the gap.
+CATCH_UP = ("To catch up, drop HubSpot's activity export (all activities) into the hubspot/ "
+            "folder, then delete the connectors/hubspot/ folder in SALESPIPE_DATA_DIR so the API "
+            "sync starts afresh.")
 
 CONTACT_PROPERTIES = (
     "firstname", "lastname", "email", "phone", "jobtitle", "company", "industry",
@@ -369,4 +382,6 @@ CONNECTOR = Connector(
                  "stageId"),
         Snapshot(_object("owners"), owners_sql, "id"),
     ),
+    window=SyncWindow(RECENT_DAYS, "engagement changes (calls, e-mails, meetings, ...)",
+                      CATCH_UP + " Sync at least every few weeks to avoid this."),
 )

@@ -22,6 +22,7 @@ import time
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from orchestration.connectors.base import ConnectorError
+from orchestration.connectors.hubspot import CATCH_UP
 
 SEARCH_CAP = 10_000  # results one search query reaches
 SEARCH_PER_SECOND = 4  # search requests per second, all objects together
@@ -87,7 +88,8 @@ class RecentEngagements(JSONResponseCursorPaginator):
     """Pages `recent/modified` by `offset` while `hasMore`. A first sync (`since` 0) takes
     what the endpoint has, as documented (the exports bring older history); a later one stops
     when it got the endpoint's ceiling of records, since changes made after its cursor may then
-    be missing. (A cursor older than 30 days is not caught: syncs are nightly.)"""
+    be missing. Its other limit, 30 days, is the connector's `SyncWindow` (hubspot.py): a sync
+    that late after the last stored one does not start."""
 
     def __init__(self):
         super().__init__(cursor_path="offset", cursor_param="offset", has_more_path="hasMore")
@@ -109,8 +111,6 @@ class RecentEngagements(JSONResponseCursorPaginator):
 def _gap(since_ms: int, why: str) -> str:
     since = dt.datetime.fromtimestamp(since_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (f"HubSpot engagements: {why} (engagements changed since {since}). The sync stopped "
-            "without storing anything rather than skip them. To catch up, drop HubSpot's "
-            "activity export covering the gap into the hubspot/ folder, then delete the "
-            "connectors/hubspot/ folder in SALESPIPE_DATA_DIR so the API sync starts afresh. "
+            f"without storing anything rather than skip them. {CATCH_UP} "
             "An account with more engagement changes than that between two syncs needs them "
             "from the exports (see the README, HubSpot).")

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestration.connectors.base import Connector, rest_source, throttled_session
+from orchestration.connectors.base import Connector, SyncWindow, rest_source, throttled_session
 from orchestration.connectors.records import ApiTable, fields
 from orchestration.settings import ApiSource, pipedrive_api
 
 NAME = "pipedrive"
 PAGE = 500
 EPOCH = "1970-01-01T00:00:00Z"
+DELETED_DAYS = 30  # `status=deleted` returns deals deleted in the last 30 days
 
 TABLES = (
     ApiTable(NAME, "deals", "deals", fields(
@@ -150,4 +151,9 @@ CONNECTOR = Connector(
                "stages", "users"),
     tables={t.dataset_table: t.stand_in for t in TABLES},
     snapshots=tuple(t.snapshot() for t in TABLES),
+    window=SyncWindow(
+        DELETED_DAYS, "deleted deals",
+        "Delete the connectors/pipedrive/ folder in SALESPIPE_DATA_DIR for a full re-sync, which "
+        "leaves the deals deleted meanwhile out (it asks every deal's update log again: slow for "
+        "a large account). Sync at least every few weeks to avoid this."),
 )

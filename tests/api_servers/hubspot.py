@@ -15,7 +15,8 @@ Shapes follow HubSpot's documentation:
   ({results: [{engagement, associations, metadata}], hasMore, offset, total}; `since` in ms;
   the most recently updated first, and only the 10k most recently updated: its API reference
   page. Its other limit, the last 30 days only, is not served: the generated history is years
-  long and the tests compare a first sync with the exports)
+  long and the tests compare a first sync with the exports; the connector refuses to sync
+  that late after the last stored sync, tested by ageing that sync)
 - Pipelines https://developers.hubspot.com/docs/guides/api/crm/pipelines, owners
   https://developers.hubspot.com/docs/guides/api/crm/owners, properties
   https://developers.hubspot.com/docs/guides/api/crm/properties, account details
