@@ -93,6 +93,32 @@ def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
                        "raw.activecampaign_deal_activities").fetchone()[0] == 0
 
 
+def test_contacts_page_by_id_so_a_deletion_during_the_sync_hides_no_other(server, tmp_path):
+    # by offset, deleting a contact of page 1 after it was served moves the first contact of
+    # page 2 onto page 1, and nobody asks for it again
+    first_page = []
+
+    def delete_one_after_page_one(page):
+        if not first_page:
+            first_page.extend(page)
+            del server.data.contacts[page[0]["id"]]
+
+    total = len(server.data.contacts)
+    server.after_contacts_page = delete_one_after_page_one
+    result = sync(C, tmp_path / "data", creds(server))
+    assert result.rows["contacts"] == total  # the deleted one was synced before it went
+    pages = [r.query for r in server.requests_to("/api/3/contacts") if r.path == "/api/3/contacts"]
+    assert len(pages) > 2 and all("offset" not in q and q["orders[id]"] == ["ASC"] for q in pages)
+    assert pages[1]["id_greater"] == [first_page[-1]["id"]]
+
+
+def test_contacts_not_in_id_order_stop_the_sync(server, tmp_path):
+    server.after_contacts_page = lambda page: page.reverse()  # orders[id] not honoured
+    with pytest.raises(ConnectorResponseError, match="ascending id order"):
+        sync(C, tmp_path / "data", creds(server))
+    assert not dataset_rows(tmp_path / "data", C, "contacts")
+
+
 def test_requests_are_spaced_to_the_rate_limit(server, tmp_path, monkeypatch):
     monkeypatch.setattr(activecampaign, "REQUESTS_PER_SECOND", 20.0)
     session = activecampaign.throttled_session(20.0)

@@ -6,7 +6,8 @@ Endpoints (developers.activecampaign.com/reference; authentication: the account'
 the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page with
 `limit` (max 100) and `offset`, `meta.total` says how many there are):
 - `GET /contacts?filters[updated_after]=<cursor>` and `GET /deals?filters[updated_after]=`:
-  incremental on `udate` / `mdate`. The dates carry the account's UTC offset, which changes
+  incremental on `udate` / `mdate`. Contacts page by id (`orders[id]=ASC`, `id_greater`),
+  which a deletion during the sync cannot shift (activecampaign_paging.py). The dates carry the account's UTC offset, which changes
   with daylight saving time, so the cursor is compared as an instant, not as text.
 - `GET /contacts/{id}/fieldValues`, `GET /activities?contact={id}` (contact activity log) and
   `GET /deals/{id}/dealActivities` (stage, status and owner changes, notes, tasks): asked
@@ -64,9 +65,11 @@ def _listed(name: str, path: str, selector: str) -> dict:
             "endpoint": {"path": path, **_pages(selector)}}
 
 
-def _changed(name: str, path: str, cursor: str) -> dict:
+def _changed(name: str, path: str, cursor: str, paginator=None) -> dict:
+    pages = _pages(name) if paginator is None else {"data_selector": name,
+                                                    "paginator": paginator}
     return {"name": name, "primary_key": "id", "write_disposition": "merge",
-            "endpoint": {"path": path, **_pages(name),
+            "endpoint": {"path": path, **pages,
                          "params": {"filters[updated_after]": "{incremental.start_value}"},
                          "incremental": {"cursor_path": cursor, "initial_value": EPOCH,
                                          "last_value_func": latest}}}
@@ -82,6 +85,8 @@ def _child(name: str, path: str, selector: str, params: dict | None = None) -> d
 
 
 def source(api: ApiSource):
+    from orchestration.connectors.activecampaign_paging import ContactsById  # imports dlt
+
     config = {
         "client": {
             "base_url": api_base(api.base_url),
@@ -95,7 +100,7 @@ def source(api: ApiSource):
             _listed("deal_stages", "/dealStages", "dealStages"),
             _listed("users", "/users", "users"),
             _listed("groups", "/groups", "groups"),
-            _changed("contacts", "/contacts", "udate"),
+            _changed("contacts", "/contacts", "udate", ContactsById(PAGE_SIZE)),
             _changed("deals", "/deals", "mdate"),
             _child("contact_field_values", "/contacts/{resources.contacts.id}/fieldValues",
                    "fieldValues"),

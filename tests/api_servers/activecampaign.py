@@ -8,7 +8,9 @@ Shapes follow ActiveCampaign's API reference (https://developers.activecampaign.
   string (https://developers.activecampaign.com/reference/pagination);
 - rate limit: 5 requests per second per account, 429 beyond
   (https://developers.activecampaign.com/reference/rate-limits);
-- lists: `GET /api/3/contacts` and `/deals` with `filters[updated_after]`
+- lists: `GET /api/3/contacts` and `/deals` with `filters[updated_after]`, contacts also
+  with `id_greater` (in id order, as `orders[id]=ASC` asks; the pagination page's
+  "Performance Tip for Pagination and Contacts")
   (https://developers.activecampaign.com/reference/list-all-contacts,
   .../reference/list-all-deals), `GET /contacts/{id}/fieldValues`
   (.../reference/retrieve-contact-field-values), `GET /activities?contact=`
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import MockApi, Reply, Request
@@ -86,8 +89,9 @@ class ActiveCampaignApi(MockApi):
         for name in LISTS:
             self.route("GET", rf"/api/3/{name}", lambda req, n=name: self._page(
                 req, n, self.data.lists[n]))
-        self.route("GET", r"/api/3/contacts", lambda req: self._page(
-            req, "contacts", self._updated(req, self.data.contacts.values(), "udate")))
+        self.route("GET", r"/api/3/contacts", self._contacts)
+        # called with each contacts page served (a test's change between two pages)
+        self.after_contacts_page: Callable[[list[dict]], None] | None = None
         self.route("GET", r"/api/3/deals", lambda req: self._page(
             req, "deals", self._updated(req, self.data.deals.values(), "mdate")))
         self.route("GET", r"/api/3/contacts/(\d+)/fieldValues", lambda req: self._page(
@@ -99,6 +103,15 @@ class ActiveCampaignApi(MockApi):
         self.route("GET", r"/api/3/activities", lambda req: self._page(
             req, "activities", [a for a in self.data.activities
                                 if a["contact"] == req.arg("contact")]))
+
+    def _contacts(self, req: Request) -> Reply:
+        records = self._updated(req, self.data.contacts.values(), "udate")
+        if req.arg("id_greater"):
+            records = [r for r in records if int(r["id"]) > int(req.arg("id_greater"))]
+        reply = self._page(req, "contacts", records)
+        if self.after_contacts_page:
+            self.after_contacts_page(reply.body["contacts"])
+        return reply
 
     @staticmethod
     def _updated(req: Request, records, field: str) -> list[dict]:
