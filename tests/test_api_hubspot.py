@@ -104,6 +104,25 @@ def test_a_search_past_its_result_cap_starts_again_from_the_last_date(exports, t
     assert synced == sorted(data.contacts)
 
 
+def test_a_record_changed_during_the_sync_hides_no_other(server, tmp_path):
+    # `after` is a position: a contact of page 1 changed while the sync reads on moves to the
+    # end of the sorted result, and by position the first contact of page 2 would be skipped
+    changed = []
+
+    def change_one_after_page_one(obj, page):
+        if obj == "contacts" and not changed:
+            changed.append(page[0]["id"])
+            server.data.update_contact(page[0]["id"], jobtitle="Chief Changer")
+
+    server.after_search_page = change_one_after_page_one
+    sync(C, tmp_path / "data", creds(server))
+    synced = dataset_rows(tmp_path / "data", C, "contacts", "list(id order by id)")
+    assert synced == sorted(server.data.contacts)
+    assert dataset_rows(tmp_path / "data", C, "contacts",
+                        f"max(properties->>'jobtitle') filter (id = '{changed[0]}')") \
+        == "Chief Changer"
+
+
 def test_searches_keep_to_hubspots_search_rate(server, tmp_path, monkeypatch):
     # 4 search requests a second per token, contacts and deals together
     monkeypatch.setattr(hubspot_paging, "SEARCH_PER_SECOND", 10)

@@ -7,9 +7,9 @@ token as `Authorization: Bearer`):
   (contacts) / `hs_lastmodifieddate` (deals) `GTE` the stored cursor, sorted ascending; pages
   through `after` in the body, from `paging.next.after`. Deals ask for the
   `hs_v2_date_entered_<stage id>` / `hs_v2_date_exited_<stage id>` properties of every stage
-  (the same latest-visit stage dates the UI export carries). A query reaches at most 10,000
-  results (a page past them is a 400), so past that the search starts again from the last
-  modified date it reached (hubspot_paging.py).
+  (the same latest-visit stage dates the UI export carries). `after` is a position in the
+  result (a record changed meanwhile shifts it; a page past 10,000 is a 400), so each page
+  starts the search again from the last modified date reached (hubspot_paging.py).
 - `GET /crm/v3/objects/{contacts,deals}?archived=true`: archived (deleted) records, paged by
   `after`; merged with dlt's `hard_delete` hint, so they leave the synced tables.
 - `GET /crm/v4/objects/deals/{dealId}/associations/contacts`: the contacts of each deal the
@@ -91,13 +91,15 @@ def _stage_ids(api: ApiSource, session) -> list[str]:
 
 
 def _search(name: str, modified: str, properties: list[str]) -> dict:
-    from orchestration.connectors.hubspot_paging import SearchWindows  # imports dlt
+    from orchestration.connectors.hubspot_paging import NewAtBoundary, SearchWindows  # dlt
 
     return {
         "name": name,
         "primary_key": "id",
         "write_disposition": "merge",
-        "columns": {"archived": {"data_type": "bool", "hard_delete": True}},
+        # a record changed during the sync comes twice in one load: the merge keeps the newest
+        "columns": {"archived": {"data_type": "bool", "hard_delete": True},
+                    "updated_at": {"dedup_sort": "desc"}},
         "endpoint": {
             "path": f"/crm/v3/objects/{name}/search",
             "method": "POST",
@@ -112,6 +114,7 @@ def _search(name: str, modified: str, properties: list[str]) -> dict:
             "paginator": SearchWindows(name, modified),
             "incremental": {"cursor_path": f"properties.{modified}", "initial_value": EPOCH},
         },
+        "processing_steps": [{"filter": NewAtBoundary(modified)}],
     }
 
 

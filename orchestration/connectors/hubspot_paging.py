@@ -1,12 +1,16 @@
 """Paging HubSpot endpoints whose answers are capped, without losing records unnoticed.
 
-- CRM search: a page at `after` >= 10,000 is a 400 (developers.hubspot.com, CRM search,
-  "Limitations"). A nightly sync of a large account can see more changes than that, and a
-  first sync sees every record, so a query that stopped there would fail every night. The
-  search is sorted by its modified date, so past the cap it starts again from the last date
-  it reached (`SearchWindows`). Search requests also have their own rate limit, 4 a second
-  per token (HubSpot's developer changelog, "CRM Search API Rate Limit Increase"): they are
-  spaced to that ahead of time, since every 429 costs a wait and a request of the quota.
+- CRM search: `after` is a position in the sorted result, not a bookmark, and a page at
+  `after` >= 10,000 is a 400 (developers.hubspot.com, CRM search, "Limitations"). Sorted by
+  modified date, a record that changes while a sync pages through moves to the end, every later
+  record moves one place up, and the one that crosses into the page already read would never be
+  seen (the cursor then passes its date). So every page starts the search again from the last
+  modified date it reached (`SearchWindows`): the changed record comes again at the end, none
+  is skipped, and no query goes near the cap, however many records changed. Only records
+  stamped with one same instant are paged through with `after`. Search requests also have
+  their own rate limit, 4 a second per token (HubSpot's developer changelog, "CRM Search API
+  Rate Limit Increase"): they are spaced to that ahead of time, since every 429 costs a wait
+  and a request of the quota.
 - Recent engagements (`/engagements/v1/engagements/recent/modified`): "will only return
   records updated in the last 30 days, or the 10k most recently updated records" (its API
   reference page). Past the 10k the older changes are simply not in the answer, so
@@ -42,9 +46,10 @@ def space_searches() -> None:
 
 
 class SearchWindows(JSONResponseCursorPaginator):
-    """Pages a search sorted by its modified date through `after`; where the next page would be
-    past SEARCH_CAP, asks again with the filter moved to the last modified date reached. The
-    filter is GTE, so the records of that instant come again; the merge on id keeps one."""
+    """Pages a search sorted by its modified date: each next page asks again with the filter
+    moved to the last modified date reached. The filter is GTE, so the records of that instant
+    come again; the merge on id keeps one. A page whose records all have the date the query
+    started from moves on with `after`, up to SEARCH_CAP."""
 
     def __init__(self, name: str, modified: str):
         super().__init__(cursor_path="paging.next.after", cursor_body_path="after")
@@ -58,17 +63,19 @@ class SearchWindows(JSONResponseCursorPaginator):
 
     def update_state(self, response, data=None) -> None:
         super().update_state(response, data)
-        if self._next_reference is None or int(self._next_reference) < SEARCH_CAP:
+        if self._next_reference is None:  # the last page
             return
         last = ((data or [{}])[-1].get("properties") or {}).get(self.modified)
-        if last is None or last == self._start:
+        if last is not None and last != self._start:
+            self._restart = last
+            return
+        if int(self._next_reference) >= SEARCH_CAP:
             raise ConnectorError(
                 f"HubSpot search of {self.name}: more than {SEARCH_CAP} records have "
                 f"{self.modified} = {self._start}, and a search reaches {SEARCH_CAP} results, "
                 "so the sync stopped there rather than skip some (nothing of this run was "
                 f"stored). Load HubSpot's UI export of {self.name} (the hubspot/ folder) to "
                 "bring them in; the API sync gets past that instant once they change again.")
-        self._restart = last
 
     def update_request(self, request) -> None:
         space_searches()
@@ -78,6 +85,29 @@ class SearchWindows(JSONResponseCursorPaginator):
         _filter(request.json)["value"] = self._start = self._restart
         request.json.pop("after", None)
         self._restart = None
+
+
+class NewAtBoundary:
+    """A filter step for a `SearchWindows` search: drops the records a restarted query gives
+    again (same id, same modified date as already received), so a deal's associations are not
+    asked twice. A record changed during the sync comes again with a later date, and is kept.
+    Only the ids of the newest date received are remembered."""
+
+    def __init__(self, modified: str):
+        self.modified = modified
+        self._date: str | None = None
+        self._ids: set[str] = set()
+
+    def __call__(self, record: dict) -> bool:
+        date = (record.get("properties") or {}).get(self.modified)
+        if date != self._date:
+            if self._date is not None and date is not None and date < self._date:
+                return True  # an older date cannot repeat the newest one
+            self._date, self._ids = date, set()
+        if record["id"] in self._ids:
+            return False
+        self._ids.add(record["id"])
+        return True
 
 
 def _filter(body: dict) -> dict:

@@ -38,6 +38,7 @@ import csv
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -235,6 +236,8 @@ class HubSpotApi(MockApi):
         self.data = data
         # tests lower the caps to go past them with a small company
         self.search_cap, self.recent_cap = search_cap, recent_cap
+        # called with each search page served (a test's change between two pages)
+        self.after_search_page: Callable[[str, list[dict]], None] | None = None
         self.route("GET", r"/account-info/v3/details", self._account)
         self.route("GET", r"/crm/v3/properties/(contacts|deals)", self._properties)
         self.route("GET", r"/crm/v3/pipelines/deals", lambda r: Reply(body={
@@ -290,6 +293,8 @@ class HubSpotApi(MockApi):
                                                       "lastmodifieddate", "hs_lastmodifieddate"}
         results = [{**r, "properties": {k: v for k, v in r["properties"].items() if k in wanted}}
                    for r in page]
+        if self.after_search_page:
+            self.after_search_page(obj, page)
         return Reply(body={"total": len(records), "results": results, **paging})
 
     def _list(self, req: Request) -> Reply:
