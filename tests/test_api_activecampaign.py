@@ -98,13 +98,13 @@ def test_contacts_page_by_id_so_a_deletion_during_the_sync_hides_no_other(server
     # page 2 onto page 1, and nobody asks for it again
     first_page = []
 
-    def delete_one_after_page_one(page):
-        if not first_page:
+    def delete_one_after_page_one(key, page):
+        if key == "contacts" and not first_page:
             first_page.extend(page)
             del server.data.contacts[page[0]["id"]]
 
     total = len(server.data.contacts)
-    server.after_contacts_page = delete_one_after_page_one
+    server.after_page = delete_one_after_page_one
     result = sync(C, tmp_path / "data", creds(server))
     assert result.rows["contacts"] == total  # the deleted one was synced before it went
     pages = [r.query for r in server.requests_to("/api/3/contacts") if r.path == "/api/3/contacts"]
@@ -112,8 +112,25 @@ def test_contacts_page_by_id_so_a_deletion_during_the_sync_hides_no_other(server
     assert pages[1]["id_greater"] == [first_page[-1]["id"]]
 
 
+def test_a_deal_deleted_during_the_sync_hides_no_other(server, tmp_path):
+    # deals page by offset: when meta.total shows one went, the next page starts one earlier
+    deleted = []
+
+    def delete_one_after_page_one(key, page):
+        if key == "deals" and not deleted:
+            deleted.append(page[0]["id"])
+            del server.data.deals[page[0]["id"]]
+
+    server.after_page = delete_one_after_page_one
+    result = sync(C, tmp_path / "data", creds(server))
+    assert result.rows["deals"] == 40  # the deleted one was synced before it went
+    offsets = [r.query["offset"][0] for r in server.requests_to("/api/3/deals")
+               if r.path == "/api/3/deals"]
+    assert offsets == ["0", "25", "24"]  # page 2 read again from one place earlier
+
+
 def test_contacts_not_in_id_order_stop_the_sync(server, tmp_path):
-    server.after_contacts_page = lambda page: page.reverse()  # orders[id] not honoured
+    server.after_page = lambda key, page: key == "contacts" and page.reverse()  # order ignored
     with pytest.raises(ConnectorResponseError, match="ascending id order"):
         sync(C, tmp_path / "data", creds(server))
     assert not dataset_rows(tmp_path / "data", C, "contacts")

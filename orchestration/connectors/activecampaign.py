@@ -7,7 +7,8 @@ the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page w
 `limit` (max 100) and `offset`, `meta.total` says how many there are):
 - `GET /contacts?filters[updated_after]=<cursor>` and `GET /deals?filters[updated_after]=`:
   incremental on `udate` / `mdate`. Contacts page by id (`orders[id]=ASC`, `id_greater`),
-  which a deletion during the sync cannot shift (activecampaign_paging.py). The dates carry the account's UTC offset, which changes
+  which a deletion during the sync cannot shift; the other lists step back when `meta.total`
+  shows records went meanwhile (activecampaign_paging.py). The dates carry the account's UTC offset, which changes
   with daylight saving time, so the cursor is compared as an instant, not as text.
 - `GET /contacts/{id}/fieldValues`, `GET /activities?contact={id}` (contact activity log) and
   `GET /deals/{id}/dealActivities` (stage, status and owner changes, notes, tasks): asked
@@ -55,9 +56,9 @@ def latest(values) -> str:
 
 
 def _pages(selector: str) -> dict:
-    return {"data_selector": selector,
-            "paginator": {"type": "offset", "limit": PAGE_SIZE, "offset_param": "offset",
-                          "limit_param": "limit", "total_path": "meta.total"}}
+    from orchestration.connectors.activecampaign_paging import OffsetStepsBack  # imports dlt
+
+    return {"data_selector": selector, "paginator": OffsetStepsBack(PAGE_SIZE)}
 
 
 def _listed(name: str, path: str, selector: str) -> dict:

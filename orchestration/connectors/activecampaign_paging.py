@@ -1,4 +1,4 @@
-"""Paging ActiveCampaign's contact list by id instead of by offset.
+"""Paging ActiveCampaign's lists without skipping records that something else deletes meanwhile.
 
 Lists page with `limit` and `offset` (developers.activecampaign.com/reference/pagination). An
 offset counts records as they are at the moment of each request, so a contact deleted (or no
@@ -11,11 +11,17 @@ longer hide another contact, and each page costs the same.
 
 That only works if the answer really is in id order; a page that is not (an account where the
 order is not honoured) stops the sync, rather than skip contacts unnoticed.
+
+The other lists (deals and the per-record lists) have no such filter and keep `offset`, but
+each answer's `meta.total` shows when records went meanwhile: if it dropped by k since the
+previous page, up to k records may have moved onto pages already read, so the next request
+starts k records before the page just read (`OffsetStepsBack`). A few records come twice;
+the merge on id keeps one.
 """
 
 from __future__ import annotations
 
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, OffsetPaginator
 
 from orchestration.connectors.base import ConnectorResponseError
 
@@ -48,3 +54,26 @@ class ContactsById(BasePaginator):
 
     def update_request(self, request) -> None:
         request.params["id_greater"] = self._last
+
+
+class OffsetStepsBack(OffsetPaginator):
+    """`offset`/`limit` paging that reads again from k records before the page just read when
+    `meta.total` dropped by k since the previous page."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit=limit, offset_param="offset", limit_param="limit",
+                         total_path="meta.total")
+        self._total: int | None = None
+
+    def init_request(self, request) -> None:
+        self._total = None
+        super().init_request(request)
+
+    def update_state(self, response, data=None) -> None:
+        page_offset = self.current_value
+        super().update_state(response, data)
+        total = int(response.json()["meta"]["total"])  # the base class checked it is there
+        if self._total is not None and total < self._total:
+            self.current_value = max(self.initial_value, page_offset - (self._total - total))
+            self._has_next_page = self.current_value < total
+        self._total = total

@@ -86,12 +86,12 @@ class ActiveCampaignApi(MockApi):
         super().__init__(check_auth=lambda req: req.headers.get("Api-Token") == token,
                          error_body=_error)
         self.data = data
+        # called with each list page served, and its key (a test's change between two pages)
+        self.after_page: Callable[[str, list[dict]], None] | None = None
         for name in LISTS:
             self.route("GET", rf"/api/3/{name}", lambda req, n=name: self._page(
                 req, n, self.data.lists[n]))
         self.route("GET", r"/api/3/contacts", self._contacts)
-        # called with each contacts page served (a test's change between two pages)
-        self.after_contacts_page: Callable[[list[dict]], None] | None = None
         self.route("GET", r"/api/3/deals", lambda req: self._page(
             req, "deals", self._updated(req, self.data.deals.values(), "mdate")))
         self.route("GET", r"/api/3/contacts/(\d+)/fieldValues", lambda req: self._page(
@@ -108,10 +108,7 @@ class ActiveCampaignApi(MockApi):
         records = self._updated(req, self.data.contacts.values(), "udate")
         if req.arg("id_greater"):
             records = [r for r in records if int(r["id"]) > int(req.arg("id_greater"))]
-        reply = self._page(req, "contacts", records)
-        if self.after_contacts_page:
-            self.after_contacts_page(reply.body["contacts"])
-        return reply
+        return self._page(req, "contacts", records)
 
     @staticmethod
     def _updated(req: Request, records, field: str) -> list[dict]:
@@ -122,9 +119,10 @@ class ActiveCampaignApi(MockApi):
             records = [r for r in records if _instant(r[field]) >= since]
         return sorted(records, key=lambda r: int(r["id"]))
 
-    @staticmethod
-    def _page(req: Request, key: str, records: list[dict]) -> Reply:
+    def _page(self, req: Request, key: str, records: list[dict]) -> Reply:
         limit = min(int(req.arg("limit", "20")), 100)
         offset = int(req.arg("offset", "0"))
-        return Reply(body={key: records[offset:offset + limit],
-                           "meta": {"total": str(len(records))}})
+        page = records[offset:offset + limit]
+        if self.after_page:
+            self.after_page(key, page)
+        return Reply(body={key: page, "meta": {"total": str(len(records))}})
