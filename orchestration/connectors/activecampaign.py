@@ -6,10 +6,11 @@ Endpoints (developers.activecampaign.com/reference; authentication: the account'
 the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page with
 `limit` (max 100) and `offset`, `meta.total` says how many there are):
 - `GET /contacts?filters[updated_after]=<cursor>` and `GET /deals?filters[updated_after]=`:
-  incremental on `udate` / `mdate`. Contacts page by id (`orders[id]=ASC`, `id_greater`),
-  which a deletion during the sync cannot shift; the other lists step back when `meta.total`
-  shows records went meanwhile (activecampaign_paging.py). The dates carry the account's UTC offset, which changes
-  with daylight saving time, so the cursor is compared as an instant, not as text.
+  incremental on `udate` / `mdate`. The dates carry the account's UTC offset, which changes
+  with daylight saving time, so the cursor is compared as an instant, not as text. Contacts
+  page by id (`orders[id]=ASC`, `id_greater`), which a deletion during the sync cannot shift;
+  the other lists step back when `meta.total` shows records went meanwhile
+  (activecampaign_paging.py).
 - `GET /contacts/{id}/fieldValues`, `GET /activities?contact={id}` (contact activity log) and
   `GET /deals/{id}/dealActivities` (stage, status and owner changes, notes, tasks): asked
   only for the contacts and deals the incremental lists returned; merged on id.

@@ -48,7 +48,7 @@ def space_searches() -> None:
 class SearchWindows(JSONResponseCursorPaginator):
     """Pages a search sorted by its modified date: each next page asks again with the filter
     moved to the last modified date reached. The filter is GTE, so the records of that instant
-    come again; the merge on id keeps one. A page whose records all have the date the query
+    come again (`NewAtBoundary` drops them). A page whose records all have the date the query
     started from moves on with `after`, up to SEARCH_CAP."""
 
     def __init__(self, name: str, modified: str):
