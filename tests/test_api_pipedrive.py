@@ -23,7 +23,7 @@ from api_servers.salesforce import SalesforceApi, SalesforceData
 from api_sync import age_last_sync, assert_unique_ids, land, row_counts
 from conftest import make_workspace
 
-from orchestration.connectors import base
+from orchestration.connectors import base, pipedrive
 from orchestration.connectors.base import (
     ConnectorAuthError,
     ConnectorError,
@@ -114,6 +114,30 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     assert rows(con, "select is_deleted from raw.pipedrive_deals where id = '2'") == [(True,)]
     assert counts(con)["pipedrive_deal_changes"] == expected(generated / "pipedrive")[
         "pipedrive_deal_changes"] + 2
+    assert_no_duplicates(con)
+
+
+def test_a_deal_changed_during_the_sync_is_not_missed(api, tmp_path, monkeypatch):
+    # deals read in update_time order: deal A of page 1 changed after page 1 was read, then
+    # deal B of page 2. Read in id order, A would be stored as it was, and the cursor (B's
+    # later update_time) would hide A's change from the next sync too.
+    monkeypatch.setattr(pipedrive, "PAGE", 15)
+    changed = {}
+
+    def change_two_after_page_one(name, page):
+        if name == "deals" and page and not page[0].get("is_deleted") and not changed:
+            later = sorted(set(api.data.deals) - {d["id"] for d in page})
+            changed.update(a=page[0]["id"], b=later[0])
+            api.data.move_deal(changed["a"], 5)
+            api.data.move_deal(changed["b"], 5)
+
+    api.after_page = change_two_after_page_one
+    sync(api, tmp_path)
+    api.after_page = None
+    sync(api, tmp_path)
+    con = landed(tmp_path)
+    stages = dict(rows(con, "select id, stage_id from raw.pipedrive_deals"))
+    assert len(stages) == DEALS and stages[str(changed["a"])] == stages[str(changed["b"])] == "5"
     assert_no_duplicates(con)
 
 

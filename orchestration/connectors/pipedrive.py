@@ -9,7 +9,12 @@ API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
   last page - "core-api-concepts-pagination".
 - Incremental: `updated_since` (RFC 3339) on deals, persons and activities returns records
   whose `update_time` is later than or equal to it; dlt keeps the highest `update_time` seen
-  as the cursor and drops the boundary records it already has.
+  as the cursor and drops the boundary records it already has. The lists are asked with
+  `sort_by=update_time` (supported: id, update_time, add_time) and the cursor is "the marker
+  representing the first item on the next page" (the v2 `getDeals` reference), so a record
+  changed during the sync comes again at the end; the merge keeps its newest version. (In id
+  order, a deal read and then changed would be stored as it was, and the cursor, moved past
+  its change by a later one, would hide that change from the next sync too.)
 - Deletes: v2 deals leave deleted deals out unless `status=deleted`, which returns deals
   deleted less than 30 days ago (developers.pipedrive.com/changelog/post/
   permanent-deletion-logic-for-6-core-entities); a second resource asks for them, with its own
@@ -94,6 +99,11 @@ def _is_deal_change(record: dict) -> bool:
         "field_key") in ("stage_id", "status", "user_id")
 
 
+# Lists are read in update_time order, so a record changed during the sync comes again at the
+# end: the merge keeps that newest version of a record that came twice in one load.
+NEWEST_WINS = {"update_time": {"dedup_sort": "desc"}}
+
+
 def _v2(path: str, incremental: bool = True, **params: Any) -> dict:
     endpoint: dict[str, Any] = {"path": f"api/v2/{path}", "params": {"limit": PAGE, **params}}
     if incremental:
@@ -120,17 +130,17 @@ def source(api: ApiSource):
             "endpoint": {"data_selector": "data", "paginator": cursor},
         },
         "resources": [
-            {"name": "deals", "endpoint": _v2("deals")},
+            {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS},
             # deleted deals only come with status=deleted; merged into the same table
-            {"name": "deals_deleted", "table_name": "deals",
+            {"name": "deals_deleted", "table_name": "deals", "columns": NEWEST_WINS,
              "endpoint": _v2("deals", status="deleted")},
             {"name": "deal_flow", "endpoint": {
                 "path": "v1/deals/{resources.deals.id}/flow", "params": {"limit": PAGE},
                 "paginator": v1_pages},
              "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]},
-            {"name": "persons", "endpoint": _v2("persons"),
+            {"name": "persons", "endpoint": _v2("persons"), "columns": NEWEST_WINS,
              "processing_steps": [{"map": _person}]},
-            {"name": "activities", "endpoint": _v2("activities")},
+            {"name": "activities", "endpoint": _v2("activities"), "columns": NEWEST_WINS},
             {"name": "pipelines", "write_disposition": "replace",
              "endpoint": _v2("pipelines", incremental=False)},
             {"name": "stages", "write_disposition": "replace",

@@ -8,7 +8,9 @@ Shapes follow Pipedrive's API reference (https://developers.pipedrive.com/docs/a
 - v2 lists (`GET /api/v2/deals`, `/persons`, `/activities`, `/pipelines`, `/stages`): cursor
   pagination, `limit` (default 100, max 500) and `cursor`, the next one in
   `additional_data.next_cursor`, null on the last page
-  (https://pipedrive.readme.io/docs/core-api-concepts-pagination); `updated_since` (RFC 3339,
+  (https://pipedrive.readme.io/docs/core-api-concepts-pagination); the cursor is "the marker
+  (an opaque string value) representing the first item on the next page" (the v2 `getDeals`
+  reference), here that item's sort key; `updated_since` (RFC 3339,
   records with `update_time` >= it), `sort_by` id / update_time / add_time, `sort_direction`;
   deals: deleted ones only with `status=deleted`
   (https://developers.pipedrive.com/docs/api/v1/Deals#getDeals v2);
@@ -31,6 +33,7 @@ import base64
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import MockApi, Reply, Request
@@ -123,12 +126,14 @@ def _authorised(req: Request, token: str) -> bool:
     return (sent or req.arg("api_token")) == token
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+def _cursor(marker: list) -> str:
+    """An opaque marker of the first item on the next page: its sort key, not its position, so
+    a record that moves in the order meanwhile shifts nothing."""
+    return base64.urlsafe_b64encode(json.dumps({"from": marker}).encode()).decode()
 
 
-def _offset(cursor: str | None) -> int:
-    return json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"] if cursor else 0
+def _marker(cursor: str | None) -> list | None:
+    return json.loads(base64.urlsafe_b64decode(cursor.encode()))["from"] if cursor else None
 
 
 class PipedriveApi(MockApi):
@@ -140,6 +145,9 @@ class PipedriveApi(MockApi):
         self.data = data
         self.rate_limit, self.reset_seconds = rate_limit, reset_seconds
         self.used = 0  # requests in the current window
+        # called with each v2 list page served, and the list's name (a test's change between
+        # two pages)
+        self.after_page: Callable[[str, list[dict]], None] | None = None
         self.window_ends = 0.0  # when a used-up window resets (monotonic seconds)
         for name in V2_LISTS:
             self.route("GET", rf"/api/v2/{name}", self._limited(
@@ -182,14 +190,23 @@ class PipedriveApi(MockApi):
         if since:
             records = [r for r in records if _instant(r["update_time"]) >= _instant(since)]
         key = req.arg("sort_by", "id")
-        records.sort(key=lambda r: (r.get(key) or "", r["id"]) if key != "id" else r["id"],
-                     reverse=req.arg("sort_direction") == "desc")
+
+        def sort_key(r: dict) -> list:
+            return [r.get(key) or "", r["id"]] if key != "id" else [r["id"]]
+
+        desc = req.arg("sort_direction") == "desc"
+        records.sort(key=sort_key, reverse=desc)
+        marker = _marker(req.arg("cursor"))
+        if marker is not None:
+            records = [r for r in records
+                       if (sort_key(r) <= marker if desc else sort_key(r) >= marker)]
         limit = min(int(req.arg("limit", "100")), 500)
-        start = _offset(req.arg("cursor"))
-        page = records[start:start + limit]
-        more = start + limit < len(records)
-        return {"success": True, "data": page,
-                "additional_data": {"next_cursor": _cursor(start + limit) if more else None}}
+        page, rest = records[:limit], records[limit:]
+        body = {"success": True, "data": json.loads(json.dumps(page)), "additional_data": {
+            "next_cursor": _cursor(sort_key(rest[0])) if rest else None}}
+        if self.after_page:  # after the page is answered, as it is
+            self.after_page(name, page)
+        return body
 
     def _flow(self, req: Request) -> dict:
         items = sorted(self.data.flow.get(int(req.match.group(1)), []),
