@@ -10,6 +10,7 @@ the sample files (the session's `seeds_build`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 import time
@@ -129,8 +130,33 @@ def test_a_deal_deleted_during_the_sync_hides_no_other(server, tmp_path):
     assert offsets == ["0", "25", "24"]  # page 2 read again from one place earlier
 
 
+def test_a_contact_changed_after_it_was_read_is_asked_again_by_the_next_sync(server, tmp_path):
+    # contacts come in id order: A (page 1) changes after it was read, then B (a later page).
+    # The highest udate seen (B's) would pass A's change; the cursor stays at the sync's start.
+    server.data._clock = dt.datetime.now(dt.UTC).isoformat()  # changes made now, as in life
+    changed = {}
+
+    def change_two_after_page_one(key, page):
+        if key == "contacts" and not changed:
+            later = sorted(set(server.data.contacts) - {c["id"] for c in page}, key=int)
+            changed.update(a=page[0]["id"], b=later[0])
+            server.data.update_contact(changed["a"], firstName="Changed")
+            server.data.update_contact(changed["b"], firstName="Changed")
+
+    data = tmp_path / "data"
+    server.after_page = change_two_after_page_one
+    sync(C, data, creds(server))
+    assert dataset_rows(data, C, "contacts",
+                        f"max(first_name) filter (id = '{changed['a']}')") != "Changed"
+    server.after_page = None
+    sync(C, data, creds(server))
+    for contact in changed.values():
+        assert dataset_rows(data, C, "contacts",
+                            f"max(first_name) filter (id = '{contact}')") == "Changed"
+
+
 def test_contacts_not_in_id_order_stop_the_sync(server, tmp_path):
-    server.after_page = lambda key, page: key == "contacts" and page.reverse()  # order ignored
+    server.ignore_orders = True
     with pytest.raises(ConnectorResponseError, match="ascending id order"):
         sync(C, tmp_path / "data", creds(server))
     assert not dataset_rows(tmp_path / "data", C, "contacts")

@@ -10,7 +10,9 @@ the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page w
   with daylight saving time, so the cursor is compared as an instant, not as text. Contacts
   page by id (`orders[id]=ASC`, `id_greater`), which a deletion during the sync cannot shift;
   the other lists step back when `meta.total` shows records went meanwhile
-  (activecampaign_paging.py).
+  (activecampaign_paging.py). Neither comes in modified order, so the stored cursor is kept
+  no later than the sync's start: a record changed after it was read comes with the next sync
+  (base.hold_cursors).
 - `GET /contacts/{id}/fieldValues`, `GET /activities?contact={id}` (contact activity log) and
   `GET /deals/{id}/dealActivities` (stage, status and owner changes, notes, tasks): asked
   only for the contacts and deals the incremental lists returned; merged on id.
@@ -180,4 +182,7 @@ CONNECTOR = Connector(
                "contact_field_values", "activities", "deal_activities"),
     tables=_tables(),
     snapshots=tuple(_snapshot(o) for o in files.OBJECTS),
+    # contacts come in id order, deals in the API's own: a record changed after it was read
+    # is asked again by the next sync (base.hold_cursors)
+    cursors_from_start=(("contacts", "udate"), ("deals", "mdate")),
 )

@@ -105,6 +105,9 @@ class Connector:
     tables: dict[str, dict[str, str]]
     snapshots: tuple[Snapshot, ...]
     window: SyncWindow | None = None
+    # (resource, cursor path) of incremental lists not read in modified order: their stored
+    # cursor is kept no later than the sync's start (`hold_cursors`)
+    cursors_from_start: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -281,7 +284,8 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
         result.skipped = skipped_line(connector, api)
         log.info(result.skipped)
         return result
-    check_window(connector, last_stored_sync(connector, data_dir), dt.datetime.now(dt.UTC))
+    started = dt.datetime.now(dt.UTC)
+    check_window(connector, last_stored_sync(connector, data_dir), started)
     secrets = api.secrets
     apply_defaults()  # dlt's telemetry off and its retry settings, unless the user set them
     with _redacting(secrets):
@@ -289,6 +293,7 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
             pipeline = _pipeline(connector, data_dir)
             info = pipeline.run(connector.source(api))
             result.loaded = _loaded_rows(pipeline, info)
+            hold_cursors(pipeline, connector, started - CURSOR_MARGIN)
         except ConnectorError:
             raise
         except Exception as exc:  # noqa: BLE001 - dlt wraps every failure in PipelineStepFailed
@@ -338,6 +343,31 @@ def check_window(connector: Connector, last: dt.datetime | None, now: dt.datetim
         f"{age.days} days ago, and {connector.label} only shows the last {window.days} days "
         f"of {window.missed}, so this sync would miss some of them for good. It stopped "
         f"before asking for anything; nothing was stored. {window.remedy}")
+
+
+# The API's clock against this machine's, and the moment before the first list request.
+CURSOR_MARGIN = dt.timedelta(minutes=15)
+
+
+def hold_cursors(pipeline, connector: Connector, until: dt.datetime) -> None:
+    """Keep the stored cursors of `connector.cursors_from_start` no later than `until`.
+
+    A list read in id (or unknown) order with "updated since the cursor" loses a record that
+    changes after it was read when another, read later, changed later still: the highest
+    update time seen, the next cursor, then passes the first change. Everything that changed
+    before the sync started was in its lists, so a cursor no later than that start misses
+    nothing; the next sync asks again for what changed during this one (merged on id). The
+    change goes to dlt's local state, and with the next load into the dataset's."""
+    if not connector.cursors_from_start:
+        return
+    with pipeline.managed_state() as state:
+        resources = state.get("sources", {}).get(connector.name, {}).get("resources", {})
+        for resource, path in connector.cursors_from_start:
+            cursor = resources.get(resource, {}).get("incremental", {}).get(path)
+            if cursor and cursor.get("last_value") and (
+                    dt.datetime.fromisoformat(cursor["last_value"]) > until):
+                cursor["last_value"] = until.replace(microsecond=0).isoformat()
+                cursor["unique_hashes"] = []  # they were the rows at the old value
 
 
 def _loaded_rows(pipeline, info) -> dict[str, int]:

@@ -88,6 +88,7 @@ class ActiveCampaignApi(MockApi):
         self.data = data
         # called with each list page served, and its key (a test's change between two pages)
         self.after_page: Callable[[str, list[dict]], None] | None = None
+        self.ignore_orders = False
         for name in LISTS:
             self.route("GET", rf"/api/3/{name}", lambda req, n=name: self._page(
                 req, n, self.data.lists[n]))
@@ -106,6 +107,8 @@ class ActiveCampaignApi(MockApi):
 
     def _contacts(self, req: Request) -> Reply:
         records = self._updated(req, self.data.contacts.values(), "udate")
+        if self.ignore_orders:  # an account where `orders[id]` would not be honoured
+            records.sort(key=lambda r: _instant(r["udate"]), reverse=True)
         if req.arg("id_greater"):
             records = [r for r in records if int(r["id"]) > int(req.arg("id_greater"))]
         return self._page(req, "contacts", records)
@@ -123,6 +126,7 @@ class ActiveCampaignApi(MockApi):
         limit = min(int(req.arg("limit", "20")), 100)
         offset = int(req.arg("offset", "0"))
         page = records[offset:offset + limit]
-        if self.after_page:
+        body = {key: json.loads(json.dumps(page)), "meta": {"total": str(len(records))}}
+        if self.after_page:  # after the page is answered, as it is
             self.after_page(key, page)
-        return Reply(body={key: page, "meta": {"total": str(len(records))}})
+        return Reply(body=body)
