@@ -168,6 +168,25 @@ def test_more_engagement_changes_than_the_recent_endpoint_returns_stop_the_sync(
     assert dataset_rows(tmp_path / "data", C, "engagements") == CAP  # nothing stored
 
 
+def test_an_engagement_deleted_during_the_sync_hides_no_other(server, tmp_path):
+    # newest first by offset: one deleted from page 1 pulls the rest up by one; when `total`
+    # shows it, the next page starts one earlier
+    deleted = []
+
+    def delete_one_after_page_one(page):
+        if not deleted:
+            deleted.append(page[0])
+            server.data.engagements.remove(page[0])
+
+    total = len(server.data.engagements)
+    server.after_engagements_page = delete_one_after_page_one
+    result = sync(C, tmp_path / "data", creds(server))
+    assert result.rows["engagements"] == total  # the deleted one was synced before it went
+    offsets = [r.query.get("offset", ["0"])[0]
+               for r in server.requests_to("/engagements/v1/engagements/recent/modified")]
+    assert offsets[:3] == ["0", "15", "14"]
+
+
 def test_a_sync_later_than_the_engagements_window_stops_before_asking(server, tmp_path):
     # recent/modified shows the last 30 days only: a sync more than that after the last stored
     # one would miss engagement changes for good, so it asks nothing and stores nothing

@@ -14,7 +14,8 @@
 - Recent engagements (`/engagements/v1/engagements/recent/modified`): "will only return
   records updated in the last 30 days, or the 10k most recently updated records" (its API
   reference page). Past the 10k the older changes are simply not in the answer, so
-  `RecentEngagements` stops the sync rather than move the cursor past them.
+  `RecentEngagements` stops the sync rather than move the cursor past them. It pages by
+  offset, so it also steps back when engagements were deleted between two pages.
 """
 
 from __future__ import annotations
@@ -119,23 +120,40 @@ class RecentEngagements(JSONResponseCursorPaginator):
     what the endpoint has, as documented (the exports bring older history); a later one stops
     when it got the endpoint's ceiling of records, since changes made after its cursor may then
     be missing. Its other limit, 30 days, is the connector's `SyncWindow` (hubspot.py): a sync
-    that late after the last stored one does not start."""
+    that late after the last stored one does not start.
+
+    Newest first, an engagement changed during the sync moves to the top and only pushes the
+    others down (one comes twice); one deleted above the offset pulls them up, and the one
+    crossing into the pages already read would be skipped. So when `total` dropped by k since
+    the previous page, the next request starts k before the page just read."""
 
     def __init__(self):
         super().__init__(cursor_path="offset", cursor_param="offset", has_more_path="hasMore")
         self._since = 0
-        self._seen = 0
+        self._reached = 0  # how far into the list the pages went
+        self._offset = 0  # the offset of the page being read
+        self._total: int | None = None
 
     def init_request(self, request) -> None:
         self._since = int((request.params or {}).get("since") or 0)
+        self._offset, self._total = 0, None
 
     def update_state(self, response, data=None) -> None:
         super().update_state(response, data)
-        self._seen += len(data or [])
-        if self._since and self._seen >= RECENT_CAP:
+        self._reached = max(self._reached, self._offset + len(data or []))
+        if self._since and self._reached >= RECENT_CAP:
             raise ConnectorError(_gap(self._since, f"HubSpot returned its ceiling of "
                                                    f"{RECENT_CAP} engagements changed since, "
                                                    "so older changes may be missing"))
+        total = response.json().get("total")
+        if self._total is not None and total is not None and total < self._total \
+                and self._next_reference is not None:
+            self._next_reference = str(max(0, self._offset - (self._total - total)))
+        self._total = total
+
+    def update_request(self, request) -> None:
+        self._offset = int(self._next_reference)
+        super().update_request(request)
 
 
 def _gap(since_ms: int, why: str) -> str:

@@ -238,6 +238,7 @@ class HubSpotApi(MockApi):
         self.search_cap, self.recent_cap = search_cap, recent_cap
         # called with each search page served (a test's change between two pages)
         self.after_search_page: Callable[[str, list[dict]], None] | None = None
+        self.after_engagements_page: Callable[[list[dict]], None] | None = None
         self.route("GET", r"/account-info/v3/details", self._account)
         self.route("GET", r"/crm/v3/properties/(contacts|deals)", self._properties)
         self.route("GET", r"/crm/v3/pipelines/deals", lambda r: Reply(body={
@@ -321,8 +322,11 @@ class HubSpotApi(MockApi):
                        key=lambda e: (e["engagement"]["lastUpdated"], e["engagement"]["id"]),
                        reverse=True)[:self.recent_cap]
         page = items[offset:offset + count]
-        return Reply(body={"results": page, "hasMore": offset + count < len(items),
-                           "offset": offset + len(page), "total": len(items)})
+        body = {"results": json.loads(json.dumps(page)), "hasMore": offset + count < len(items),
+                "offset": offset + len(page), "total": len(items)}
+        if self.after_engagements_page:  # after the page is answered, as it is
+            self.after_engagements_page(page)
+        return Reply(body=body)
 
 
 def _matches(record: dict, f: dict) -> bool:
