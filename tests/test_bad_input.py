@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from orchestration.pipeline import PipelineFailed, run_pipeline
+from orchestration.settings import DBT_PROJECT_DIR
 
 # Landing ActiveCampaign deals alone; their checks read other raw tables, so they stay out.
 DEALS = dg.AssetSelection.keys("raw/activecampaign_deals").without_checks()
@@ -48,6 +49,9 @@ def test_bad_values_are_quarantined_and_good_rows_kept(workspace):
     assert "missing id" in by_line[(6, "Record ID")][4]
     assert "duplicate id" in by_line[(7, "Record ID")][4]
     assert summary.quarantined == len(rows) >= 4
+    # dbt wrote no log file of its own (SALESPIPE_DBT_LOG_FILE unset), only its results
+    run_folder, = (DBT_PROJECT_DIR / "target").glob(f"dbt_models-{summary.run_id[:7]}-*")
+    assert (run_folder / "run_results.json").exists() and not (run_folder / "dbt.log").exists()
 
     # deal 102 still enters the marts, with the unparseable value null; 101 is not replaced
     # by its duplicate; the id-less row stays out.

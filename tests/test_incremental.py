@@ -82,6 +82,7 @@ def builds(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     with pytest.MonkeyPatch.context() as env:
         ws = make_workspace(tmp, env).copy_fixture()
+        env.setenv("SALESPIPE_DBT_LOG_FILE", "debug")  # the parse-state test reads dbt.log
         run_pipeline(selection=MODELS)
         _as_built_before_load_ids(ws.warehouse)
         before = _snapshot(ws.warehouse)

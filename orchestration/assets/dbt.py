@@ -73,10 +73,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                          f"Parquet to {engine.raw_dir}")
     # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
     # not to every nightly run: dbt's own advice for production builds.
-    args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
-            "--exclude-resource-type", "unit_test"]
     project_dir = Path(dbt_project.project_dir)
     target = Path("target") / f"dbt_models-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
+            "--exclude-resource-type", "unit_test", *engine.dbt_log_args()]
     restore_parse_state(project_dir, target)
     invocation = dbt.cli(args, target_path=target, context=context)
     yield from invocation.stream()
