@@ -1,3 +1,5 @@
+import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -81,18 +83,28 @@ class SeedsBuild:
 
 
 @pytest.fixture(scope="session")
-def seeds_build(tmp_path_factory) -> SeedsBuild:
-    """`salespipe run` on seeds/ as of 2026-10-31, once per session: the CLI test checks the
-    run, and the metrics and lead-scoring tests read (copies of) what it built."""
-    data = tmp_path_factory.mktemp("seeds_build") / "data"
-    warehouse = data / "warehouse.duckdb"
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--source-dir", str(SEEDS),
-         "--warehouse", str(warehouse), "--as-of", "2026-10-31"],
-        capture_output=True, text=True, timeout=900, check=False,
-        env={**os.environ, "SALESPIPE_DATA_DIR": str(data)},
-    )
-    return SeedsBuild(warehouse, result)
+def seeds_build(tmp_path_factory, worker_id) -> SeedsBuild:
+    """`salespipe run` on seeds/ as of 2026-10-31, once per test run: the CLI test checks the
+    run, and the metrics, scoring, Spark and API tests read (copies of) what it built. The
+    pytest-xdist workers share it (their base temp folders have one parent): the first to need
+    it builds it while the others wait on the lock, instead of each spending ~30 s on its own."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "seeds_build"
+    shared.mkdir(exist_ok=True)
+    data, saved = shared / "data", shared / "result.json"
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            result = subprocess.run(
+                [sys.executable, "-m", "orchestration.cli", "run", "--source-dir", str(SEEDS),
+                 "--warehouse", str(data / "warehouse.duckdb"), "--as-of", "2026-10-31"],
+                capture_output=True, text=True, timeout=900, check=False,
+                env={**os.environ, "SALESPIPE_DATA_DIR": str(data)},
+            )
+            saved.write_text(json.dumps([result.args, result.returncode, result.stdout,
+                                         result.stderr]))
+    result = subprocess.CompletedProcess(*json.loads(saved.read_text()))
+    return SeedsBuild(data / "warehouse.duckdb", result)
 
 
 # The longest files first: xdist hands out one file at a time (--dist loadfile) in collection
