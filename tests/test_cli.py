@@ -49,6 +49,14 @@ def test_bad_as_of_is_refused(tmp_path):
     assert result.returncode == 1 and "2026-10-31" in result.stderr
 
 
+def test_unknown_dbt_log_level_is_refused_naming_the_variable(tmp_path):
+    result = salespipe("run", "--warehouse", str(tmp_path / "w.duckdb"),
+                       env={"SALESPIPE_DBT_LOG_FILE": "verbose"})
+    assert result.returncode == 1
+    assert "SALESPIPE_DBT_LOG_FILE" in result.stderr and "debug" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_generate_writes_every_format(tmp_path):
     result = salespipe("generate", "--out", str(tmp_path), "--deals", "30", "--seed", "3")
     assert result.returncode == 0, result.stderr[-2000:]
