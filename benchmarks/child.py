@@ -19,7 +19,7 @@ REFERENCE_SQL = Path(__file__).with_name("reference.sql")
 
 def pipeline(out: Path) -> None:
     started = time.time()
-    from orchestration.dbt_times import node_times, run_folder
+    from benchmarks.dbt_times import node_times, run_folder
     from orchestration.pipeline import run_pipeline
 
     summary = run_pipeline(log_level="WARNING")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dbt_manifest import incremental_keys, published_partitions
-from orchestration.publish import DB_NAME, publish
-from orchestration.publish_sync import BUILT_AT
+from orchestration.publish.delta import BUILT_AT
+from orchestration.publish.publication import DB_NAME, publish
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.manifest import incremental_keys, published_partitions
 
 
 def _forget_newest_run(published: Path, marts: list[str]) -> None:

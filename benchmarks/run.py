@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import dbt_times
 from benchmarks.delta import write_delta
-from orchestration import dbt_times
 
 ROOT = Path(__file__).resolve().parent.parent
 # deals per export format (three formats); 1.1x activities gives ~20 activities per deal

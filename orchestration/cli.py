@@ -15,6 +15,13 @@ app = typer.Typer(help="salespipe: CRM exports in, a DuckDB sales-pipeline wareh
                   no_args_is_help=True, add_completion=False)
 
 
+@app.callback()
+def _defaults() -> None:
+    # Dagster's EnvVar and dbt's profiles.yml read the environment: the defaults that make the
+    # demo work go there once, before any command (never overriding what the user set).
+    apply_defaults()
+
+
 def _fail(message: str) -> None:
     typer.secho(f"salespipe: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
@@ -71,15 +78,11 @@ def prepare() -> None:
     """Parse the dbt project into dbt_project/target/manifest.json once, at install or deploy
     time, so the first `run` does not spend its first seconds on it. Runs and the UI parse by
     themselves whenever the project changed since."""
-    apply_defaults()
-    from dagster_dbt import DbtProject
-
-    from orchestration.dbt_manifest import ensure_manifest
-    from orchestration.settings import DBT_PROJECT_DIR
+    from orchestration.transform.assets import dbt_project
+    from orchestration.transform.manifest import ensure_manifest
 
     try:
-        manifest = ensure_manifest(DbtProject(project_dir=DBT_PROJECT_DIR,
-                                              profiles_dir=DBT_PROJECT_DIR))
+        manifest = ensure_manifest(dbt_project())
     except RuntimeError as exc:
         _fail(str(exc))
     typer.echo(f"dbt manifest ready: {manifest}")
@@ -128,7 +131,6 @@ def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1"
     """Open the Dagster UI (dagster dev) on 127.0.0.1 with every asset and its lineage; its
     daemon runs the nightly schedule and the export-folder sensor (DAGSTER_HOME persists in
     the data folder)."""
-    apply_defaults()
     settings = Settings.from_env()
     home = settings.data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)

@@ -12,11 +12,10 @@ import duckdb
 from orchestration.checks.results import CheckRow, check_rows
 from orchestration.checks.results import summary_lines as check_summary_lines
 from orchestration.engines import mart_reader
-from orchestration.publish import current as current_publication
-from orchestration.publish import describe
-from orchestration.runlock import LockPathError, RunLocked, acquire, release
+from orchestration.operations.runlock import LockPathError, RunLocked, acquire, release
+from orchestration.publish.publication import current as current_publication
+from orchestration.publish.publication import describe
 from orchestration.settings import OperationsSettings, Settings
-from orchestration.step_times import step_times
 
 
 class PipelineFailed(RuntimeError):
@@ -30,7 +29,7 @@ class RunSummary:
     mart_rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     flagged_deals: int = 0
-    published: str = ""  # what BI tools read now (orchestration/publish.py)
+    published: str = ""  # what BI tools read now (orchestration/publish/publication.py)
     run_id: str = ""  # the Dagster run (its dbt step's files: dbt_project/target/dbt_models-<id>)
     checks: list[CheckRow] = field(default_factory=list)  # asset-check results of the run
     # {step_key: [started, ended]} (Unix seconds) from the run's event log, for the benchmark
@@ -63,14 +62,22 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def assets_and_resources() -> tuple[list, dict]:
+    """Every asset and asset check of the definitions, and their resources: what
+    `dg.materialize` takes (it runs only the checks it is given)."""
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    return [*definitions.assets, *definitions.asset_checks], dict(definitions.resources)
+
+
 def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSummary:
     """Materialize every asset (or `selection`) with the settings in the environment."""
     settings = Settings.from_env()
-    from orchestration.definitions import all_assets, resources
-
+    assets, resources = assets_and_resources()
     with _locked(settings):
         result = dg.materialize(
-            all_assets,
+            assets,
             resources=resources,
             instance=(instance := dg.DagsterInstance.ephemeral()),
             selection=selection,
@@ -88,6 +95,24 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSu
     if pub is not None and pub.run_id == result.run_id:
         summary.published = f"{pub.database} (Parquet: {pub.parquet_dir}/)"
     return summary
+
+
+_END = {"STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+
+
+def step_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, list[float]]:
+    """{step_key: [started, ended]} in Unix seconds, in the order the steps started, from the
+    run's event log: the benchmark (benchmarks/run.py) groups them into phases."""
+    steps: dict[str, list[float]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            steps[event.step_key] = [entry.timestamp, entry.timestamp]
+        elif event.event_type_value in _END and event.step_key in steps:
+            steps[event.step_key][1] = entry.timestamp
+    return steps
 
 
 @contextmanager

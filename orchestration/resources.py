@@ -1,17 +1,14 @@
-"""Dagster resources: the DuckDB warehouse, the folder of CRM exports and the dbt CLI."""
+"""Dagster resources every job shares: the DuckDB warehouse and the folder of CRM exports.
+(The dbt CLI resource is orchestration/transform/dbt_cli.py; each CRM API's, connectors/.)"""
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
-from packaging import version
 
 
 class WarehouseError(RuntimeError):
@@ -30,7 +27,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         # A run holds the warehouse's run lock for its whole life (the in-process executor sets
         # resources up once per run), so a daemon-launched run and `salespipe run` never
         # interleave. Re-entrant: `salespipe run` already holds it in this process.
-        from orchestration.runlock import LockPathError, RunLocked, run_lock
+        from orchestration.operations.runlock import LockPathError, RunLocked, run_lock
 
         try:
             with run_lock(Path(self.path)):
@@ -70,19 +67,13 @@ class SourceFiles(dg.ConfigurableResource):
         return Path(self.source_dir) / name
 
 
-class DbtCli(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without two start-up costs of every dbt step (~5 s of a
-    ~30 s demo run), neither of which salespipe needs:
-    - it runs `dbt --version` in a subprocess to learn the version; the installed dbt-core
-      package says the same;
-    - it loads a dbt adapter and all dbt macros into this process, which only serves
-      `fetch_row_counts()` / `fetch_column_metadata()`; salespipe calls neither (its marts'
-      row counts come from the run summary), and dagster-dbt runs without an adapter when
-      loading one fails."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
+def shared_resources() -> dict[str, dg.ConfigurableResource]:
+    """The resources every package's assets use, configured from the environment (EnvVar)."""
+    return {
+        "warehouse": DuckDBWarehouse(
+            path=dg.EnvVar("SALESPIPE_WAREHOUSE"),
+            threads=dg.EnvVar("SALESPIPE_DUCKDB_THREADS"),
+            memory_limit=dg.EnvVar("SALESPIPE_DUCKDB_MEMORY_LIMIT"),
+        ),
+        "source_files": SourceFiles(source_dir=dg.EnvVar("SALESPIPE_SOURCE_DIR")),
+    }

@@ -1,8 +1,10 @@
 """Every setting salespipe reads from the environment, with defaults that make the demo work.
 
-This is the one module that reads `SALESPIPE_*` variables. Dagster resources refer to the same
-variables through `EnvVar`; `apply_defaults()` puts the defaults into the environment first so
-that `EnvVar` (and dbt's `env_var()`) always resolve.
+This is the one module that reads `SALESPIPE_*` variables. The settings objects below read
+them with their defaults and never change the environment. Dagster resources refer to the same
+variables through `EnvVar`, and dbt's profiles.yml through `env_var()`, so the two entry points
+(the Dagster definitions loader and the command line) call `apply_defaults()` once, which puts
+the defaults into the environment for them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.registry import CRMS, ApiVars, crm
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -20,12 +24,24 @@ class SettingsError(ValueError):
     """A setting has a value salespipe cannot use; the message names the variable to fix."""
 
 
+def data_dir() -> Path:
+    """SALESPIPE_DATA_DIR, else data/ in the project: where the warehouse and state live."""
+    return Path(os.environ.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
+
+
+def _api_defaults() -> dict[str, str]:
+    """Every CRM's credential variables, empty (that API is skipped), so each Dagster EnvVar
+    resolves; base URLs empty too (the registry's default applies; tests point them at local
+    servers)."""
+    return {name: "" for c in CRMS if c.api for name in c.api.names}
+
+
 def _defaults() -> dict[str, str]:
-    data_dir = Path(os.environ.get("SALESPIPE_DATA_DIR", PROJECT_ROOT / "data"))
+    data_dir_ = data_dir()
     return {
-        "SALESPIPE_DATA_DIR": str(data_dir),
+        "SALESPIPE_DATA_DIR": str(data_dir_),
         "SALESPIPE_SOURCE_DIR": str(PROJECT_ROOT / "seeds"),
-        "SALESPIPE_WAREHOUSE": str(data_dir / "warehouse.duckdb"),
+        "SALESPIPE_WAREHOUSE": str(data_dir_ / "warehouse.duckdb"),
         # Empty means "today": nightly runs measure staleness against the day they run.
         "SALESPIPE_AS_OF": "",
         "SALESPIPE_DUCKDB_THREADS": "",
@@ -66,22 +82,7 @@ def _defaults() -> dict[str, str]:
         "RUNTIME__REQUEST_BACKOFF_FACTOR": "1",
         "RUNTIME__REQUEST_MAX_RETRY_DELAY": "120",
         "RUNTIME__REQUEST_TIMEOUT": "60",
-        # CRM API credentials (empty: that API is skipped) and base URLs (tests point them at
-        # local servers). Defaults exist so the Dagster EnvVar of each resolves.
-        "SALESPIPE_HUBSPOT_TOKEN": "",
-        "SALESPIPE_HUBSPOT_BASE_URL": "",
-        "SALESPIPE_ACTIVECAMPAIGN_TOKEN": "",
-        "SALESPIPE_ACTIVECAMPAIGN_URL": "",
-        # Pipedrive: API token; base URL https://<company>.pipedrive.com (default: the
-        # company-agnostic https://api.pipedrive.com).
-        "SALESPIPE_PIPEDRIVE_TOKEN": "",
-        "SALESPIPE_PIPEDRIVE_BASE_URL": "",
-        # Salesforce: a connected app's client id and secret (client-credentials flow: a new
-        # access token each run) or an access token; the org's instance URL; the API version.
-        "SALESPIPE_SALESFORCE_CLIENT_ID": "",
-        "SALESPIPE_SALESFORCE_CLIENT_SECRET": "",
-        "SALESPIPE_SALESFORCE_TOKEN": "",
-        "SALESPIPE_SALESFORCE_INSTANCE_URL": "",
+        **_api_defaults(),
         "SALESPIPE_SALESFORCE_API_VERSION": "62.0",
         # A single-currency org has no CurrencyIsoCode field: its currency code (e.g. USD).
         "SALESPIPE_SALESFORCE_CURRENCY": "",
@@ -89,9 +90,17 @@ def _defaults() -> dict[str, str]:
 
 
 def apply_defaults() -> None:
-    """Fill unset variables with their defaults (never overrides what the user set)."""
+    """Fill unset variables with their defaults (never overrides what the user set), for what
+    reads the environment itself: Dagster's EnvVar, dbt's profiles.yml, dlt's RUNTIME__*.
+    Called by the entry points only (orchestration/definitions.py, orchestration/cli.py)."""
     for name, value in _defaults().items():
         os.environ.setdefault(name, value)
+
+
+def _env(name: str) -> str:
+    """A variable as the user set it, else its default; the environment is left alone."""
+    value = os.environ.get(name)
+    return _defaults()[name] if value is None else value
 
 
 def parse_as_of(value: str | None) -> dt.date:
@@ -117,18 +126,16 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        apply_defaults()
-        env = os.environ
-        threads = env["SALESPIPE_DUCKDB_THREADS"]
+        threads = _env("SALESPIPE_DUCKDB_THREADS")
         if threads and not threads.isdigit():
             raise SettingsError(f"SALESPIPE_DUCKDB_THREADS must be a whole number, got {threads!r}")
         return cls(
-            data_dir=Path(env["SALESPIPE_DATA_DIR"]),
-            source_dir=Path(env["SALESPIPE_SOURCE_DIR"]),
-            warehouse=Path(env["SALESPIPE_WAREHOUSE"]),
-            as_of=parse_as_of(env["SALESPIPE_AS_OF"]),
+            data_dir=Path(_env("SALESPIPE_DATA_DIR")),
+            source_dir=Path(_env("SALESPIPE_SOURCE_DIR")),
+            warehouse=Path(_env("SALESPIPE_WAREHOUSE")),
+            as_of=parse_as_of(_env("SALESPIPE_AS_OF")),
             duckdb_threads=int(threads) if threads else None,
-            duckdb_memory_limit=env["SALESPIPE_DUCKDB_MEMORY_LIMIT"] or None,
+            duckdb_memory_limit=_env("SALESPIPE_DUCKDB_MEMORY_LIMIT") or None,
         )
 
 
@@ -148,8 +155,8 @@ def _timezone(name: str) -> str:
 class OperationsSettings:
     """Nightly operations: publication folder, schedule, source freshness, test pause hook.
 
-    Read lazily (not via `apply_defaults`) so the publication folder follows
-    SALESPIPE_DATA_DIR even when that changes within one process (tests)."""
+    Read when used, so the publication folder follows SALESPIPE_DATA_DIR even when that
+    changes within one process (tests)."""
 
     publish_dir: Path
     schedule_cron: str
@@ -162,7 +169,6 @@ class OperationsSettings:
     @classmethod
     def from_env(cls) -> OperationsSettings:
         env = os.environ
-        data_dir = Path(env.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
         age = env.get("SALESPIPE_MAX_SOURCE_AGE_HOURS") or "36"
         try:
             max_age = float(age)
@@ -171,7 +177,7 @@ class OperationsSettings:
                 f"SALESPIPE_MAX_SOURCE_AGE_HOURS must be a number of hours, got {age!r}"
             ) from None
         return cls(
-            publish_dir=Path(env.get("SALESPIPE_PUBLISH_DIR") or data_dir / "published"),
+            publish_dir=Path(env.get("SALESPIPE_PUBLISH_DIR") or data_dir() / "published"),
             schedule_cron=env.get("SALESPIPE_SCHEDULE_CRON") or "0 2 * * *",
             timezone=_timezone(env.get("SALESPIPE_TIMEZONE") or "UTC"),
             max_source_age_hours=max_age,
@@ -202,9 +208,8 @@ class ReportSettings:
     @classmethod
     def from_env(cls) -> ReportSettings:
         env = os.environ
-        data_dir = Path(env.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
         return cls(
-            report_dir=Path(env.get("SALESPIPE_REPORT_DIR") or data_dir / "reports"),
+            report_dir=Path(env.get("SALESPIPE_REPORT_DIR") or data_dir() / "reports"),
             alert_webhook=env.get("SALESPIPE_ALERT_WEBHOOK", "").strip(),
         )
 
@@ -225,10 +230,10 @@ def _dbt_log_level(value: str) -> str:
 class EngineSettings:
     """Which engine runs the dbt models, and where Spark finds the raw layer and its files.
 
-    Read lazily, like OperationsSettings, so the folders follow SALESPIPE_DATA_DIR. The Spark
-    connection variables (SALESPIPE_SPARK_METHOD, _MASTER, _HOST, _PORT, _CLUSTER, _ENDPOINT,
-    _TOKEN, _SCHEMA) are read by dbt's profiles.yml through env_var(); the Spark reader gets the
-    token through a Dagster EnvVar (orchestration/engines)."""
+    Read when used, like OperationsSettings, so the folders follow SALESPIPE_DATA_DIR. dbt's
+    profiles.yml reads the Spark connection variables (SALESPIPE_SPARK_METHOD, _MASTER, _HOST,
+    _PORT, _CLUSTER, _ENDPOINT, _TOKEN, _SCHEMA) through env_var(); the Spark reader of the
+    marts (orchestration/engines/spark.py) gets its session settings from here."""
 
     engine: str
     raw_dir: str  # a folder, or an object-store URI (s3a://, abfss://) a cluster can read
@@ -238,23 +243,30 @@ class EngineSettings:
     # dbt's own log file (every SQL statement at debug): off unless asked for, since writing
     # it costs dbt about 1.5 s a build even on the sample; Dagster keeps dbt's events anyway
     dbt_file_log: str = "none"
+    # local Spark's session (the reader of the marts uses the same values as dbt's profile)
+    spark_master: str = "local[*]"
+    spark_shuffle_partitions: str = "4"
+    spark_java_options: str = ""
+    spark_log4j: str = ""
 
     @classmethod
     def from_env(cls) -> EngineSettings:
-        apply_defaults()
-        env = os.environ
-        data_dir = Path(env.get("SALESPIPE_DATA_DIR") or PROJECT_ROOT / "data")
-        engine = env["SALESPIPE_ENGINE"].strip().lower()
+        engine = _env("SALESPIPE_ENGINE").strip().lower()
         if engine not in ENGINES:
             raise SettingsError(f"SALESPIPE_ENGINE / --engine must be one of "
                                 f"{', '.join(ENGINES)}, got {engine!r}")
         return cls(
             engine=engine,
-            raw_dir=env.get("SALESPIPE_RAW_DIR") or str(data_dir / "raw"),
-            spark_dir=Path(env.get("SALESPIPE_SPARK_DIR") or data_dir / "spark").resolve(),
-            spark_method=env["SALESPIPE_SPARK_METHOD"].strip().lower(),
-            file_format=env["SALESPIPE_SPARK_FILE_FORMAT"].strip().lower(),
-            dbt_file_log=_dbt_log_level(env.get("SALESPIPE_DBT_LOG_FILE", "")),
+            raw_dir=os.environ.get("SALESPIPE_RAW_DIR") or str(data_dir() / "raw"),
+            spark_dir=Path(os.environ.get("SALESPIPE_SPARK_DIR") or
+                           data_dir() / "spark").resolve(),
+            spark_method=_env("SALESPIPE_SPARK_METHOD").strip().lower(),
+            file_format=_env("SALESPIPE_SPARK_FILE_FORMAT").strip().lower(),
+            dbt_file_log=_dbt_log_level(os.environ.get("SALESPIPE_DBT_LOG_FILE", "")),
+            spark_master=_env("SALESPIPE_SPARK_MASTER") or "local[*]",
+            spark_shuffle_partitions=_env("SALESPIPE_SPARK_SHUFFLE_PARTITIONS") or "4",
+            spark_java_options=_env("SALESPIPE_SPARK_JAVA_OPTIONS"),
+            spark_log4j=_env("SALESPIPE_SPARK_LOG4J"),
         )
 
     def dbt_log_args(self) -> list[str]:
@@ -276,8 +288,8 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class ApiSource:
-    """One CRM API connector's settings (orchestration/connectors). Shared with the
-    Pipedrive/Salesforce connectors. The token never appears in repr() or logs."""
+    """One CRM API connector's settings (orchestration/connectors). The token never appears
+    in repr() or logs."""
 
     name: str
     token: str = field(repr=False)
@@ -300,52 +312,28 @@ class ApiSource:
         return tuple(s for s in (self.token, self.client_secret) if s)
 
 
-def api_source(name: str, token_env: str, base_url_env: str, default_base_url: str = "",
-               token: str | None = None, base_url: str | None = None,
-               client_env: tuple[str, ...] = (),
-               client: tuple[str | None, str | None] = (None, None)) -> ApiSource:
-    """Settings of one API source: `<token_env>` and `<base_url_env>` (empty: the default URL;
-    a source without a default URL, like ActiveCampaign's per-account one, needs it set).
-    `client_env`: the variables of an OAuth client id and secret, which (both set) stand in
-    for the token. Given values (a Dagster resource resolved them through EnvVar) win."""
+def api_settings(name: str, token: str | None = None, base_url: str | None = None,
+                 client: tuple[str | None, str | None] = (None, None)) -> ApiSource:
+    """Settings of one CRM's API, from the variables the registry names for it
+    (orchestration/registry.py): its token and base URL (empty: the registry's default URL; a
+    CRM without one, like ActiveCampaign's per-account URL, needs it set) and, where it has
+    them, an OAuth client id and secret, which (both set) stand in for the token. Given values
+    (a Dagster resource resolved them through EnvVar) win over the environment."""
+    api: ApiVars = crm(name).api
     env = os.environ
-    token = (env.get(token_env, "") if token is None else token).strip()
-    base_url = ((env.get(base_url_env, "") if base_url is None else base_url).strip()
-                or default_base_url).rstrip("/")
+    token = (env.get(api.token, "") if token is None else token).strip()
+    base_url = ((env.get(api.base_url, "") if base_url is None else base_url).strip()
+                or api.default_base_url).rstrip("/")
     ids = tuple((env.get(var, "") if value is None else value).strip()
-                for var, value in zip(client_env, client, strict=False))
+                for var, value in zip(api.client, client, strict=False))
     if len(ids) != 2 or not all(ids):
         ids = ("", "")
-    missing = tuple(var for var, value in ((base_url_env, base_url),) if not value)
+    missing = tuple(var for var, value in ((api.base_url, base_url),) if not value)
     if not token and not ids[0]:
-        alternative = f"{' and '.join(client_env)} (or {token_env})" if client_env else token_env
+        alternative = f"{' and '.join(api.client)} (or {api.token})" if api.client else api.token
         missing = (alternative, *missing)
-    return ApiSource(name, token, token_env, base_url, base_url_env, missing,
-                     client_id=ids[0], client_secret=ids[1], client_env=client_env)
-
-
-PIPEDRIVE_DEFAULT_URL = "https://api.pipedrive.com"
-
-
-def pipedrive_api(token: str | None = None, base_url: str | None = None) -> ApiSource:
-    """Pipedrive: SALESPIPE_PIPEDRIVE_TOKEN (a user's personal API token) and
-    SALESPIPE_PIPEDRIVE_BASE_URL (https://<company>.pipedrive.com; default api.pipedrive.com)."""
-    return api_source("pipedrive", "SALESPIPE_PIPEDRIVE_TOKEN", "SALESPIPE_PIPEDRIVE_BASE_URL",
-                      PIPEDRIVE_DEFAULT_URL, token=token, base_url=base_url)
-
-
-SALESFORCE_CLIENT_ENV = ("SALESPIPE_SALESFORCE_CLIENT_ID", "SALESPIPE_SALESFORCE_CLIENT_SECRET")
-
-
-def salesforce_api(token: str | None = None, base_url: str | None = None,
-                   client_id: str | None = None, client_secret: str | None = None) -> ApiSource:
-    """Salesforce: SALESPIPE_SALESFORCE_INSTANCE_URL (https://<my-domain>.my.salesforce.com)
-    and either a connected app's SALESPIPE_SALESFORCE_CLIENT_ID and _CLIENT_SECRET (the
-    client-credentials flow, for unattended runs; wins when both are set) or an OAuth access
-    token in SALESPIPE_SALESFORCE_TOKEN."""
-    return api_source("salesforce", "SALESPIPE_SALESFORCE_TOKEN",
-                      "SALESPIPE_SALESFORCE_INSTANCE_URL", token=token, base_url=base_url,
-                      client_env=SALESFORCE_CLIENT_ENV, client=(client_id, client_secret))
+    return ApiSource(name, token, api.token, base_url, api.base_url, missing,
+                     client_id=ids[0], client_secret=ids[1], client_env=api.client)
 
 
 def salesforce_api_version() -> str:

@@ -240,7 +240,7 @@ def test_report_and_check_are_registered():
 
     from orchestration.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     alerts_key = dg.AssetKey(["marts", "deal_alerts"])
     assert alerts_key in graph.get(dg.AssetKey(["reports", "pipeline_report"])).parent_keys
     assert dg.AssetCheckKey(alerts_key, "no_new_alerts") in graph.asset_check_keys

@@ -32,7 +32,7 @@ from orchestration.connectors.base import (
 )
 from orchestration.generate import generate
 from orchestration.generate.profiles import PROFILES
-from orchestration.settings import api_source
+from orchestration.settings import api_settings
 
 TOKEN = "0a1b2c3d4e5f60718293a4b5c6d7e8f9test"
 C = activecampaign.CONNECTOR
@@ -60,8 +60,7 @@ def quick(monkeypatch, quick_retries):
 
 
 def creds(server, token=TOKEN):
-    return api_source("activecampaign", "SALESPIPE_ACTIVECAMPAIGN_TOKEN",
-                      "SALESPIPE_ACTIVECAMPAIGN_URL", token=token, base_url=server.url)
+    return api_settings("activecampaign", token=token, base_url=server.url)
 
 
 def after(recorded) -> str | None:

@@ -26,7 +26,7 @@ from orchestration.connectors.base import (
 )
 from orchestration.generate import generate
 from orchestration.generate.profiles import PROFILES
-from orchestration.settings import api_source
+from orchestration.settings import api_settings
 
 TOKEN = "pat-na1-0f3c2b1a-test-token-4d5e"
 CAP = 40  # results a search reaches: HubSpot's 10,000, lowered for a 40-deal company
@@ -54,8 +54,7 @@ def page_sizes(monkeypatch, quick_retries):
 
 
 def creds(server, token=TOKEN):
-    return api_source("hubspot", "SALESPIPE_HUBSPOT_TOKEN", "SALESPIPE_HUBSPOT_BASE_URL",
-                      token=token, base_url=server.url)
+    return api_settings("hubspot", token=token, base_url=server.url)
 
 
 def search_filter(recorded) -> str:

@@ -31,7 +31,7 @@ from orchestration.connectors.base import (
 )
 from orchestration.connectors.pipedrive import CONNECTOR
 from orchestration.generate import company_model, generate
-from orchestration.settings import pipedrive_api
+from orchestration.settings import api_settings
 
 TOKEN = "pd-secret-4f1c9e2b7a"
 DEALS, SEED = 40, 11
@@ -63,7 +63,7 @@ def rows(con, sql: str) -> list[tuple]:
 
 
 def sync(api, data_dir: Path, token: str = TOKEN):
-    return base.sync(CONNECTOR, data_dir, pipedrive_api(token=token, base_url=api.url))
+    return base.sync(CONNECTOR, data_dir, api_settings("pipedrive", token=token, base_url=api.url))
 
 
 def expected(folder: Path) -> dict[str, int]:
@@ -197,7 +197,7 @@ def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, capl
 
 
 def test_not_configured_is_skipped_with_one_line(tmp_path):
-    result = base.sync(CONNECTOR, tmp_path, pipedrive_api(token="", base_url=""))
+    result = base.sync(CONNECTOR, tmp_path, api_settings("pipedrive", token="", base_url=""))
     assert result.skipped == ("Pipedrive API: not configured (set SALESPIPE_PIPEDRIVE_TOKEN to "
                               "sync it), skipped")
     assert not (tmp_path / "connectors").exists()

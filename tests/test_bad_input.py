@@ -143,7 +143,9 @@ def test_json_records_keep_fields_only_some_records_have_and_nested_values_as_js
 def test_a_bad_file_fails_at_once_without_retries(workspace):
     # Ingest steps retry what may pass (RetryPolicy); a malformed file cannot, so its step
     # must fail on the first attempt instead of repeating the same error 15 s later.
-    from orchestration.definitions import all_assets, resources
+    from orchestration.pipeline import assets_and_resources
+
+    all_assets, resources = assets_and_resources()
 
     ws = workspace.copy_fixture()
     path = ws.source / "activecampaign" / "deals.json"
@@ -175,7 +177,9 @@ def test_same_file_twice_duplicates_nothing_and_a_changed_file_replaces_its_rows
 
 
 def test_mapping_missing_required_key_names_the_fix(workspace):
-    from orchestration.definitions import all_assets, resources
+    from orchestration.pipeline import assets_and_resources
+
+    all_assets, resources = assets_and_resources()
 
     ws = workspace.copy_fixture()
     _rewrite(ws.source / "generic" / "mapping.yml", '    stage: "Deal - Stage"\n', "")

@@ -66,8 +66,8 @@ def test_generate_writes_every_format(tmp_path):
 
 
 def test_prepare_leaves_a_manifest_no_run_needs_to_parse_again():
-    from orchestration.dbt_manifest import _fresh
     from orchestration.settings import DBT_PROJECT_DIR
+    from orchestration.transform.manifest import _fresh
 
     result = salespipe("prepare")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -5,7 +5,7 @@ touched."""
 import os
 import time
 
-from orchestration.dbt_manifest import prune_run_folders
+from orchestration.transform.run_folders import prune_run_folders
 
 
 def _folder(project, name, age_hours, results=True):

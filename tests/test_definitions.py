@@ -6,7 +6,7 @@ from orchestration.definitions import defs
 
 
 def test_definitions_load_and_dbt_models_have_raw_lineage():
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert "raw/hubspot_deals" in keys and "marts/fct_deal_stage_transitions" in keys
     staging = graph.get(dg.AssetKey(["staging", "stg_hubspot__deals"]))
@@ -16,7 +16,7 @@ def test_definitions_load_and_dbt_models_have_raw_lineage():
 
 
 def test_every_dbt_source_is_produced_by_an_ingest_asset():
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     raw_deps = {
         parent
@@ -29,6 +29,6 @@ def test_every_dbt_source_is_produced_by_an_ingest_asset():
 
 
 def test_dbt_tests_are_asset_checks():
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     checks = [c for c in graph.asset_check_keys if c.asset_key.path[0] == "marts"]
     assert any(c.asset_key == dg.AssetKey(["marts", "fct_deals"]) for c in checks)

@@ -64,9 +64,9 @@ GX_CHECKS = dg.AssetSelection.checks(*expectation_checks())
 
 
 def execute(assets, selection) -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import resources
+    from orchestration.pipeline import assets_and_resources
 
-    return dg.materialize([*assets], resources=resources, selection=selection,
+    return dg.materialize([*assets], resources=assets_and_resources()[1], selection=selection,
                           instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
@@ -121,7 +121,9 @@ def test_error_check_fails_the_run_names_it_and_blocks_downstream(dq):
     def reads_fct_deals():
         ran.append(True)
 
-    from orchestration.definitions import all_assets
+    from orchestration.pipeline import assets_and_resources
+
+    all_assets, _ = assets_and_resources()
 
     selection = (dg.AssetSelection.checks(dg.AssetCheckKey(FCT_DEALS, "deal_id_unique"))
                  | dg.AssetSelection.assets(reads_fct_deals))

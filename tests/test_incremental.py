@@ -23,7 +23,7 @@ from conftest import make_workspace
 
 from benchmarks.delta import write_delta
 from orchestration.pipeline import run_pipeline
-from orchestration.publish_sync import BUILT_AT
+from orchestration.publish.delta import BUILT_AT
 from orchestration.settings import DBT_PROJECT_DIR
 
 DAY = dt.date(2024, 4, 1)
@@ -99,7 +99,7 @@ def builds(tmp_path_factory):
 def test_nightly_run_reuses_dbt_parse_state(builds):
     """The second night's dbt step re-parses nothing although the as-of date changed: the date
     reaches dbt through SALESPIPE_AS_OF, not --vars (which would change dbt's parse state), and
-    the first run's parse state was kept for these settings (orchestration/dbt_manifest.py)."""
+    the first run's parse state was kept for these settings (orchestration/transform/parse_state.py)."""
     run_id = builds[-1]
     logs = list((DBT_PROJECT_DIR / "target").glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
     assert len(logs) == 1, logs

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from orchestration.pipeline import PipelineFailed, run_pipeline
-from orchestration.publish import PublishError, current, publish
+from orchestration.publish.publication import PublishError, current, publish
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NEW_DEAL = ("104,Gamma pilot,Sales Pipeline,Appointment Scheduled,700,USD,2024-05-01 00:00,"
@@ -219,7 +219,7 @@ def test_disk_full_during_publish_keeps_the_previous_publication(ops, tmp_path, 
     def full(path):  # fsync is where a full disk shows up for writes the kernel buffered
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("orchestration.publish._fsync", full)
+    monkeypatch.setattr("orchestration.publish.publication._fsync", full)
     con = duckdb.connect(str(ops.warehouse))  # as the publish step has it: read-write
     try:
         with pytest.raises(PublishError, match="No space left on device.*previous publication "
@@ -244,8 +244,9 @@ def test_nightly_schedule_follows_the_settings(monkeypatch):
 
     import dagster as dg
 
-    from orchestration.definitions import defs, everything
-    from orchestration.schedules import nightly_schedule
+    from orchestration.definitions import defs
+    from orchestration.operations.definitions import everything
+    from orchestration.operations.schedules import nightly_schedule
     from orchestration.settings import OperationsSettings, SettingsError
 
     monkeypatch.setenv("SALESPIPE_SCHEDULE_CRON", "30 3 * * 1-5")
@@ -257,7 +258,7 @@ def test_nightly_schedule_follows_the_settings(monkeypatch):
         scheduled_execution_time=dt.datetime(2026, 11, 24, 3, 30))
     requests = schedule.evaluate_tick(context).run_requests
     assert len(requests) == 1 and schedule.job_name == "everything"
-    assert defs.get_schedule_def("nightly").default_status == dg.DefaultScheduleStatus.RUNNING
+    assert defs().get_schedule_def("nightly").default_status == dg.DefaultScheduleStatus.RUNNING
     monkeypatch.setenv("SALESPIPE_TIMEZONE", "Mars/Olympus")
     with pytest.raises(SettingsError, match="SALESPIPE_TIMEZONE"):
         OperationsSettings.from_env()
@@ -267,7 +268,7 @@ def test_drop_folder_sensor_runs_once_per_new_or_changed_file(tmp_path, monkeypa
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.runlock import run_lock
+    from orchestration.operations.runlock import run_lock
 
     source = tmp_path / "exports"
     shutil.copytree(FIXTURES / "small" / "hubspot", source / "hubspot")
@@ -275,10 +276,10 @@ def test_drop_folder_sensor_runs_once_per_new_or_changed_file(tmp_path, monkeypa
         _age(path, 1)
     monkeypatch.setenv("SALESPIPE_SOURCE_DIR", str(source))
     monkeypatch.setenv("SALESPIPE_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    sensor = defs.get_sensor_def("export_drop")
+    sensor = (definitions := defs()).get_sensor_def("export_drop")
 
     def tick(cursor):
-        with dg.build_sensor_context(cursor=cursor, definitions=defs) as context:
+        with dg.build_sensor_context(cursor=cursor, definitions=definitions) as context:
             result = sensor.evaluate_tick(context)
         return result.run_requests, result.skip_message, result.cursor
 
@@ -305,7 +306,7 @@ def test_freshness_check_warns_on_an_old_export(tmp_path):
 
     import dagster as dg
 
-    from orchestration.freshness import evaluate
+    from orchestration.operations.freshness import evaluate
 
     folder = tmp_path / "hubspot"
     shutil.copytree(FIXTURES / "small" / "hubspot", folder)
@@ -327,9 +328,9 @@ def test_freshness_check_warns_when_an_api_sync_stopped(tmp_path):
 
     from orchestration.connectors.base import snapshot_dir
     from orchestration.definitions import defs
-    from orchestration.freshness import evaluate
+    from orchestration.operations.freshness import evaluate
 
-    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    checks = {k.name for k in defs().resolve_asset_graph().asset_check_keys}
     assert {"salesforce_sync_is_fresh", "pipedrive_sync_is_fresh"} <= checks
     folders = [tmp_path / "source" / "salesforce", snapshot_dir(tmp_path / "data", "salesforce")]
     now = dt.datetime.now(dt.UTC)

@@ -1,5 +1,5 @@
 """Publishing brings the previous publication up to date with the rows written since, and the
-result always equals the warehouse (orchestration/publish_sync.py).
+result always equals the warehouse (orchestration/publish/delta.py).
 
 A small warehouse stands in for a built one: `marts.facts` grows like an incremental mart (a
 unique key and `_built_at`, one value per dbt run), `marts.dims` is rebuilt whole each run.
@@ -11,8 +11,8 @@ import os
 import duckdb
 import pytest
 
-from orchestration import publish_sync
-from orchestration.publish import PublishError, current, publish
+from orchestration.publish import delta as publish_sync
+from orchestration.publish.publication import PublishError, current, publish
 
 KEYS = {"facts": ["source", "id"]}
 RUN_1, RUN_2, RUN_3 = (dt.datetime(2026, 11, d, 2, 0, 0, 123456) for d in (1, 2, 3))

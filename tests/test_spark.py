@@ -34,7 +34,7 @@ from orchestration.engines import local_marts
 from orchestration.engines.java import JavaError, check_java, parse_major
 from orchestration.engines.raw_parquet import export_raw
 from orchestration.engines.spark import SparkReader
-from orchestration.publish_sync import BUILT_AT
+from orchestration.publish.delta import BUILT_AT
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings, apply_defaults
 
 AS_OF = "2026-10-31"

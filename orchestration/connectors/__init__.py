@@ -1,13 +1,11 @@
-# Shared with the Pipedrive/Salesforce connectors: add your module to MODULES.
-"""CRM API connectors (dlt), one module per CRM; base.py is the runner they share."""
+"""CRM API connectors (dlt), one module per CRM, each declaring its `CONNECTOR`; the CRMs that
+have one are listed in orchestration/registry.py."""
 
 from __future__ import annotations
 
-import importlib
-
-MODULES = ("hubspot", "activecampaign", "pipedrive", "salesforce")
+from orchestration.registry import with_connectors
 
 
 def all_connectors() -> list:
-    """Every connector (`base.Connector`), in a stable order."""
-    return [importlib.import_module(f"orchestration.connectors.{m}").CONNECTOR for m in MODULES]
+    """Every connector (`Connector`), in the registry's order."""
+    return [crm.connector_module().CONNECTOR for crm in with_connectors()]

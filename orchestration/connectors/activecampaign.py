@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 
 from orchestration.connectors.base import Connector, Snapshot, rest_source, throttled_session
-from orchestration.settings import ApiSource, api_source
+from orchestration.settings import ApiSource, api_settings
 from orchestration.sources import activecampaign as files
 
 PAGE_SIZE = 100  # ActiveCampaign's maximum `limit`
@@ -39,8 +39,7 @@ EPOCH = "1970-01-01T00:00:00+00:00"
 
 
 def settings() -> ApiSource:
-    return api_source("activecampaign", "SALESPIPE_ACTIVECAMPAIGN_TOKEN",
-                      "SALESPIPE_ACTIVECAMPAIGN_URL")
+    return api_settings("activecampaign")
 
 
 def api_base(url: str) -> str:

@@ -44,10 +44,9 @@ from orchestration.connectors.base import (
     throttled_session,
 )
 from orchestration.ingest.spec import literal, quote
-from orchestration.settings import ApiSource, api_source
+from orchestration.settings import ApiSource, api_settings
 from orchestration.sources import hubspot as files
 
-DEFAULT_BASE_URL = "https://api.hubapi.com"
 PAGE_SIZE = 100  # list pages (HubSpot's most)
 SEARCH_PAGE_SIZE = 200  # search pages (HubSpot's most): half the rate-limited search requests
 EPOCH = "1970-01-01T00:00:00.000Z"
@@ -71,8 +70,7 @@ DEAL_PROPERTIES = (
 
 
 def settings() -> ApiSource:
-    return api_source("hubspot", "SALESPIPE_HUBSPOT_TOKEN", "SALESPIPE_HUBSPOT_BASE_URL",
-                      DEFAULT_BASE_URL)
+    return api_settings("hubspot")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import Any
 
 from orchestration.connectors.base import Connector, SyncWindow, rest_source, throttled_session
 from orchestration.connectors.records import ApiTable, fields
-from orchestration.settings import ApiSource, pipedrive_api
+from orchestration.settings import ApiSource, api_settings
 
 NAME = "pipedrive"
 PAGE = 500
@@ -155,7 +155,7 @@ def source(api: ApiSource):
 CONNECTOR = Connector(
     name=NAME,
     label="Pipedrive",
-    settings=pipedrive_api,
+    settings=lambda: api_settings(NAME),
     source=source,
     resources=("deals", "deals_deleted", "deal_flow", "persons", "activities", "pipelines",
                "stages", "users"),

@@ -42,7 +42,7 @@ from orchestration.connectors.base import (
 from orchestration.connectors.records import ApiTable, fields
 from orchestration.settings import (
     ApiSource,
-    salesforce_api,
+    api_settings,
     salesforce_api_version,
     salesforce_currency,
 )
@@ -216,7 +216,7 @@ def source(api: ApiSource):
 CONNECTOR = Connector(
     name=NAME,
     label="Salesforce",
-    settings=salesforce_api,
+    settings=lambda: api_settings(NAME),
     source=source,
     resources=tuple(snake(s) for s in OBJECTS),
     tables={t.dataset_table: t.stand_in for t in TABLES},

@@ -14,13 +14,12 @@ from Python needs a client for that cluster and is not implemented (see the READ
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from orchestration.engines.java import check_java
-from orchestration.settings import EngineSettings, apply_defaults
+from orchestration.settings import EngineSettings
 
 _SESSIONS: dict[str, object] = {}
 
@@ -33,20 +32,18 @@ def _session(settings: EngineSettings):
     key = str(settings.spark_dir)
     if key not in _SESSIONS:
         check_java()
-        apply_defaults()  # the JVM options and log4j file below
         from pyspark.sql import SparkSession
 
         builder = (SparkSession.builder.appName("salespipe-reader")
-                   .master(os.environ.get("SALESPIPE_SPARK_MASTER") or "local[*]")
+                   .master(settings.spark_master)
                    .config("spark.sql.catalogImplementation", "in-memory")
                    .config("spark.sql.warehouse.dir", str(settings.spark_dir / "reader"))
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.sql.parquet.inferTimestampNTZ.enabled", "false")
-                   .config("spark.sql.shuffle.partitions",
-                           os.environ.get("SALESPIPE_SPARK_SHUFFLE_PARTITIONS") or "4")
+                   .config("spark.sql.shuffle.partitions", settings.spark_shuffle_partitions)
                    .config("spark.driver.extraJavaOptions",
-                           f"-Dlog4j2.configurationFile={os.environ['SALESPIPE_SPARK_LOG4J']} "
-                           f"{os.environ['SALESPIPE_SPARK_JAVA_OPTIONS']}")
+                           f"-Dlog4j2.configurationFile={settings.spark_log4j} "
+                           f"{settings.spark_java_options}")
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false"))
         session = builder.getOrCreate()

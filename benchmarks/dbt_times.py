@@ -2,7 +2,7 @@
 
 A run's dbt invocation writes `run_results.json` (seconds per model, test, seed, snapshot) and
 `manifest.json` (each node's folder) into `dbt_project/target/dbt_models-<run id[:7]>-*`
-(orchestration/assets/dbt.py). The benchmark (benchmarks/run.py) reports these next to its
+(orchestration/transform/assets.py). The benchmark (benchmarks/run.py) reports these next to its
 phases, so a slow night points at the models that made it slow."""
 
 from __future__ import annotations

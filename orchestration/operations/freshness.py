@@ -16,16 +16,9 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.connectors.base import snapshot_dir
+from orchestration.registry import CRMS
 from orchestration.resources import DuckDBWarehouse, SourceFiles
 from orchestration.settings import OperationsSettings, Settings
-
-# The raw table each source's check hangs on (its deals: the data that matters most), and the
-# check's name: sources with an export format are named for the export, API-only ones for sync.
-SOURCES = {"hubspot": ("hubspot_deals", "export_is_fresh"),
-           "activecampaign": ("activecampaign_deals", "export_is_fresh"),
-           "generic": ("generic_deals", "export_is_fresh"),
-           "pipedrive": ("pipedrive_deals", "sync_is_fresh"),
-           "salesforce": ("salesforce_opportunities", "sync_is_fresh")}
 
 
 def newest_export(folder: Path) -> dt.datetime | None:
@@ -80,5 +73,6 @@ def freshness_check(source: str, table: str, name: str) -> dg.AssetChecksDefinit
     return _check
 
 
-freshness_checks = [freshness_check(source, table, name)
-                    for source, (table, name) in SOURCES.items()]
+def freshness_checks() -> list[dg.AssetChecksDefinition]:
+    """One per CRM, on the raw table the registry names (its deals)."""
+    return [freshness_check(c.name, c.freshness_table, c.freshness_check) for c in CRMS]

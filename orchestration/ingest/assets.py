@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from orchestration.assets.api import api_deps, land_api_snapshots
+from orchestration.connectors.assets import api_deps, land_api_snapshots, landing_assets
 from orchestration.ingest.loader import IngestError, LoadResult, create_empty
 from orchestration.ingest.spec import RawTable
+from orchestration.registry import CRMS, Crm
 from orchestration.resources import DuckDBWarehouse, SourceFiles
-from orchestration.sources import activecampaign, generic, hubspot
 from orchestration.sources.base import SourceObject
 
 RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
@@ -97,27 +97,29 @@ def _static(module, obj: SourceObject) -> dg.AssetsDefinition:
                      [obj.table, *obj.derived])
 
 
-def _generic(name: str) -> dg.AssetsDefinition:
-    tables = generic.TABLES[name]
-    empty = [t for t in generic.EMPTY_TABLES if t.name in tables]
+def _from_mapping(module, name: str) -> dg.AssetsDefinition:
+    """An object of an export whose spec depends on its files (the generic CSV's mapping.yml)."""
+    tables = module.TABLES[name]
+    empty = [t for t in module.EMPTY_TABLES if t.name in tables]
 
     def resolve(files: SourceFiles) -> SourceObject | None:
-        found = {o.name: o for o in generic.objects(files.folder(generic.FOLDER))}
+        found = {o.name: o for o in module.objects(files.folder(module.FOLDER))}
         return found.get(name)
 
-    return raw_asset(generic.FOLDER, name, tables, resolve, empty)
+    return raw_asset(module.FOLDER, name, tables, resolve, empty)
 
 
-raw_assets = [
-    *[_static(hubspot, o) for o in hubspot.OBJECTS],
-    *[_static(activecampaign, o) for o in activecampaign.OBJECTS],
-    *[_generic(name) for name in generic.TABLES],
-]
+def _crm_assets(crm: Crm) -> list[dg.AssetsDefinition]:
+    module = crm.export_module()
+    if module is None:
+        # A CRM API with no export format (Pipedrive, Salesforce): raw tables landed from its
+        # syncs only, created empty when the API is not configured.
+        return landing_assets(crm.connector_module().CONNECTOR)
+    if hasattr(module, "objects"):
+        return [_from_mapping(module, name) for name in module.TABLES]
+    return [_static(module, obj) for obj in module.OBJECTS]
 
-# CRM APIs with no export format (Pipedrive, Salesforce): raw tables landed from their syncs
-# only, created empty when the API is not configured.
-from orchestration.assets.api import landing_assets
-from orchestration.connectors import pipedrive as _pipedrive
-from orchestration.connectors import salesforce as _salesforce
 
-raw_assets += [*landing_assets(_pipedrive.CONNECTOR), *landing_assets(_salesforce.CONNECTOR)]
+def raw_assets() -> list[dg.AssetsDefinition]:
+    """Every CRM's raw-ingest assets, in the registry's order."""
+    return [asset for crm in CRMS for asset in _crm_assets(crm)]

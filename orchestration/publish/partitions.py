@@ -10,7 +10,7 @@ Layout (Hive-style; every file also holds the column itself):
     <mart>/_partitions.json                   each partition's row count and newest _built_at
 
 A partition is unchanged when its row count and newest `_built_at` (when the dbt run that
-wrote a row started) equal the previous version's: the same contract as publish_sync.py.
+wrote a row started) equal the previous version's: the same contract as delta.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import quote as url_quote
 import duckdb
 
 from orchestration.ingest.spec import literal, quote
-from orchestration.publish_sync import BUILT_AT
+from orchestration.publish.delta import BUILT_AT
 
 FILE = "data.parquet"
 SIGNATURES = "_partitions.json"

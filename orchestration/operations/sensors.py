@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.runlock import is_locked
+from orchestration.operations.runlock import is_locked
 from orchestration.settings import Settings
 
 # An export still being copied in changes size/mtime; wait until it has been quiet this long.

@@ -1,11 +1,10 @@
-# Shared with the Pipedrive/Salesforce connectors: keep this interface stable.
 """CRM API sync assets: one multi-asset per connector (orchestration/connectors), one asset key
 per synced dlt resource, `api/<source>/<resource>`.
 
 Lineage: CRM API -> `api/<source>/<resource>` (the dlt dataset in
 `$SALESPIPE_DATA_DIR/connectors/<source>/synced.duckdb`) -> `raw/<table>` -> dbt. The raw-ingest
 asset of each table depends on the sync of its source and lands the sync's snapshot beside the
-export files (assets/raw.py calls `land_api_snapshots`), so a configured API feeds the same raw
+export files (ingest/assets.py calls `land_api_snapshots`), so a configured API feeds the same raw
 tables the exports do. A source with no credentials is skipped with one log line; its assets
 report `skipped` and the raw tables keep whatever the files gave.
 
@@ -22,7 +21,8 @@ import duckdb
 from orchestration.connectors import all_connectors
 from orchestration.connectors.base import Connector, land_snapshot, sync
 from orchestration.ingest.loader import LoadResult
-from orchestration.settings import Settings, api_source
+from orchestration.registry import with_connectors
+from orchestration.settings import Settings, api_settings
 
 
 class CrmApi(dg.ConfigurableResource):
@@ -40,14 +40,13 @@ def resource_key(connector: Connector) -> str:
 
 
 def api_resources() -> dict[str, CrmApi]:
-    """The resources of every connector, for definitions.py."""
+    """The resources of every connector (the variables the registry names for it)."""
     out = {}
-    for connector in all_connectors():
-        api = connector.settings()
+    for crm in with_connectors():
         client = dict(zip(("client_id", "client_secret"),
-                          (dg.EnvVar(name) for name in api.client_env), strict=False))
-        out[resource_key(connector)] = CrmApi(token=dg.EnvVar(api.token_env),
-                                              base_url=dg.EnvVar(api.base_url_env), **client)
+                          (dg.EnvVar(name) for name in crm.api.client), strict=False))
+        out[f"{crm.name}_api"] = CrmApi(token=dg.EnvVar(crm.api.token),
+                                        base_url=dg.EnvVar(crm.api.base_url), **client)
     return out
 
 
@@ -68,11 +67,8 @@ def sync_asset(connector: Connector) -> dg.AssetsDefinition:
     )
     def _sync(context: dg.AssetExecutionContext):
         creds: CrmApi = getattr(context.resources, key)
-        defaults = connector.settings()
-        api = api_source(connector.name, defaults.token_env, defaults.base_url_env,
-                         defaults.base_url, token=creds.token, base_url=creds.base_url,
-                         client_env=defaults.client_env,
-                         client=(creds.client_id, creds.client_secret))
+        api = api_settings(connector.name, token=creds.token, base_url=creds.base_url,
+                           client=(creds.client_id, creds.client_secret))
         result = sync(connector, Settings.from_env().data_dir, api)
         # `salespipe run` already printed the skip line; the UI shows debug lines too.
         (context.log.debug if result.skipped else context.log.info)(result.line())
@@ -128,7 +124,7 @@ def landing_assets(connector: Connector) -> list[dg.AssetsDefinition]:
     """Raw-ingest assets for a connector whose raw tables no export loader lands (e.g.
     Pipedrive, Salesforce): one multi-asset per snapshot target, keyed `raw/<table>` like the
     export assets, landing the snapshot with the same loader. (HubSpot and ActiveCampaign
-    land through their export assets in assets/raw.py instead.)"""
+    land through their export assets in ingest/assets.py instead.)"""
     deps = [asset_key(connector, r) for r in connector.resources]
     return [_landing_asset(connector, snap.target, deps) for snap in connector.snapshots]
 

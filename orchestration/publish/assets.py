@@ -8,13 +8,11 @@ publish when any ERROR-severity check of this run has failed.
 
 import dagster as dg
 
-from orchestration.assets.dbt import dbt_models, dbt_project
-from orchestration.dbt_manifest import incremental_keys, published_partitions
-from orchestration.publish import publish
+from orchestration.publish.publication import publish
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import EngineSettings, OperationsSettings, Settings
-
-MARTS = [key for key in dbt_models.keys if key.path[0] == "marts"]
+from orchestration.transform.assets import dbt_project
+from orchestration.transform.manifest import incremental_keys, published_partitions
 
 
 def failed_error_checks(context: dg.AssetExecutionContext) -> list[str]:
@@ -29,16 +27,25 @@ def failed_error_checks(context: dg.AssetExecutionContext) -> list[str]:
     return failed
 
 
-@dg.asset(
-    key=["published", "warehouse"],
-    deps=MARTS,
-    group_name="published",
-    kinds={"duckdb", "parquet"},
-    description="The marts as BI tools read them: a DuckDB file and Parquet files in "
-                "SALESPIPE_PUBLISH_DIR, replaced atomically once every ERROR check passed.",
-)
-def published_warehouse(context: dg.AssetExecutionContext,
-                        warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def publication_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The publication, after every mart in `marts` (the dbt models of schema `marts`)."""
+
+    @dg.asset(
+        key=["published", "warehouse"],
+        deps=marts,
+        group_name="published",
+        kinds={"duckdb", "parquet"},
+        description="The marts as BI tools read them: a DuckDB file and Parquet files in "
+                    "SALESPIPE_PUBLISH_DIR, replaced atomically once every ERROR check passed.",
+    )
+    def published_warehouse(context: dg.AssetExecutionContext,
+                            warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+        return _publish(context, warehouse)
+
+    return published_warehouse
+
+
+def _publish(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     failed = failed_error_checks(context)
     if failed:
         raise dg.Failure(f"not published: ERROR-severity checks failed: {', '.join(failed)}")
@@ -55,10 +62,11 @@ def published_warehouse(context: dg.AssetExecutionContext,
                                               "tables": dg.MetadataValue.json(tables)})
     ops = OperationsSettings.from_env()
     as_of = Settings.from_env().as_of.isoformat()
+    manifest = dbt_project().manifest_path
     with warehouse.connect() as con:
         pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause,
-                      keys=incremental_keys(dbt_project.manifest_path, "marts"),
-                      partitions=published_partitions(dbt_project.manifest_path, "marts"))
+                      keys=incremental_keys(manifest, "marts"),
+                      partitions=published_partitions(manifest, "marts"))
     how = {m: sorted(t for t, v in pub.methods.items() if v == m) for m in set(pub.methods.values())}
     context.log.info(f"published {len(pub.tables)} marts to {pub.database} ({pub.version}); "
                      + "; ".join(f"{m}: {', '.join(t)}" for m, t in sorted(how.items())))

@@ -6,12 +6,12 @@ locks readers out), so a run builds there and then publishes a copy:
     <publish dir>/warehouse.duckdb    every `marts` table, plus meta.publication / meta.tables
     <publish dir>/parquet/<mart>.parquet   (a symlink to .versions/<version>/)
     <publish dir>/parquet/<mart>/<column>=<value>/data.parquet   a partitioned mart
-                                      (orchestration/publish_partitions.py)
+                                      (orchestration/publish/partitions.py)
     <publish dir>/publication.json    what is published, when, from which run
 
 The copy is read in one transaction on the working database while the run lock is held, so it
 is one consistent state. The new DuckDB file starts as a copy of the previous one, and the
-marts that only grow get only the rows written since (`orchestration/publish_sync.py`). It is
+marts that only grow get only the rows written since (`orchestration/publish/delta.py`). It is
 written to temporary names first, synced to disk, then swapped in with `os.replace` (atomic
 on POSIX): a reader sees the old or the new publication, never a mix, and a crash before the
 swap leaves the old one. The working database is only read.
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import publish_partitions, publish_sync
+from orchestration.publish import delta
+from orchestration.publish import partitions as parquet_partitions
 
 DB_NAME = "warehouse.duckdb"
 PARQUET_LINK = "parquet"
@@ -99,7 +100,7 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
     began = False  # a failure before `begin` has no transaction to roll back
     try:
         if reuse:
-            publish_sync.make_room(con, SCHEMA, "pub", keys)
+            delta.make_room(con, SCHEMA, "pub", keys)
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
         began = True
         con.execute(f"create schema if not exists pub.{SCHEMA}")
@@ -107,18 +108,18 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         for stale in set(_relations(con, "pub")) - set(names):
             con.execute(f'drop table pub.{SCHEMA}."{stale}"')
         for name in names:
-            how = publish_sync.sync(con, SCHEMA, name, "pub", keys.get(name), reuse)
+            how = delta.sync(con, SCHEMA, name, "pub", keys.get(name), reuse)
             pub.methods[name] = how
             pub.tables[name] = con.execute(
                 f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
             source = f'{SCHEMA}."{name}"'
             if name in partitions:  # the weekly rebuild (not reuse) writes every partition
-                pub.partitions[name] = publish_partitions.write(
+                pub.partitions[name] = parquet_partitions.write(
                     con, source, parquet_dir / name, partitions[name],
                     previous_parquet / name if reuse and previous_parquet else None)
             else:
                 _write_parquet(con, source, parquet_dir / f"{name}.parquet",
-                               previous_parquet if how == publish_sync.UNCHANGED else None)
+                               previous_parquet if how == delta.UNCHANGED else None)
         con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
@@ -171,7 +172,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_i
             pause=lambda phase: None, keys: dict[str, list[str]] | None = None,
             partitions: dict[str, str] | None = None) -> Publication:
     """Publish the `marts` schema of the database `con` is connected to. `keys`: the unique
-    key of each incremental mart, whose new rows alone are copied (publish_sync.py);
+    key of each incremental mart, whose new rows alone are copied (delta.py);
     `partitions`: the column each partitioned mart's Parquet is split by."""
     version = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -183,7 +184,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_i
         parquet_dir.mkdir(parents=True)
         previous = _linked_version(publish_dir)
         _clean(publish_dir, keep={previous, version})
-        built = publish_sync.start_from(publish_dir / DB_NAME, tmp_db, now)
+        built = delta.start_from(publish_dir / DB_NAME, tmp_db, now)
         pub.full_build_at = (built or now).isoformat(sep=" ")
         _copy(con, tmp_db, parquet_dir, pub, keys or {}, partitions or {},
               reuse=built is not None,

@@ -14,17 +14,16 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.dbt_manifest import (
-    ensure_manifest,
-    keep_parse_state,
-    prune_run_folders,
-    restore_parse_state,
-)
 from orchestration.engines.prepare import prepare_dbt
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
+from orchestration.transform.manifest import ensure_manifest
+from orchestration.transform.parse_state import keep_parse_state, restore_parse_state
+from orchestration.transform.run_folders import prune_run_folders
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 class SalespipeTranslator(DagsterDbtTranslator):
@@ -54,16 +53,22 @@ def dbt_vars(extra: dict | None = None) -> list[str]:
     return ["--vars", json.dumps(extra)] if extra else []
 
 
-ensure_manifest(dbt_project)
+def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
+    """Every dbt model, seed and snapshot of `project` as one multi-asset. Built when the
+    definitions load, not at import: it needs the manifest, which may need a `dbt parse`."""
+    ensure_manifest(project)
+
+    @dbt_assets(manifest=project.manifest_path, dagster_dbt_translator=SalespipeTranslator(),
+                project=project)
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                   warehouse: DuckDBWarehouse):
+        yield from _build(context, dbt, warehouse, Path(project.project_dir))
+
+    return dbt_models
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=SalespipeTranslator(),
-    project=dbt_project,
-)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-               warehouse: DuckDBWarehouse):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
+           project_dir: Path):
     # The engine in use (SALESPIPE_ENGINE) picks the profiles.yml output; Spark first gets the
     # raw layer as Parquet (orchestration/engines/prepare.py).
     engine = EngineSettings.from_env()
@@ -73,7 +78,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                          f"Parquet to {engine.raw_dir}")
     # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
     # not to every nightly run: dbt's own advice for production builds.
-    project_dir = Path(dbt_project.project_dir)
     target = Path("target") / f"dbt_models-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
             "--exclude-resource-type", "unit_test", *engine.dbt_log_args()]
@@ -85,3 +89,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     pruned = prune_run_folders(project_dir)
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt run folders from {project_dir / 'target'}")
+
+
+def mart_keys(models: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    """The keys of the models BI reads (schema `marts`): what publication waits for."""
+    return [key for key in models.keys if key.path[0] == "marts"]

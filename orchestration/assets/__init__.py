@@ -1,1 +1,0 @@
-"""Dagster assets: raw ingestion per source object, and every dbt model."""
