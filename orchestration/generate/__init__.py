@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestration.registry import CRMS
+
 from . import activities, company
 from .activecampaign import ActiveCampaignWriter
 from .api_profiles import API_PROFILES, SEED_FORMAT
@@ -29,13 +31,14 @@ from .pipedrive import PipedriveWriter
 from .profiles import PROFILES
 from .salesforce import SalesforceWriter
 
-FORMATS = ("hubspot", "activecampaign", "generic")
+# The formats of `all` (export files), and the API formats: records as the CRM's REST API
+# returns them (api_profiles.py), written on request only, so the default output and seeds/
+# stay as they are. Both come from the registry of CRMs.
+FORMATS = tuple(c.generator for c in CRMS if c.generator and c.generated_by_default)
+API_FORMATS = tuple(c.generator for c in CRMS if c.generator and not c.generated_by_default)
 WRITERS = {"hubspot": HubSpotWriter, "activecampaign": ActiveCampaignWriter,
-           "generic": GenericWriter}
-# API formats: records as the CRM's REST API returns them (api_profiles.py); not in `all`, so
-# the default output and seeds/ stay as they are.
-API_FORMATS = ("pipedrive", "salesforce")
-WRITERS.update({"pipedrive": PipedriveWriter, "salesforce": SalesforceWriter})
+           "generic": GenericWriter, "pipedrive": PipedriveWriter,
+           "salesforce": SalesforceWriter}
 
 __all__ = ["FORMATS", "generate"]
 
