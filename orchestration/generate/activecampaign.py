@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import render, vocab
-from .activities import CHUNK_DEALS, Chunk, Stats
+from .activities import Chunk, Stats, chunk_deals, chunk_history, stage_steps
 from .company import Company
 from .paths import LOST, WON
 from .render import Writer, cat
@@ -107,14 +107,10 @@ class ActiveCampaignWriter:
 
     def _deal_log(self, ch: Chunk, i: int, n: int) -> None:
         """dealActivities for the chunk's deals: stage history, owner changes, notes/tasks."""
-        c, h = self.c, self.c.hist
-        d0, d1 = i * CHUNK_DEALS, min(c.n_deals, (i + 1) * CHUNK_DEALS)
-        a, b = np.searchsorted(h.deal, [d0, d1])
-        deal, stage, t = h.deal[a:b].astype(np.int64), h.stage[a:b].astype(np.int64), h.t[a:b]
-        k = np.array([len(pl.stages) for pl in c.prof.pipelines])[c.deal["pipe"][deal]]
-        first = np.ones(len(deal), bool)
-        first[1:] = deal[1:] != deal[:-1]
-        prev = np.concatenate([[0], stage[:-1]])
+        c = self.c
+        d0, d1 = chunk_deals(c, i)
+        deal, stage, t = chunk_history(c, i)
+        k, first, prev = stage_steps(c, deal, stage)
         prev_open_id = self._stage_id(deal, np.where(first, stage, np.minimum(prev, k - 1)))
         # Row kind: 0 create, 1 stage change, 2 status change.
         is_status = (stage >= k) | (~first & (prev == k + 1))

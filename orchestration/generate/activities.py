@@ -67,6 +67,29 @@ class _Spans:
     phase: np.ndarray  # index into PHASES
 
 
+def chunk_deals(c: Company, i: int) -> tuple[int, int]:
+    """The range of deal numbers in chunk i: [d0, d1)."""
+    return i * CHUNK_DEALS, min(c.n_deals, (i + 1) * CHUNK_DEALS)
+
+
+def chunk_history(c: Company, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stage-history rows of chunk i's deals: deal, stage index, time (sorted by deal)."""
+    h = c.hist
+    d0, d1 = chunk_deals(c, i)
+    a, b = np.searchsorted(h.deal, [d0, d1])
+    return h.deal[a:b].astype(np.int64), h.stage[a:b].astype(np.int64), h.t[a:b]
+
+
+def stage_steps(c: Company, deal: np.ndarray, stage: np.ndarray):
+    """Per history row: its pipeline's open-stage count k, whether it is the deal's first
+    row, and the stage of the row before (0 for the first)."""
+    k = np.array([len(pl.stages) for pl in c.prof.pipelines])[c.deal["pipe"][deal]]
+    first = np.ones(len(deal), bool)
+    first[1:] = deal[1:] != deal[:-1]
+    prev = np.concatenate([[0], stage[:-1]])
+    return k, first, prev
+
+
 def n_chunks(c: Company) -> int:
     return max(1, -(-c.n_deals // CHUNK_DEALS))
 
@@ -76,7 +99,7 @@ def iter_chunks(c: Company, seed: int, fmt_key: int) -> Iterator[Chunk]:
     k = n_chunks(c)
     for i in range(k):
         rng = np.random.default_rng([seed, fmt_key, 1, i])
-        d0, d1 = i * CHUNK_DEALS, min(c.n_deals, (i + 1) * CHUNK_DEALS)
+        d0, d1 = chunk_deals(c, i)
         lo, hi = np.searchsorted(c.dc_deal, [d0, d1])
         leads = dealless[len(dealless) * i // k: len(dealless) * (i + 1) // k]
         spans = _deal_spans(rng, c, lo, hi) + _after_close(c, lo, hi) + [_lead_spans(rng, c, leads)]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import render
-from .activities import CHUNK_DEALS, Chunk, Stats
+from .activities import Chunk, Stats, chunk_deals, chunk_history, stage_steps
 from .company import LOST_REASONS, Company
 from .paths import LOST, WON
 from .render import Writer, cat
@@ -74,14 +74,10 @@ class PipedriveWriter:
 
     def _flow(self, i: int, n: int) -> None:
         """dealChange updates of the chunk's deals: stage, status and owner changes."""
-        c, h = self.c, self.c.hist
-        d0, d1 = i * CHUNK_DEALS, min(c.n_deals, (i + 1) * CHUNK_DEALS)
-        a, b = np.searchsorted(h.deal, [d0, d1])
-        deal, stage, t = h.deal[a:b].astype(np.int64), h.stage[a:b].astype(np.int64), h.t[a:b]
-        k = np.array([len(pl.stages) for pl in c.prof.pipelines])[c.deal["pipe"][deal]]
-        first = np.ones(len(deal), bool)
-        first[1:] = deal[1:] != deal[:-1]
-        prev = np.concatenate([[0], stage[:-1]])
+        c = self.c
+        d0, d1 = chunk_deals(c, i)
+        deal, stage, t = chunk_history(c, i)
+        k, first, prev = stage_steps(c, deal, stage)
         is_status = (stage >= k) | (prev == k + 1)
         # Row kind: 0 stage change, 1 status change (the creation is the deal's add_time).
         kind = np.where(is_status, 1, 0)[~first]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import render
-from .activities import CHUNK_DEALS, Chunk, Stats
+from .activities import Chunk, Stats, chunk_history
 from .company import LOST_REASONS, Company
 from .paths import WON
 from .render import Writer, cat
@@ -129,15 +129,12 @@ class SalesforceWriter:
 
     def _history(self, i: int, n: int) -> None:
         """OpportunityHistory of the chunk's deals: one row per stage entered."""
-        c, h = self.c, self.c.hist
-        d0, d1 = i * CHUNK_DEALS, min(c.n_deals, (i + 1) * CHUNK_DEALS)
-        a, b = np.searchsorted(h.deal, [d0, d1])
-        deal = h.deal[a:b].astype(np.int64)
+        c = self.c
+        deal, stage, t = chunk_history(c, i)
         labels = [s.label for s in c.prof.pipelines[0].all_stages]
         prob = np.array([s.probability for s in c.prof.pipelines[0].all_stages])
-        stage = h.stage[a:b].astype(np.int64)
         frame = pd.DataFrame({
-            "n": self.n_hist + np.arange(len(deal)), "deal": deal, "t": h.t[a:b],
+            "n": self.n_hist + np.arange(len(deal)), "deal": deal, "t": t,
             "stage": cat(stage, labels), "prob": np.round(prob[stage] * 100),
             "amount": c.deal["amount"][deal], "close": self.w.day_start(
                 c.deal["expected_day"][deal]), "owner": c.deal["owner"][deal],
