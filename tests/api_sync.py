@@ -7,7 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.connectors.base import Connector, land_snapshot
+from orchestration.connectors.base import Connector
+from orchestration.connectors.paths import dataset_path
+from orchestration.connectors.snapshots import land_snapshot
 
 
 def land(connector: Connector, data_dir: Path, warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -21,8 +23,6 @@ def land(connector: Connector, data_dir: Path, warehouse: Path) -> duckdb.DuckDB
 
 def dataset_rows(data_dir: Path, connector: Connector, table: str, sql: str = "count(*)"):
     """A value from the synced dlt dataset (None when the table was never created)."""
-    from orchestration.connectors.base import dataset_path
-
     path = dataset_path(data_dir, connector.name)
     if not path.exists():
         return None
@@ -53,8 +53,6 @@ def assert_unique_ids(con: duckdb.DuckDBPyConnection, tables) -> None:
 
 def age_last_sync(data_dir: Path, connector: Connector, days: float) -> None:
     """Make the stored syncs look `days` older, as if none had run since."""
-    from orchestration.connectors.base import dataset_path
-
     con = duckdb.connect(str(dataset_path(data_dir, connector.name)))
     try:
         con.execute(f"update {connector.name}._dlt_loads set inserted_at = inserted_at - "

@@ -24,12 +24,12 @@ from api_sync import dataset_rows, land
 from conftest import SEEDS
 
 from orchestration.connectors import activecampaign
-from orchestration.connectors.base import (
+from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
     ConnectorResponseError,
-    sync,
 )
+from orchestration.connectors.runner import sync
 from orchestration.generate import generate
 from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_source

@@ -18,12 +18,12 @@ from api_servers.hubspot import HubSpotApi, HubSpotData
 from api_sync import age_last_sync, dataset_rows, land
 
 from orchestration.connectors import hubspot, hubspot_paging
-from orchestration.connectors.base import (
+from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
     ConnectorResponseError,
-    sync,
 )
+from orchestration.connectors.runner import sync
 from orchestration.generate import generate
 from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_source

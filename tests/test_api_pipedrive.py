@@ -23,8 +23,8 @@ from api_servers.salesforce import SalesforceApi, SalesforceData
 from api_sync import age_last_sync, assert_unique_ids, land, row_counts
 from conftest import make_workspace
 
-from orchestration.connectors import base, pipedrive
-from orchestration.connectors.base import (
+from orchestration.connectors import pipedrive, runner
+from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
     ConnectorResponseError,
@@ -63,7 +63,7 @@ def rows(con, sql: str) -> list[tuple]:
 
 
 def sync(api, data_dir: Path, token: str = TOKEN):
-    return base.sync(CONNECTOR, data_dir, pipedrive_api(token=token, base_url=api.url))
+    return runner.sync(CONNECTOR, data_dir, pipedrive_api(token=token, base_url=api.url))
 
 
 def expected(folder: Path) -> dict[str, int]:
@@ -147,7 +147,7 @@ def test_a_sync_later_than_the_deleted_deals_window_stops(api, tmp_path):
     sync(api, tmp_path)
     age_last_sync(tmp_path, CONNECTOR, 40)
     api.clear_requests()
-    with pytest.raises(base.ConnectorError) as err:
+    with pytest.raises(ConnectorError) as err:
         sync(api, tmp_path)
     assert "40 days ago" in str(err.value) and "deleted deals" in str(err.value)
     assert "connectors/pipedrive/" in str(err.value) and api.requests == []
@@ -197,7 +197,7 @@ def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, capl
 
 
 def test_not_configured_is_skipped_with_one_line(tmp_path):
-    result = base.sync(CONNECTOR, tmp_path, pipedrive_api(token="", base_url=""))
+    result = runner.sync(CONNECTOR, tmp_path, pipedrive_api(token="", base_url=""))
     assert result.skipped == ("Pipedrive API: not configured (set SALESPIPE_PIPEDRIVE_TOKEN to "
                               "sync it), skipped")
     assert not (tmp_path / "connectors").exists()

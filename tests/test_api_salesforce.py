@@ -22,8 +22,8 @@ import pytest
 from api_servers.salesforce import SalesforceApi, SalesforceData
 from api_sync import assert_unique_ids, land, row_counts
 
-from orchestration.connectors import base
-from orchestration.connectors.base import (
+from orchestration.connectors import runner
+from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
     ConnectorResponseError,
@@ -68,7 +68,7 @@ def rows(con, sql: str) -> list[tuple]:
 
 
 def sync(api, data_dir: Path, token: str = TOKEN):
-    return base.sync(CONNECTOR, data_dir, salesforce_api(token=token, base_url=api.url))
+    return runner.sync(CONNECTOR, data_dir, salesforce_api(token=token, base_url=api.url))
 
 
 def expected(folder: Path) -> dict[str, int]:
@@ -153,7 +153,7 @@ def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, capl
 
 
 def test_not_configured_is_skipped_with_one_line(tmp_path):
-    result = base.sync(CONNECTOR, tmp_path, salesforce_api(token="", base_url=""))
+    result = runner.sync(CONNECTOR, tmp_path, salesforce_api(token="", base_url=""))
     assert result.skipped == (
         "Salesforce API: not configured (set SALESPIPE_SALESFORCE_CLIENT_ID and "
         "SALESPIPE_SALESFORCE_CLIENT_SECRET (or SALESPIPE_SALESFORCE_TOKEN) and "
@@ -168,7 +168,7 @@ def test_client_credentials_get_a_token_and_a_new_one_when_the_session_expires(
     client = ("3MVG9-connected-app-id", "sf-client-secret-5b7e")
     with SalesforceApi(SalesforceData(generated), TOKEN, batch_size=60, client=client,
                        session_requests=4) as server:
-        result = base.sync(CONNECTOR, tmp_path, salesforce_api(
+        result = runner.sync(CONNECTOR, tmp_path, salesforce_api(
             token="", base_url=server.url, client_id=client[0], client_secret=client[1]))
         issued = len(server.requests_to("/services/oauth2/token"))
         expired = [r for r in server.requests if r.status == 401]
@@ -186,7 +186,7 @@ def test_client_credentials_get_a_token_and_a_new_one_when_the_session_expires(
 def test_wrong_client_secret_names_the_variables_and_hides_the_secret(generated, tmp_path):
     with SalesforceApi(SalesforceData(generated), TOKEN, client=("app", "right-secret")) as api, \
             pytest.raises(ConnectorAuthError) as err:
-        base.sync(CONNECTOR, tmp_path, salesforce_api(
+        runner.sync(CONNECTOR, tmp_path, salesforce_api(
             token="", base_url=api.url, client_id="app", client_secret="wrong-secret"))
     message = str(err.value)
     assert "SALESPIPE_SALESFORCE_CLIENT_ID and SALESPIPE_SALESFORCE_CLIENT_SECRET" in message

@@ -12,7 +12,7 @@ the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page w
   the other lists step back when `meta.total` shows records went meanwhile
   (activecampaign_paging.py). Neither comes in modified order, so the stored cursor is kept
   no later than the sync's start: a record changed after it was read comes with the next sync
-  (base.hold_cursors).
+  (windows.hold_cursors).
 - `GET /contacts/{id}/fieldValues`, `GET /activities?contact={id}` (contact activity log) and
   `GET /deals/{id}/dealActivities` (stage, status and owner changes, notes, tasks): asked
   only for the contacts and deals the incremental lists returned; merged on id.
@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from orchestration.connectors.base import Connector, Snapshot, rest_source, throttled_session
+from orchestration.connectors.base import Connector, Snapshot
+from orchestration.connectors.rest import rest_source, throttled_session
 from orchestration.settings import ApiSource, api_source
 from orchestration.sources import activecampaign as files
 
@@ -183,6 +184,6 @@ CONNECTOR = Connector(
     tables=_tables(),
     snapshots=tuple(_snapshot(o) for o in files.OBJECTS),
     # contacts come in id order, deals in the API's own: a record changed after it was read
-    # is asked again by the next sync (base.hold_cursors)
+    # is asked again by the next sync (windows.hold_cursors)
     cursors_from_start=(("contacts", "udate"), ("deals", "mdate")),
 )

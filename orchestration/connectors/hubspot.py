@@ -36,13 +36,9 @@ import json
 
 import duckdb
 
-from orchestration.connectors.base import (
-    Connector,
-    Snapshot,
-    SyncWindow,
-    rest_source,
-    throttled_session,
-)
+from orchestration.connectors.base import Connector, Snapshot
+from orchestration.connectors.rest import rest_source, throttled_session
+from orchestration.connectors.windows import SyncWindow
 from orchestration.ingest.spec import literal, quote
 from orchestration.settings import ApiSource, api_source
 from orchestration.sources import hubspot as files

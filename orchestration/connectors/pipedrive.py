@@ -36,8 +36,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestration.connectors.base import Connector, SyncWindow, rest_source, throttled_session
+from orchestration.connectors.base import Connector
 from orchestration.connectors.records import ApiTable, fields
+from orchestration.connectors.rest import rest_source, throttled_session
+from orchestration.connectors.windows import SyncWindow
 from orchestration.settings import ApiSource, pipedrive_api
 
 NAME = "pipedrive"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.connectors.base import Snapshot, parquet_reader
+from orchestration.connectors.base import Snapshot
+from orchestration.connectors.snapshots import parquet_reader
 from orchestration.ingest.spec import Column, RawTable, quote
 from orchestration.sources.base import SourceObject
 

@@ -33,13 +33,10 @@ import logging
 import re
 from typing import Any
 
-from orchestration.connectors.base import (
-    Connector,
-    ConnectorError,
-    rest_source,
-    throttled_session,
-)
+from orchestration.connectors.base import Connector
+from orchestration.connectors.errors import ConnectorError
 from orchestration.connectors.records import ApiTable, fields
+from orchestration.connectors.rest import rest_source, throttled_session
 from orchestration.settings import (
     ApiSource,
     salesforce_api,
