@@ -1,6 +1,6 @@
 """Helpers shared by the API connector tests (test_api_*.py): the generated company a local API
 serves, syncs into a temp folder, the snapshots landed in a temp warehouse with the same loader
-`salespipe run` uses, and what a refused sync showed."""
+`salespipe run` uses, and the faults every connector must survive."""
 
 from __future__ import annotations
 
@@ -62,17 +62,6 @@ def landed_rows(landed, data_dir: Path, sql: str) -> list[tuple]:
         con.close()
 
 
-def refused(call: Callable[[], object], caplog, capfd=None) -> tuple[str, list[str]]:
-    """Run `call`, a sync the API must refuse (ConnectorAuthError), with every log captured
-    (debug level on from here); returns its message and what was shown meanwhile: the log
-    text, and with `capfd` the process's stdout and stderr."""
-    caplog.set_level(logging.DEBUG)
-    with pytest.raises(ConnectorAuthError) as failure:
-        call()
-    shown = [caplog.text, *(capfd.readouterr() if capfd is not None else ())]
-    return str(failure.value), shown
-
-
 def land(connector: Connector, data_dir: Path, warehouse: Path) -> duckdb.DuckDBPyConnection:
     """Land the connector's latest snapshots in `warehouse`; returns an open connection."""
     con = duckdb.connect(str(warehouse))
@@ -127,10 +116,14 @@ def assert_refused_at_once(server, call: Callable[[], object], variable: str, se
     """`call`, a sync with a token the API refuses, fails at its first request with a
     ConnectorAuthError naming `variable` and the 401, and `secret` shows nowhere: not in the
     message, the logs (debug level), stdout or stderr."""
-    message, shown = refused(call, caplog, capfd)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConnectorAuthError) as failure:
+        call()
+    message = str(failure.value)
     assert variable in message and "401" in message
     assert len(server.requests) == 1  # failed at once, no retries
-    for text in (message, *shown):
+    out, errors = capfd.readouterr()
+    for text in (message, caplog.text, out, errors):
         assert secret not in text
 
 
