@@ -63,7 +63,7 @@ def run(
 
     typer.echo(f"Building {settings.warehouse} from {settings.source_dir} "
                f"as of {settings.as_of} ...")
-    from orchestration.connectors.base import api_status_lines
+    from orchestration.connectors.status import api_status_lines
 
     typer.echo("\n".join(api_status_lines()))  # one line per CRM API: syncing or skipped
     try:

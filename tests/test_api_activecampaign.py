@@ -20,17 +20,15 @@ import pandas as pd
 import pytest
 from api_servers.activecampaign import ActiveCampaignApi, ActiveCampaignData
 from api_servers.hubspot import HubSpotApi, HubSpotData
-from api_sync import dataset_rows, land
+from api_sync import company, dataset_rows, interrupted, land
 from conftest import SEEDS
 
 from orchestration.connectors import activecampaign
-from orchestration.connectors.base import (
+from orchestration.connectors.errors import (
     ConnectorAuthError,
-    ConnectorError,
     ConnectorResponseError,
-    sync,
 )
-from orchestration.generate import generate
+from orchestration.connectors.runner import sync
 from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_settings
 
@@ -38,11 +36,8 @@ TOKEN = "0a1b2c3d4e5f60718293a4b5c6d7e8f9test"
 C = activecampaign.CONNECTOR
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ac_exports")
-    generate(out, deals=40, seed=13, formats=["activecampaign"])
-    return out / "activecampaign"
+exports = company("exports", deals=40, seed=13, formats=["activecampaign"],
+                  folder="activecampaign")
 
 
 @pytest.fixture
@@ -217,9 +212,7 @@ def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path
     for i, deal_id in enumerate(changed):
         server.data.update_deal(deal_id, value=str(700_000 + i))
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
-    server.inject("interrupt", path="/api/3/deals", times=None, after=1)
-    with pytest.raises(ConnectorError, match="503"):
-        sync(C, data, creds(server))
+    interrupted(server, lambda: sync(C, data, creds(server)), path="/api/3/deals", match="503")
     assert dataset_rows(data, C, "deals", "count(*) filter (where value like '7_____')") == 0
 
     server.clear_faults()

@@ -15,16 +15,15 @@ import time
 
 import pytest
 from api_servers.hubspot import HubSpotApi, HubSpotData
-from api_sync import age_last_sync, dataset_rows, land
+from api_sync import age_last_sync, company, dataset_rows, interrupted, land
 
 from orchestration.connectors import hubspot, hubspot_paging
-from orchestration.connectors.base import (
+from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
     ConnectorResponseError,
-    sync,
 )
-from orchestration.generate import generate
+from orchestration.connectors.runner import sync
 from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_settings
 
@@ -33,11 +32,7 @@ CAP = 40  # results a search reaches: HubSpot's 10,000, lowered for a 40-deal co
 C = hubspot.CONNECTOR
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hubspot_exports")
-    generate(out, deals=40, seed=11, formats=["hubspot"])
-    return out / "hubspot"
+exports = company("exports", deals=40, seed=11, formats=["hubspot"], folder="hubspot")
 
 
 @pytest.fixture
@@ -253,9 +248,8 @@ def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path
     for i, deal_id in enumerate(changed):
         server.data.update_deal(deal_id, amount=str(50_000 + i))
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
-    server.inject("interrupt", path="/crm/v3/objects/deals/search", times=None, after=1)
-    with pytest.raises(ConnectorError, match="503"):
-        sync(C, data, creds(server))
+    interrupted(server, lambda: sync(C, data, creds(server)),
+                path="/crm/v3/objects/deals/search", match="503")
     assert dataset_rows(data, C, "deals", "count(*) filter (where properties->>'$.amount' "
                         "like '5____')") == 0  # the first page fetched was not stored
 

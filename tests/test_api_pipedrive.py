@@ -13,35 +13,40 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import time
 from pathlib import Path
 
 import pytest
 from api_servers.pipedrive import PipedriveApi, PipedriveData
 from api_servers.salesforce import SalesforceApi, SalesforceData
-from api_sync import age_last_sync, assert_unique_ids, land, row_counts
+from api_sync import (
+    age_last_sync,
+    assert_refused_at_once,
+    assert_unique_ids,
+    company,
+    interrupted,
+    landed_rows,
+    landing,
+    row_counts,
+    rows,
+    syncing,
+)
 from conftest import make_workspace
 
-from orchestration.connectors import base, pipedrive
-from orchestration.connectors.base import (
-    ConnectorAuthError,
-    ConnectorError,
-    ConnectorResponseError,
-)
+from orchestration.connectors import pipedrive, runner
+from orchestration.connectors.errors import ConnectorError, ConnectorResponseError
 from orchestration.connectors.pipedrive import CONNECTOR
 from orchestration.generate import company_model, generate
 from orchestration.settings import api_settings
 
 TOKEN = "pd-secret-4f1c9e2b7a"
 DEALS, SEED = 40, 11
+pytestmark = pytest.mark.usefixtures("quick_retries")
+landed = landing(CONNECTOR)
+sync = syncing(CONNECTOR, TOKEN)
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pipedrive_gen")
-    generate(out, DEALS, SEED, formats=["pipedrive", "salesforce"])
-    return out
+generated = company("generated", DEALS, SEED, ["pipedrive", "salesforce"])
 
 
 @pytest.fixture
@@ -49,21 +54,6 @@ def api(generated):
     with PipedriveApi(PipedriveData(generated / "pipedrive"), TOKEN) as server:
         yield server
 
-
-pytestmark = pytest.mark.usefixtures("quick_retries")
-
-
-def landed(data_dir: Path):
-    """The latest snapshots landed in the raw tables of a warehouse in `data_dir`."""
-    return land(CONNECTOR, data_dir, data_dir / "warehouse.duckdb")
-
-
-def rows(con, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
-
-
-def sync(api, data_dir: Path, token: str = TOKEN):
-    return base.sync(CONNECTOR, data_dir, api_settings("pipedrive", token=token, base_url=api.url))
 
 
 def expected(folder: Path) -> dict[str, int]:
@@ -147,7 +137,7 @@ def test_a_sync_later_than_the_deleted_deals_window_stops(api, tmp_path):
     sync(api, tmp_path)
     age_last_sync(tmp_path, CONNECTOR, 40)
     api.clear_requests()
-    with pytest.raises(base.ConnectorError) as err:
+    with pytest.raises(ConnectorError) as err:
         sync(api, tmp_path)
     assert "40 days ago" in str(err.value) and "deleted deals" in str(err.value)
     assert "connectors/pipedrive/" in str(err.value) and api.requests == []
@@ -185,19 +175,12 @@ def test_server_error_then_success(api, generated, tmp_path):
 
 
 def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, caplog, capfd):
-    caplog.set_level(logging.DEBUG)
-    with pytest.raises(ConnectorAuthError) as err:
-        sync(api, tmp_path, token="revoked-" + TOKEN)
-    message = str(err.value)
-    assert "SALESPIPE_PIPEDRIVE_TOKEN" in message and "401" in message
-    assert len(api.requests) == 1  # failed at once, no retries
-    out, errors = capfd.readouterr()
-    for text in (message, caplog.text, out, errors):
-        assert TOKEN not in text
+    assert_refused_at_once(api, lambda: sync(api, tmp_path, token="revoked-" + TOKEN),
+                           "SALESPIPE_PIPEDRIVE_TOKEN", TOKEN, caplog, capfd)
 
 
 def test_not_configured_is_skipped_with_one_line(tmp_path):
-    result = base.sync(CONNECTOR, tmp_path, api_settings("pipedrive", token="", base_url=""))
+    result = runner.sync(CONNECTOR, tmp_path, api_settings("pipedrive", token="", base_url=""))
     assert result.skipped == ("Pipedrive API: not configured (set SALESPIPE_PIPEDRIVE_TOKEN to "
                               "sync it), skipped")
     assert not (tmp_path / "connectors").exists()
@@ -215,19 +198,13 @@ def test_malformed_page_stores_nothing_and_the_next_run_recovers(api, generated,
 def test_interrupted_sync_resumes_without_loss_or_duplicates(api, generated, tmp_path):
     stages = "select id, stage_id from raw.pipedrive_deals order by id"
     sync(api, tmp_path)
-    con = landed(tmp_path)
-    before = rows(con, stages)
-    con.close()
+    before = landed_rows(landed, tmp_path, stages)
     cursor = max(d["update_time"] for d in api.data.deals.values())
     for deal_id in range(10, 16):
         api.data.move_deal(deal_id, 2)
     # The API goes down after 8 answers: the deal pages are read, the flows are not.
-    api.inject("interrupt", after=8, times=None)
-    with pytest.raises(ConnectorError):
-        sync(api, tmp_path)
-    con = landed(tmp_path)
-    assert rows(con, stages) == before  # nothing of the failed run reached raw
-    con.close()
+    interrupted(api, lambda: sync(api, tmp_path), after=8)
+    assert landed_rows(landed, tmp_path, stages) == before  # nothing of the failed run reached raw
 
     api.clear_faults()
     api.clear_requests()

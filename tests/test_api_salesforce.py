@@ -20,16 +20,25 @@ from pathlib import Path
 
 import pytest
 from api_servers.salesforce import SalesforceApi, SalesforceData
-from api_sync import assert_unique_ids, land, row_counts
+from api_sync import (
+    assert_refused_at_once,
+    assert_unique_ids,
+    company,
+    interrupted,
+    landed_rows,
+    landing,
+    row_counts,
+    rows,
+    syncing,
+)
 
-from orchestration.connectors import base
-from orchestration.connectors.base import (
+from orchestration.connectors import runner
+from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
     ConnectorResponseError,
 )
 from orchestration.connectors.salesforce import CONNECTOR, soql_datetime
-from orchestration.generate import generate
 from orchestration.settings import api_settings
 
 TOKEN = "00D5g-sf-secret-8c2e71"
@@ -39,13 +48,12 @@ TABLES = {"salesforce_opportunities": "Opportunity",
           "salesforce_opportunity_stages": "OpportunityStage", "salesforce_contacts": "Contact",
           "salesforce_leads": "Lead", "salesforce_tasks": "Task", "salesforce_events": "Event",
           "salesforce_users": "User"}
+pytestmark = pytest.mark.usefixtures("quick_retries")
+landed = landing(CONNECTOR)
+sync = syncing(CONNECTOR, TOKEN)
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("salesforce_gen")
-    generate(out, DEALS, SEED, formats=["salesforce"])
-    return out / "salesforce"
+generated = company("generated", DEALS, SEED, ["salesforce"], folder="salesforce")
 
 
 @pytest.fixture
@@ -54,21 +62,6 @@ def api(generated):
     with SalesforceApi(SalesforceData(generated), TOKEN, batch_size=60) as server:
         yield server
 
-
-pytestmark = pytest.mark.usefixtures("quick_retries")
-
-
-def landed(data_dir: Path):
-    """The latest snapshots landed in the raw tables of a warehouse in `data_dir`."""
-    return land(CONNECTOR, data_dir, data_dir / "warehouse.duckdb")
-
-
-def rows(con, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
-
-
-def sync(api, data_dir: Path, token: str = TOKEN):
-    return base.sync(CONNECTOR, data_dir, api_settings("salesforce", token=token, base_url=api.url))
 
 
 def expected(folder: Path) -> dict[str, int]:
@@ -141,19 +134,12 @@ def test_server_error_then_success(api, generated, tmp_path):
 
 
 def test_unauthorized_names_the_variable_and_hides_the_token(api, tmp_path, caplog, capfd):
-    caplog.set_level(logging.DEBUG)
-    with pytest.raises(ConnectorAuthError) as err:
-        sync(api, tmp_path, token="expired-" + TOKEN)
-    message = str(err.value)
-    assert "SALESPIPE_SALESFORCE_TOKEN" in message and "401" in message
-    assert len(api.requests) == 1  # failed at once, no retries
-    out, errors = capfd.readouterr()
-    for text in (message, caplog.text, out, errors):
-        assert TOKEN not in text
+    assert_refused_at_once(api, lambda: sync(api, tmp_path, token="expired-" + TOKEN),
+                           "SALESPIPE_SALESFORCE_TOKEN", TOKEN, caplog, capfd)
 
 
 def test_not_configured_is_skipped_with_one_line(tmp_path):
-    result = base.sync(CONNECTOR, tmp_path, api_settings("salesforce", token="", base_url=""))
+    result = runner.sync(CONNECTOR, tmp_path, api_settings("salesforce", token="", base_url=""))
     assert result.skipped == (
         "Salesforce API: not configured (set SALESPIPE_SALESFORCE_CLIENT_ID and "
         "SALESPIPE_SALESFORCE_CLIENT_SECRET (or SALESPIPE_SALESFORCE_TOKEN) and "
@@ -168,7 +154,7 @@ def test_client_credentials_get_a_token_and_a_new_one_when_the_session_expires(
     client = ("3MVG9-connected-app-id", "sf-client-secret-5b7e")
     with SalesforceApi(SalesforceData(generated), TOKEN, batch_size=60, client=client,
                        session_requests=4) as server:
-        result = base.sync(CONNECTOR, tmp_path, api_settings(
+        result = runner.sync(CONNECTOR, tmp_path, api_settings(
             "salesforce", token="", base_url=server.url, client=(client[0], client[1])))
         issued = len(server.requests_to("/services/oauth2/token"))
         expired = [r for r in server.requests if r.status == 401]
@@ -186,7 +172,7 @@ def test_client_credentials_get_a_token_and_a_new_one_when_the_session_expires(
 def test_wrong_client_secret_names_the_variables_and_hides_the_secret(generated, tmp_path):
     with SalesforceApi(SalesforceData(generated), TOKEN, client=("app", "right-secret")) as api, \
             pytest.raises(ConnectorAuthError) as err:
-        base.sync(CONNECTOR, tmp_path, api_settings(
+        runner.sync(CONNECTOR, tmp_path, api_settings(
             "salesforce", token="", base_url=api.url, client=("app", "wrong-secret")))
     message = str(err.value)
     assert "SALESPIPE_SALESFORCE_CLIENT_ID and SALESPIPE_SALESFORCE_CLIENT_SECRET" in message
@@ -213,19 +199,13 @@ def test_malformed_page_stores_nothing_and_the_next_run_recovers(api, generated,
 def test_interrupted_sync_resumes_without_loss_or_duplicates(api, generated, tmp_path):
     stages = "select id, stage_name from raw.salesforce_opportunities order by id"
     sync(api, tmp_path)
-    con = landed(tmp_path)
-    before = rows(con, stages)
-    con.close()
+    before = landed_rows(landed, tmp_path, stages)
     cursor = max(r["SystemModstamp"] for r in api.data.records["Opportunity"])
     opps = [r["Id"] for r in api.data.records["Opportunity"]][:5]
     for opp in opps:
         api.data.move_opportunity(opp, "Perception Analysis")
-    api.inject("interrupt", after=3, times=None)  # down after three answers
-    with pytest.raises(ConnectorError):
-        sync(api, tmp_path)
-    con = landed(tmp_path)
-    assert rows(con, stages) == before  # nothing of the failed run reached raw
-    con.close()
+    interrupted(api, lambda: sync(api, tmp_path), after=3)  # down after three answers
+    assert landed_rows(landed, tmp_path, stages) == before  # nothing of the failed run reached raw
 
     api.clear_faults()
     api.clear_requests()

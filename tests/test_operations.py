@@ -326,7 +326,7 @@ def test_freshness_check_warns_when_an_api_sync_stopped(tmp_path):
     the environment ("not configured, skipped"), warns once its last snapshot is too old."""
     import datetime as dt
 
-    from orchestration.connectors.base import snapshot_dir
+    from orchestration.connectors.paths import snapshot_dir
     from orchestration.definitions import defs
     from orchestration.operations.freshness import evaluate
 

@@ -12,7 +12,7 @@ the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page w
   the other lists step back when `meta.total` shows records went meanwhile
   (activecampaign_paging.py). Neither comes in modified order, so the stored cursor is kept
   no later than the sync's start: a record changed after it was read comes with the next sync
-  (base.hold_cursors).
+  (windows.hold_cursors).
 - `GET /contacts/{id}/fieldValues`, `GET /activities?contact={id}` (contact activity log) and
   `GET /deals/{id}/dealActivities` (stage, status and owner changes, notes, tasks): asked
   only for the contacts and deals the incremental lists returned; merged on id.
@@ -29,17 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from orchestration.connectors.base import Connector, Snapshot, rest_source, throttled_session
-from orchestration.settings import ApiSource, api_settings
+from orchestration.connectors.base import Connector, Snapshot
+from orchestration.connectors.rest import rest_source, throttled_session
+from orchestration.settings import ApiSource
 from orchestration.sources import activecampaign as files
 
 PAGE_SIZE = 100  # ActiveCampaign's maximum `limit`
 REQUESTS_PER_SECOND: float | None = 5.0  # the account's documented rate limit
 EPOCH = "1970-01-01T00:00:00+00:00"
-
-
-def settings() -> ApiSource:
-    return api_settings("activecampaign")
 
 
 def api_base(url: str) -> str:
@@ -175,13 +172,12 @@ def _tables() -> dict[str, dict[str, str]]:
 CONNECTOR = Connector(
     name="activecampaign",
     label="ActiveCampaign",
-    settings=settings,
     source=source,
     resources=("fields", "deal_groups", "deal_stages", "users", "groups", "contacts", "deals",
                "contact_field_values", "activities", "deal_activities"),
     tables=_tables(),
     snapshots=tuple(_snapshot(o) for o in files.OBJECTS),
     # contacts come in id order, deals in the API's own: a record changed after it was read
-    # is asked again by the next sync (base.hold_cursors)
+    # is asked again by the next sync (windows.hold_cursors)
     cursors_from_start=(("contacts", "udate"), ("deals", "mdate")),
 )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, OffsetPaginator
 
-from orchestration.connectors.base import ConnectorResponseError
+from orchestration.connectors.errors import ConnectorResponseError
 
 
 class ContactsById(BasePaginator):

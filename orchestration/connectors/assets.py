@@ -19,7 +19,9 @@ import dagster as dg
 import duckdb
 
 from orchestration.connectors import all_connectors
-from orchestration.connectors.base import Connector, land_snapshot, sync
+from orchestration.connectors.base import Connector
+from orchestration.connectors.runner import sync
+from orchestration.connectors.snapshots import land_snapshot
 from orchestration.ingest.loader import LoadResult
 from orchestration.registry import with_connectors
 from orchestration.settings import Settings, api_settings

@@ -36,15 +36,11 @@ import json
 
 import duckdb
 
-from orchestration.connectors.base import (
-    Connector,
-    Snapshot,
-    SyncWindow,
-    rest_source,
-    throttled_session,
-)
+from orchestration.connectors.base import Connector, Snapshot
+from orchestration.connectors.rest import rest_source, throttled_session
+from orchestration.connectors.windows import SyncWindow
 from orchestration.ingest.spec import literal, quote
-from orchestration.settings import ApiSource, api_settings
+from orchestration.settings import ApiSource
 from orchestration.sources import hubspot as files
 
 PAGE_SIZE = 100  # list pages (HubSpot's most)
@@ -67,10 +63,6 @@ DEAL_PROPERTIES = (
     "dealname", "pipeline", "dealstage", "amount", "deal_currency_code", "closedate",
     "createdate", "hubspot_owner_id", "dealtype", "notes_last_updated", "hs_lastmodifieddate",
 )
-
-
-def settings() -> ApiSource:
-    return api_settings("hubspot")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +348,6 @@ JSON_T = "json"
 CONNECTOR = Connector(
     name="hubspot",
     label="HubSpot",
-    settings=settings,
     source=source,
     resources=("account", "contact_properties", "deal_properties", "pipelines", "owners",
                "contacts", "deals", "deal_contacts", "engagements"),

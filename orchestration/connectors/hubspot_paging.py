@@ -26,7 +26,7 @@ import time
 
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
-from orchestration.connectors.base import ConnectorError
+from orchestration.connectors.errors import ConnectorError
 from orchestration.connectors.hubspot import CATCH_UP
 
 SEARCH_CAP = 10_000  # results one search query reaches

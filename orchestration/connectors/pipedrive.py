@@ -36,9 +36,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestration.connectors.base import Connector, SyncWindow, rest_source, throttled_session
-from orchestration.connectors.records import ApiTable, fields
-from orchestration.settings import ApiSource, api_settings
+from orchestration.connectors.records import ApiTable, fields, records_connector, records_source
+from orchestration.connectors.rest import throttled_session
+from orchestration.connectors.windows import SyncWindow
+from orchestration.settings import ApiSource
 
 NAME = "pipedrive"
 PAGE = 500
@@ -118,18 +119,12 @@ def source(api: ApiSource):
               "cursor_param": "cursor"}
     v1_pages = {"type": "cursor", "cursor_path": "additional_data.pagination.next_start",
                 "cursor_param": "start"}
-    config = {
-        "client": {
-            "base_url": api.base_url + "/",
-            "auth": {"type": "api_key", "name": "x-api-token", "api_key": api.token,
-                     "location": "header"},
-            "session": throttled_session(reset_header="X-RateLimit-Reset"),
-        },
-        "resource_defaults": {
-            "primary_key": "id", "write_disposition": "merge",
-            "endpoint": {"data_selector": "data", "paginator": cursor},
-        },
-        "resources": [
+    auth = {"type": "api_key", "name": "x-api-token", "api_key": api.token,
+            "location": "header"}
+    defaults = {"primary_key": "id", "write_disposition": "merge",
+                "endpoint": {"data_selector": "data", "paginator": cursor}}
+    return records_source(
+        NAME, api, auth, throttled_session(reset_header="X-RateLimit-Reset"), defaults, [
             {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS},
             # deleted deals only come with status=deleted; merged into the same table
             {"name": "deals_deleted", "table_name": "deals", "columns": NEWEST_WINS,
@@ -147,20 +142,14 @@ def source(api: ApiSource):
              "endpoint": _v2("stages", incremental=False)},
             {"name": "users", "write_disposition": "replace",
              "endpoint": {"path": "v1/users", "paginator": "single_page"}},
-        ],
-    }
-    return rest_source(NAME, config)
+        ])
 
 
-CONNECTOR = Connector(
-    name=NAME,
-    label="Pipedrive",
-    settings=lambda: api_settings(NAME),
-    source=source,
-    resources=("deals", "deals_deleted", "deal_flow", "persons", "activities", "pipelines",
-               "stages", "users"),
-    tables={t.dataset_table: t.stand_in for t in TABLES},
-    snapshots=tuple(t.snapshot() for t in TABLES),
+CONNECTOR = records_connector(
+    NAME, "Pipedrive", source,
+    ("deals", "deals_deleted", "deal_flow", "persons", "activities", "pipelines", "stages",
+     "users"),
+    TABLES,
     window=SyncWindow(
         DELETED_DAYS, "deleted deals",
         "Delete the connectors/pipedrive/ folder in SALESPIPE_DATA_DIR for a full re-sync, which "

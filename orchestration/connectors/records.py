@@ -1,7 +1,10 @@
-"""Raw tables that hold API records as they are (Pipedrive, Salesforce): no file export exists
-to imitate, so the raw columns are the API's field names as dlt normalises them
-(`StageName` -> `stage_name`), typed like every raw table, and the snapshot is a plain
-projection of the synced dataset table.
+"""The skeleton of the connectors whose raw tables hold API records as they are (Pipedrive,
+Salesforce): no file export exists to imitate, so the raw columns are the API's field names as
+dlt normalises them (`StageName` -> `stage_name`), typed like every raw table, and the
+snapshot is a plain projection of the synced dataset table.
+
+Such a connector declares its `ApiTable`s, its auth, session and resources; `records_source`
+and `records_connector` build the rest the same way for each.
 
 A field no synced record ever carried (dlt creates no column for it) reads as null, so a
 sparse API answer never breaks the snapshot.
@@ -9,12 +12,18 @@ sparse API answer never breaks the snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
-from orchestration.connectors.base import Snapshot, parquet_reader
+from orchestration.connectors.base import Connector, Snapshot
+from orchestration.connectors.rest import rest_source
+from orchestration.connectors.snapshots import parquet_reader
+from orchestration.connectors.windows import SyncWindow
 from orchestration.ingest.spec import Column, RawTable, quote
+from orchestration.settings import ApiSource
 from orchestration.sources.base import SourceObject
 
 # raw column type -> the dataset column type of an empty stand-in (never synced)
@@ -64,3 +73,26 @@ def fields(spec: str) -> tuple[tuple[str, str], ...]:
         name, _, type_ = item.strip().partition(":")
         out.append((name, type_ or "text"))
     return tuple(out)
+
+
+def records_source(name: str, api: ApiSource, auth: Any, session: Any, defaults: dict,
+                   resources: list[dict]) -> Any:
+    """dlt's REST API source with endpoint paths relative to the API's base URL (the trailing
+    `/` keeps a base path such as Pipedrive's company domain or a Salesforce instance URL)."""
+    return rest_source(name, {
+        "client": {"base_url": api.base_url + "/", "auth": auth, "session": session},
+        "resource_defaults": defaults,
+        "resources": resources,
+    })
+
+
+def records_connector(name: str, label: str,
+                      source: Callable[[ApiSource], Any], resources: tuple[str, ...],
+                      tables: tuple[ApiTable, ...], window: SyncWindow | None = None
+                      ) -> Connector:
+    """A `Connector` whose snapshots are its `tables`, one per raw table, each read from its
+    dataset table (an empty stand-in until a record is synced)."""
+    return Connector(name=name, label=label, source=source,
+                     resources=resources,
+                     tables={t.dataset_table: t.stand_in for t in tables},
+                     snapshots=tuple(t.snapshot() for t in tables), window=window)

@@ -33,16 +33,11 @@ import logging
 import re
 from typing import Any
 
-from orchestration.connectors.base import (
-    Connector,
-    ConnectorError,
-    rest_source,
-    throttled_session,
-)
-from orchestration.connectors.records import ApiTable, fields
+from orchestration.connectors.errors import ConnectorError
+from orchestration.connectors.records import ApiTable, fields, records_connector, records_source
+from orchestration.connectors.rest import throttled_session
 from orchestration.settings import (
     ApiSource,
-    api_settings,
     salesforce_api_version,
     salesforce_currency,
 )
@@ -195,30 +190,16 @@ def source(api: ApiSource):
         auth, session = _client_credentials(api)
     else:
         auth, session = {"type": "bearer", "token": api.token}, _watched_session()
-    config = {
-        "client": {
-            "base_url": api.base_url + "/",
-            "auth": auth,
-            "session": session,
+    defaults = {
+        "primary_key": "Id",
+        "endpoint": {
+            "data_selector": "records",
+            "paginator": {"type": "json_link", "next_url_path": "nextRecordsUrl"},
         },
-        "resource_defaults": {
-            "primary_key": "Id",
-            "endpoint": {
-                "data_selector": "records",
-                "paginator": {"type": "json_link", "next_url_path": "nextRecordsUrl"},
-            },
-        },
-        "resources": [_resource(s, version, salesforce_currency()) for s in OBJECTS],
     }
-    return rest_source(NAME, config)
+    return records_source(NAME, api, auth, session, defaults,
+                          [_resource(s, version, salesforce_currency()) for s in OBJECTS])
 
 
-CONNECTOR = Connector(
-    name=NAME,
-    label="Salesforce",
-    settings=lambda: api_settings(NAME),
-    source=source,
-    resources=tuple(snake(s) for s in OBJECTS),
-    tables={t.dataset_table: t.stand_in for t in TABLES},
-    snapshots=tuple(t.snapshot() for t in TABLES),
-)
+CONNECTOR = records_connector(NAME, "Salesforce", source,
+                              tuple(snake(s) for s in OBJECTS), TABLES)

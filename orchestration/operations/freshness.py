@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.connectors.base import snapshot_dir
+from orchestration.connectors.paths import snapshot_dir
 from orchestration.registry import CRMS
 from orchestration.resources import DuckDBWarehouse, SourceFiles
 from orchestration.settings import OperationsSettings, Settings
