@@ -27,11 +27,10 @@ def make_workspace(tmp: Path, env: pytest.MonkeyPatch) -> "Workspace":
     env.setenv("SALESPIPE_SOURCE_DIR", str(source))
     env.setenv("SALESPIPE_WAREHOUSE", str(tmp / "data" / "warehouse.duckdb"))
     env.setenv("SALESPIPE_AS_OF", "2024-03-31")
-    from orchestration.connectors import all_connectors
+    from orchestration.registry import with_connectors
 
-    for connector in all_connectors():  # a developer's CRM credentials never reach a test run
-        api = connector.settings()
-        for name in (api.token_env, api.base_url_env, *api.client_env):
+    for crm in with_connectors():  # a developer's CRM credentials never reach a test run
+        for name in crm.api.names:
             env.setenv(name, "")
     return Workspace(source, tmp / "data" / "warehouse.duckdb")
 

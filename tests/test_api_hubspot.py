@@ -296,7 +296,7 @@ def test_api_snapshot_lands_like_the_export(server, exports, tmp_path):
 
 def test_without_a_token_hubspot_is_skipped_with_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESPIPE_HUBSPOT_TOKEN", "")
-    result = sync(C, tmp_path / "data", C.settings())
+    result = sync(C, tmp_path / "data", api_settings("hubspot"))
     assert result.skipped == ("HubSpot API: not configured (set SALESPIPE_HUBSPOT_TOKEN to "
                               "sync it), skipped")
     assert not (tmp_path / "data").exists()  # nothing synced, nothing written
