@@ -15,29 +15,29 @@
 {% macro deal_loaded_at(since=none) -%}
     select deal_id, max(loaded_at) as loaded_at
     from (
-        select 'hubspot-' || record_id as deal_id, _loaded_at as loaded_at
+        select {{ source_id('record_id', 'hubspot') }} as deal_id, _loaded_at as loaded_at
         from {{ source('raw', 'hubspot_deals') }}
         union all
-        select 'activecampaign-' || id, _loaded_at
+        select {{ source_id('id', 'activecampaign') }}, _loaded_at
         from {{ source('raw', 'activecampaign_deals') }}
         union all
-        select 'activecampaign-' || d_id, _loaded_at
+        select {{ source_id('d_id', 'activecampaign') }}, _loaded_at
         from {{ source('raw', 'activecampaign_deal_activities') }}
         union all
-        select source_system || '-' || deal_id, _loaded_at
+        select {{ source_id('deal_id', source_column='source_system') }}, _loaded_at
         from {{ source('raw', 'generic_deals') }}
         -- API sources (orchestration/connectors): the deal and its change log / history
         union all
-        select 'pipedrive-' || id, _loaded_at
+        select {{ source_id('id', 'pipedrive') }}, _loaded_at
         from {{ source('raw', 'pipedrive_deals') }}
         union all
-        select 'pipedrive-' || deal_id, _loaded_at
+        select {{ source_id('deal_id', 'pipedrive') }}, _loaded_at
         from {{ source('raw', 'pipedrive_deal_changes') }}
         union all
-        select 'salesforce-' || id, _loaded_at
+        select {{ source_id('id', 'salesforce') }}, _loaded_at
         from {{ source('raw', 'salesforce_opportunities') }}
         union all
-        select 'salesforce-' || opportunity_id, _loaded_at
+        select {{ source_id('opportunity_id', 'salesforce') }}, _loaded_at
         from {{ source('raw', 'salesforce_opportunity_history') }}
     ) as records
     where deal_id is not null
