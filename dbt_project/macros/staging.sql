@@ -27,3 +27,17 @@ from latest
 where not coalesce(is_deleted, false)
 {%- endif %}
 {%- endmacro %}
+
+{#- The config of a staging model that an incremental run keeps equal to a full refresh,
+    deletions included (the contact tables): a run ranks the records landed after the newest
+    `_loaded_at` it holds and those whose load is gone from raw (latest_records with
+    `staged_id`), and the post-hook deletes the ids left with no raw row at all. -#}
+{% macro reranked_config(raw_table, unique_key) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ drop_vanished_loads(source('raw', '" ~ raw_table ~ "')) }}"
+    ) }}
+{%- endmacro %}
