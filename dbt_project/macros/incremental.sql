@@ -8,6 +8,18 @@
      from {{ relation }})
 {%- endmacro %}
 
+{#- The same, read when the model runs and written into its SQL as a timestamp literal: a
+    comparison with a literal, unlike one with a subquery, is pushed through a view (such as
+    int_activities) down to the scans of the tables under it, so an incremental run reads only
+    the new rows of each. -#}
+{% macro loaded_watermark_literal(relation) -%}
+    {%- set newest = none -%}
+    {%- if execute -%}
+        {%- set newest = run_query("select max(loaded_at) from " ~ relation).columns[0].values()[0] -%}
+    {%- endif -%}
+    cast('{{ newest if newest is not none else "1900-01-01 00:00:00" }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
 {#- One row per deal (canonical, source-prefixed id) with the newest landing time of any record
     its stage history is built from: the deal row (HubSpot and generic stage dates land with it,
     the snapshot follows it) and ActiveCampaign's deal activity log. With `since`, only deals

@@ -15,22 +15,29 @@
 -- re-landed file without it) stays in them and here until
 -- `dbt build --full-refresh -s <its staging model>+` (e.g. stg_hubspot__activities+, which
 -- rebuilds fct_activities too).
-{%- set since = loaded_watermark(this) %}
+{%- set since = loaded_watermark_literal(this) if is_incremental() else none %}
+with touches as (
+    select * from {{ ref('int_activities') }}
+    {%- if is_incremental() %}
+    where loaded_at > {{ since }}
+    union all
+    -- deal-log activities landed before, of deals changed since: their contact is the deal's
+    select * from {{ ref('int_activities') }}
+    where
+        contact_from_deal
+        and loaded_at <= {{ since }}
+        and deal_id in (select deal_id from ({{ deal_loaded_at(since) }}) as changed)
+    {%- endif %}
+)
+
 select
-    a.activity_id,
-    a.source_system,
-    a.activity_type,
-    a.occurred_at,
-    a.contact_id,
-    a.deal_id,
-    a.owner_id,
-    a.loaded_at,
+    activity_id,
+    source_system,
+    activity_type,
+    occurred_at,
+    contact_id,
+    deal_id,
+    owner_id,
+    loaded_at,
     {{ built_at() }} as _built_at
-from {{ ref('int_activities') }} as a
-{% if is_incremental() -%}
-where
-    a.loaded_at > {{ since }}
-    or (a.contact_from_deal and a.deal_id in (
-        select deal_id from ({{ deal_loaded_at(since) }}) as changed
-    ))
-{%- endif %}
+from touches
