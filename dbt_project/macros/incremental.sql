@@ -15,7 +15,10 @@
 {% macro loaded_watermark_literal(relation) -%}
     {%- set newest = none -%}
     {%- if execute -%}
-        {%- set newest = run_query("select max(loaded_at) from " ~ relation).columns[0].values()[0] -%}
+        {#- as text from the engine: a timestamp fetched into Python would be shifted into the
+            client's time zone on Spark, while the literal is read in the session's -#}
+        {%- set newest = run_query("select cast(max(loaded_at) as " ~ dbt.type_string() ~ ") from "
+                                   ~ relation).columns[0].values()[0] -%}
     {%- endif -%}
     cast('{{ newest if newest is not none else "1900-01-01 00:00:00" }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
