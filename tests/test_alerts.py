@@ -137,7 +137,7 @@ def test_repeated_run_and_full_refresh_keep_the_state(runs):
     env = {**runs["env"], "SALESPIPE_AS_OF": "2024-04-17"}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--select",
-         "int_deal_alerts_current deal_alerts", "--profiles-dir", str(DBT_PROJECT_DIR),
+         "deal_alerts_current deal_alerts", "--profiles-dir", str(DBT_PROJECT_DIR),
          "--vars", '{"as_of": "2024-04-17"}'],
         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:]

@@ -8,6 +8,21 @@
      from {{ relation }})
 {%- endmacro %}
 
+{#- The same, read when the model runs and written into its SQL as a timestamp literal: a
+    comparison with a literal, unlike one with a subquery, is pushed through a view (such as
+    int_activities) down to the scans of the tables under it, so an incremental run reads only
+    the new rows of each. -#}
+{% macro loaded_watermark_literal(relation) -%}
+    {%- set newest = none -%}
+    {%- if execute -%}
+        {#- as text from the engine: a timestamp fetched into Python would be shifted into the
+            client's time zone on Spark, while the literal is read in the session's -#}
+        {%- set newest = run_query("select cast(max(loaded_at) as " ~ dbt.type_string() ~ ") from "
+                                   ~ relation).columns[0].values()[0] -%}
+    {%- endif -%}
+    cast('{{ newest if newest is not none else "1900-01-01 00:00:00" }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
 {#- One row per deal (canonical, source-prefixed id) with the newest landing time of any record
     its stage history is built from: the deal row (HubSpot and generic stage dates land with it,
     the snapshot follows it) and ActiveCampaign's deal activity log. With `since`, only deals
@@ -15,29 +30,29 @@
 {% macro deal_loaded_at(since=none) -%}
     select deal_id, max(loaded_at) as loaded_at
     from (
-        select 'hubspot-' || record_id as deal_id, _loaded_at as loaded_at
+        select {{ source_id('record_id', 'hubspot') }} as deal_id, _loaded_at as loaded_at
         from {{ source('raw', 'hubspot_deals') }}
         union all
-        select 'activecampaign-' || id, _loaded_at
+        select {{ source_id('id', 'activecampaign') }}, _loaded_at
         from {{ source('raw', 'activecampaign_deals') }}
         union all
-        select 'activecampaign-' || d_id, _loaded_at
+        select {{ source_id('d_id', 'activecampaign') }}, _loaded_at
         from {{ source('raw', 'activecampaign_deal_activities') }}
         union all
-        select source_system || '-' || deal_id, _loaded_at
+        select {{ source_id('deal_id', source_column='source_system') }}, _loaded_at
         from {{ source('raw', 'generic_deals') }}
         -- API sources (orchestration/connectors): the deal and its change log / history
         union all
-        select 'pipedrive-' || id, _loaded_at
+        select {{ source_id('id', 'pipedrive') }}, _loaded_at
         from {{ source('raw', 'pipedrive_deals') }}
         union all
-        select 'pipedrive-' || deal_id, _loaded_at
+        select {{ source_id('deal_id', 'pipedrive') }}, _loaded_at
         from {{ source('raw', 'pipedrive_deal_changes') }}
         union all
-        select 'salesforce-' || id, _loaded_at
+        select {{ source_id('id', 'salesforce') }}, _loaded_at
         from {{ source('raw', 'salesforce_opportunities') }}
         union all
-        select 'salesforce-' || opportunity_id, _loaded_at
+        select {{ source_id('opportunity_id', 'salesforce') }}, _loaded_at
         from {{ source('raw', 'salesforce_opportunity_history') }}
     ) as records
     where deal_id is not null

@@ -14,6 +14,36 @@
     period), and those per-month figures are joined onto the periods; "open at period end" is
     a running sum of +1 / -1 per stay start / end over the group's months. -#}
 
+{#- The deals the pipeline metrics count (marts.fct_deals with a creation date), currency
+    'unknown' where the CRM gives none; `extra_columns` are added after the common ones. -#}
+{% macro metrics_deals(extra_columns=[]) -%}
+    select
+        deal_id,
+        pipeline_id,
+        coalesce(currency, 'unknown') as currency,
+        amount,
+        created_at,
+        closed_at,
+        outcome
+        {%- for column in extra_columns %},
+        {{ column }}
+        {%- endfor %}
+    from {{ ref('fct_deals') }}
+    where created_at is not null
+{%- endmacro %}
+
+{#- The stays of the deals of CTE `deals` in open stages, for pipeline_metric_ctes' `stays`:
+    the group columns, deal_id, amount (the deal's), entered_at, exited_at. -#}
+{% macro metrics_open_stays(deals, group_cols) -%}
+    select
+        d.{{ group_cols | join(', d.') }},
+        t.deal_id, d.amount, t.entered_at, t.exited_at
+    from {{ ref('fct_deal_stage_transitions') }} as t
+    inner join {{ ref('dim_pipeline_stages') }} as s on t.to_stage_id = s.stage_id
+    inner join {{ deals }} as d on t.deal_id = d.deal_id
+    where not s.is_closed
+{%- endmacro %}
+
 {#- First moment of each calendar month from `start_expr` to the as-of month, one row each
     (recursive CTE: standard SQL, no generate_series). -#}
 {% macro metrics_month_spine(name, start_expr) -%}

@@ -16,7 +16,7 @@ owners as (
 hubspot as (
     select
         'hubspot' as source_system,
-        'hubspot-' || d.source_deal_id as deal_id,
+        {{ source_id('d.source_deal_id', 'hubspot') }} as deal_id,
         d.source_deal_id,
         d.deal_name,
         p.pipeline_id,
@@ -24,7 +24,8 @@ hubspot as (
         d.amount,
         d.currency,
         o.owner_id,
-        'hubspot-' || {{ first_list_item('d.associated_contact_ids') }} as primary_contact_id,
+        {{ source_id(first_list_item('d.associated_contact_ids'), 'hubspot') }}
+            as primary_contact_id,
         d.created_at,
         d.close_date as expected_close_date,
         -- HubSpot sets Close Date to the day a deal is won or lost.
@@ -41,21 +42,19 @@ hubspot as (
 activecampaign as (
     select
         'activecampaign' as source_system,
-        'activecampaign-' || d.source_deal_id as deal_id,
+        {{ source_id('d.source_deal_id', 'activecampaign') }} as deal_id,
         d.source_deal_id,
         d.deal_name,
-        'activecampaign-' || d.source_pipeline_id as pipeline_id,
+        {{ source_id('d.source_pipeline_id', 'activecampaign') }} as pipeline_id,
         case d.status
-            when 'won' then 'activecampaign-' || d.source_pipeline_id || '-won'
-            when 'lost' then 'activecampaign-' || d.source_pipeline_id || '-lost'
-            else 'activecampaign-' || d.source_stage_id
+            when 'won' then {{ source_id('d.source_pipeline_id', 'activecampaign') }} || '-won'
+            when 'lost' then {{ source_id('d.source_pipeline_id', 'activecampaign') }} || '-lost'
+            else {{ source_id('d.source_stage_id', 'activecampaign') }}
         end as stage_id,
         d.amount,
         d.currency,
-        case when d.source_owner_id is not null
-            then 'activecampaign-' || d.source_owner_id end as owner_id,
-        case when d.source_contact_id is not null
-            then 'activecampaign-' || d.source_contact_id end as primary_contact_id,
+        {{ source_id('d.source_owner_id', 'activecampaign') }} as owner_id,
+        {{ source_id('d.source_contact_id', 'activecampaign') }} as primary_contact_id,
         d.created_at,
         d.close_date as expected_close_date,
         case when d.status <> 'open' then d.updated_at end as reported_closed_at
@@ -65,44 +64,42 @@ activecampaign as (
 generic as (
     select
         d.source_system,
-        d.source_system || '-' || d.source_deal_id as deal_id,
+        {{ source_id('d.source_deal_id', source_column='d.source_system') }} as deal_id,
         d.source_deal_id,
         d.deal_name,
-        d.source_system || '-' || d.pipeline_label as pipeline_id,
+        {{ source_id('d.pipeline_label', source_column='d.source_system') }} as pipeline_id,
         s.stage_id,
         d.amount,
         d.currency,
-        case when nullif(trim(d.owner_name), '') is not null
-            then d.source_system || '-' || lower(trim(d.owner_name)) end as owner_id,
-        case when d.source_contact_id is not null
-            then d.source_system || '-' || d.source_contact_id end as primary_contact_id,
+        {{ source_id("nullif(lower(trim(d.owner_name)), '')", source_column='d.source_system') }}
+            as owner_id,
+        {{ source_id('d.source_contact_id', source_column='d.source_system') }}
+            as primary_contact_id,
         d.created_at,
         d.close_date as expected_close_date,
         d.closed_at as reported_closed_at
     from {{ ref('stg_generic__deals') }} as d
     left join stages as s
-        on s.pipeline_id = d.source_system || '-' || d.pipeline_label
+        on s.pipeline_id = {{ source_id('d.pipeline_label', source_column='d.source_system') }}
         and s.stage_name = d.stage_label
 ),
 
 pipedrive as (
     select
         'pipedrive' as source_system,
-        'pipedrive-' || d.source_deal_id as deal_id,
+        {{ source_id('d.source_deal_id', 'pipedrive') }} as deal_id,
         d.source_deal_id,
         d.deal_name,
-        'pipedrive-' || d.source_pipeline_id as pipeline_id,
+        {{ source_id('d.source_pipeline_id', 'pipedrive') }} as pipeline_id,
         case d.status
-            when 'won' then 'pipedrive-' || d.source_pipeline_id || '-won'
-            when 'lost' then 'pipedrive-' || d.source_pipeline_id || '-lost'
-            else 'pipedrive-' || d.source_stage_id
+            when 'won' then {{ source_id('d.source_pipeline_id', 'pipedrive') }} || '-won'
+            when 'lost' then {{ source_id('d.source_pipeline_id', 'pipedrive') }} || '-lost'
+            else {{ source_id('d.source_stage_id', 'pipedrive') }}
         end as stage_id,
         d.amount,
         d.currency,
-        case when d.source_owner_id is not null
-            then 'pipedrive-' || d.source_owner_id end as owner_id,
-        case when d.source_contact_id is not null
-            then 'pipedrive-' || d.source_contact_id end as primary_contact_id,
+        {{ source_id('d.source_owner_id', 'pipedrive') }} as owner_id,
+        {{ source_id('d.source_contact_id', 'pipedrive') }} as primary_contact_id,
         d.created_at,
         d.close_date as expected_close_date,
         d.closed_at as reported_closed_at
@@ -112,17 +109,15 @@ pipedrive as (
 salesforce as (
     select
         'salesforce' as source_system,
-        'salesforce-' || d.source_deal_id as deal_id,
+        {{ source_id('d.source_deal_id', 'salesforce') }} as deal_id,
         d.source_deal_id,
         d.deal_name,
         'salesforce-default' as pipeline_id,
-        'salesforce-' || d.stage_name as stage_id,
+        {{ source_id('d.stage_name', 'salesforce') }} as stage_id,
         d.amount,
         d.currency,
-        case when d.source_owner_id is not null
-            then 'salesforce-' || d.source_owner_id end as owner_id,
-        case when d.source_contact_id is not null
-            then 'salesforce-' || d.source_contact_id end as primary_contact_id,
+        {{ source_id('d.source_owner_id', 'salesforce') }} as owner_id,
+        {{ source_id('d.source_contact_id', 'salesforce') }} as primary_contact_id,
         d.created_at,
         d.close_date as expected_close_date,
         -- a closed opportunity's CloseDate is the day it closed

@@ -4,7 +4,7 @@
 with hubspot_listed as (
     select
         'hubspot' as source_system,
-        'hubspot-' || source_owner_id as owner_id,
+        {{ source_id('source_owner_id', 'hubspot') }} as owner_id,
         owner_name,
         email,
         team
@@ -20,7 +20,7 @@ hubspot_named as (
 hubspot_unlisted as (
     select
         'hubspot' as source_system,
-        'hubspot-name-' || lower(trim(n.owner_name)) as owner_id,
+        {{ source_id('lower(trim(n.owner_name))', 'hubspot-name') }} as owner_id,
         max(trim(n.owner_name)) as owner_name,
         cast(null as {{ dbt.type_string() }}) as email,
         cast(null as {{ dbt.type_string() }}) as team
@@ -30,13 +30,13 @@ hubspot_unlisted as (
         and lower(trim(n.owner_name)) not in (
             select lower(owner_name) from hubspot_listed where owner_name is not null
         )
-    group by 'hubspot-name-' || lower(trim(n.owner_name))
+    group by {{ source_id('lower(trim(n.owner_name))', 'hubspot-name') }}
 ),
 
 activecampaign as (
     select
         'activecampaign' as source_system,
-        'activecampaign-' || u.source_owner_id as owner_id,
+        {{ source_id('u.source_owner_id', 'activecampaign') }} as owner_id,
         u.owner_name,
         u.email,
         g.team
@@ -58,19 +58,19 @@ generic_named as (
 generic as (
     select
         source_system,
-        source_system || '-' || lower(trim(owner_name)) as owner_id,
+        {{ source_id('lower(trim(owner_name))', source_column='source_system') }} as owner_id,
         max(trim(owner_name)) as owner_name,
         max(email) as email,
         max(team) as team
     from generic_named
     where nullif(trim(owner_name), '') is not null
-    group by source_system, source_system || '-' || lower(trim(owner_name))
+    group by source_system, {{ source_id('lower(trim(owner_name))', source_column='source_system') }}
 ),
 
 pipedrive as (
     select
         'pipedrive' as source_system,
-        'pipedrive-' || source_owner_id as owner_id,
+        {{ source_id('source_owner_id', 'pipedrive') }} as owner_id,
         owner_name,
         email,
         cast(null as {{ dbt.type_string() }}) as team
@@ -80,7 +80,7 @@ pipedrive as (
 salesforce as (
     select
         'salesforce' as source_system,
-        'salesforce-' || source_owner_id as owner_id,
+        {{ source_id('source_owner_id', 'salesforce') }} as owner_id,
         owner_name,
         email,
         team

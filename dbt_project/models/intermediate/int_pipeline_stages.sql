@@ -3,9 +3,9 @@
 with hubspot as (
     select
         'hubspot' as source_system,
-        'hubspot-' || source_pipeline_id as pipeline_id,
+        {{ source_id('source_pipeline_id', 'hubspot') }} as pipeline_id,
         pipeline_label as pipeline_name,
-        'hubspot-' || source_stage_id as stage_id,
+        {{ source_id('source_stage_id', 'hubspot') }} as stage_id,
         stage_label as stage_name,
         display_order,
         is_closed and coalesce(probability, 0) >= 1 as is_won,
@@ -17,9 +17,9 @@ with hubspot as (
 ac_open as (
     select
         'activecampaign' as source_system,
-        'activecampaign-' || s.source_pipeline_id as pipeline_id,
+        {{ source_id('s.source_pipeline_id', 'activecampaign') }} as pipeline_id,
         g.pipeline_label as pipeline_name,
-        'activecampaign-' || s.source_stage_id as stage_id,
+        {{ source_id('s.source_stage_id', 'activecampaign') }} as stage_id,
         s.stage_label as stage_name,
         s.display_order,
         false as is_won,
@@ -32,30 +32,16 @@ ac_open as (
 
 -- ActiveCampaign records won and lost as a deal status; they become the pipeline's two exits.
 ac_closed as (
-    select
-        'activecampaign' as source_system,
-        'activecampaign-' || g.source_pipeline_id as pipeline_id,
-        g.pipeline_label as pipeline_name,
-        'activecampaign-' || g.source_pipeline_id || '-' || o.outcome as stage_id,
-        o.stage_name,
-        o.display_order,
-        o.outcome = 'won' as is_won,
-        o.outcome = 'lost' as is_lost,
-        o.probability
-    from {{ ref('stg_activecampaign__deal_groups') }} as g
-    cross join (
-        select 'won' as outcome, 'Won' as stage_name, 100000 as display_order, 1.0 as probability
-        union all
-        select 'lost', 'Lost', 100001, 0.0
-    ) as o
+    {{ status_exit_stages('activecampaign', ref('stg_activecampaign__deal_groups')) }}
 ),
 
 generic as (
     select
         source_system,
-        source_system || '-' || pipeline_label as pipeline_id,
+        {{ source_id('pipeline_label', source_column='source_system') }} as pipeline_id,
         pipeline_label as pipeline_name,
-        source_system || '-' || pipeline_label || '-' || stage_label as stage_id,
+        {{ source_id("pipeline_label || '-' || stage_label", source_column='source_system') }}
+            as stage_id,
         stage_label as stage_name,
         display_order,
         is_won,
@@ -69,9 +55,9 @@ generic as (
 pd_open as (
     select
         'pipedrive' as source_system,
-        'pipedrive-' || s.source_pipeline_id as pipeline_id,
+        {{ source_id('s.source_pipeline_id', 'pipedrive') }} as pipeline_id,
         p.pipeline_label as pipeline_name,
-        'pipedrive-' || s.source_stage_id as stage_id,
+        {{ source_id('s.source_stage_id', 'pipedrive') }} as stage_id,
         s.stage_label as stage_name,
         s.display_order,
         false as is_won,
@@ -83,22 +69,7 @@ pd_open as (
 ),
 
 pd_closed as (
-    select
-        'pipedrive' as source_system,
-        'pipedrive-' || p.source_pipeline_id as pipeline_id,
-        p.pipeline_label as pipeline_name,
-        'pipedrive-' || p.source_pipeline_id || '-' || o.outcome as stage_id,
-        o.stage_name,
-        o.display_order,
-        o.outcome = 'won' as is_won,
-        o.outcome = 'lost' as is_lost,
-        o.probability
-    from {{ ref('stg_pipedrive__pipelines') }} as p
-    cross join (
-        select 'won' as outcome, 'Won' as stage_name, 100000 as display_order, 1.0 as probability
-        union all
-        select 'lost', 'Lost', 100001, 0.0
-    ) as o
+    {{ status_exit_stages('pipedrive', ref('stg_pipedrive__pipelines')) }}
 ),
 
 -- Salesforce: the org's active Opportunity stage picklist is one pipeline (salesforce-default);
@@ -108,7 +79,7 @@ salesforce as (
         'salesforce' as source_system,
         'salesforce-default' as pipeline_id,
         'Opportunities' as pipeline_name,
-        'salesforce-' || api_name as stage_id,
+        {{ source_id('api_name', 'salesforce') }} as stage_id,
         stage_label as stage_name,
         display_order,
         coalesce(is_won, false) as is_won,

@@ -21,7 +21,7 @@ hubspot_deals as (
 
 hubspot as (
     select
-        'hubspot-' || sd.source_deal_id as deal_id,
+        {{ source_id('sd.source_deal_id', 'hubspot') }} as deal_id,
         s.pipeline_id,
         s.stage_id,
         sd.entered_at,
@@ -55,13 +55,13 @@ activecampaign as (
         pipeline_id,
         case
             when data_type = 'deal' and data_action = 'create'
-                then 'activecampaign-' || source_stage_id
-            when data_type = 'd_stageid' then 'activecampaign-' || new_value
+                then {{ source_id('source_stage_id', 'activecampaign') }}
+            when data_type = 'd_stageid' then {{ source_id('new_value', 'activecampaign') }}
             when data_type = 'status' and new_value = '1' then pipeline_id || '-won'
             when data_type = 'status' and new_value = '2' then pipeline_id || '-lost'
             -- back to open (a reopen): the deal returns to the stage it was in
             when data_type = 'status' and new_value = '0'
-                then 'activecampaign-' || source_stage_id
+                then {{ source_id('source_stage_id', 'activecampaign') }}
         end as stage_id,
         occurred_at as entered_at,
         {{ try_to_bigint('source_activity_id') }} as event_seq,
@@ -74,7 +74,7 @@ activecampaign as (
 
 generic as (
     select
-        gd.source_system || '-' || sd.source_deal_id as deal_id,
+        {{ source_id('sd.source_deal_id', source_column='gd.source_system') }} as deal_id,
         s.pipeline_id,
         s.stage_id,
         sd.entered_at,
@@ -86,7 +86,7 @@ generic as (
         and sd._source_file = gd._source_file
         and sd._line = gd._line
     inner join stages as s
-        on s.pipeline_id = gd.source_system || '-' || gd.pipeline_label
+        on s.pipeline_id = {{ source_id('gd.pipeline_label', source_column='gd.source_system') }}
         and s.stage_name = sd.stage_label
 ),
 
@@ -116,7 +116,7 @@ pd_created as (
         d.deal_id,
         d.pipeline_id,
         d.created_at,
-        coalesce('pipedrive-' || f.old_value, 'pipedrive-' || sd.source_stage_id)
+        coalesce({{ source_id('f.old_value', 'pipedrive') }}, {{ source_id('sd.source_stage_id', 'pipedrive') }})
             as first_stage_id
     from deals as d
     inner join {{ ref('stg_pipedrive__deals') }} as sd
@@ -156,10 +156,10 @@ pipedrive as (
         c.deal_id,
         c.pipeline_id,
         case
-            when c.field_key = 'stage_id' then 'pipedrive-' || c.new_value
+            when c.field_key = 'stage_id' then {{ source_id('c.new_value', 'pipedrive') }}
             when c.new_value = 'won' then c.pipeline_id || '-won'
             when c.new_value = 'lost' then c.pipeline_id || '-lost'
-            else coalesce('pipedrive-' || rs.stage_value, pc.first_stage_id)
+            else coalesce({{ source_id('rs.stage_value', 'pipedrive') }}, pc.first_stage_id)
         end as stage_id,
         c.changed_at as entered_at,
         c.change_seq as event_seq,
@@ -194,7 +194,7 @@ salesforce as (
     select
         deal_id,
         pipeline_id,
-        'salesforce-' || stage_name as stage_id,
+        {{ source_id('stage_name', 'salesforce') }} as stage_id,
         changed_at as entered_at,
         cast(history_number as {{ dbt.type_bigint() }}) as event_seq,
         'native' as source

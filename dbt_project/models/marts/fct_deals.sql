@@ -1,7 +1,7 @@
 -- One row per deal: where it stands now and what RevOps needs to judge it. outcome is open, won
 -- or lost; closed_at is when it entered its won or lost stage; days figures run to the end of
--- the as-of day while the deal is open (days_in_current_stage is null once it is closed). last_activity_at covers the deal and its primary
--- contact.
+-- the as-of day while the deal is open (days_in_current_stage is null once it is closed).
+-- last_activity_at covers the deal and its primary contact (intermediate.int_deal_last_touch).
 with deals as (
     select * from {{ ref('int_deals') }}
 ),
@@ -10,35 +10,6 @@ current_stay as (
     select deal_id, to_stage_id, entered_at, days_in_stage
     from {{ ref('fct_deal_stage_transitions') }}
     where is_current
-),
-
--- Latest touch per deal and per contact first, then joined to deals: joining activity rows
--- before aggregating repeats a contact's activity once per deal of that contact (16M rows at
--- 1M deals, spilled to disk). Two equi-joins, not one OR join, which no engine can hash.
-deal_touch as (
-    select deal_id, max(occurred_at) as last_activity_at
-    from {{ ref('fct_activities') }}
-    where deal_id is not null
-    group by deal_id
-),
-
--- the contact's deal-less activity (activity on one of its deals counts for that deal only)
-contact_touch as (
-    select contact_id, max(occurred_at) as last_activity_at
-    from {{ ref('fct_activities') }}
-    where deal_id is null and contact_id is not null
-    group by contact_id
-),
-
-touches as (
-    select deal_id, last_activity_at from deal_touch
-    union all
-    select d.deal_id, c.last_activity_at
-    from deals as d inner join contact_touch as c on c.contact_id = d.primary_contact_id
-),
-
-last_touch as (
-    select deal_id, max(last_activity_at) as last_activity_at from touches group by deal_id
 ),
 
 joined as (
@@ -59,7 +30,7 @@ joined as (
     left join {{ ref('int_pipeline_stages') }} as s on d.stage_id = s.stage_id
     left join {{ ref('int_owners') }} as o on d.owner_id = o.owner_id
     left join current_stay as cs on d.deal_id = cs.deal_id and d.stage_id = cs.to_stage_id
-    left join last_touch as lt on d.deal_id = lt.deal_id
+    left join {{ ref('int_deal_last_touch') }} as lt on d.deal_id = lt.deal_id
 )
 
 select

@@ -15,7 +15,7 @@ activities as (
             'cast(occurred_at as date)',
             "cast('" ~ as_of_date() ~ "' as date)",
             'day') }} as age_days
-    from {{ ref('fct_activities') }}
+    from {{ ref('int_activities') }}
     where contact_id is not null and occurred_at < {{ as_of_ts() }}
 )
 

@@ -8,10 +8,10 @@
 {%- set attributes = lead_fit_rule_attributes(ref('lead_score_fit_rules')) %}
 
 -- only the attributes the rules name (see lead_fit_rule_attributes): 3M contacts times all 14
--- known attributes would be 42M rows to join to the rules. Each reads dim_contacts itself, not
+-- known attributes would be 42M rows to join to the rules. Each reads int_contacts itself, not
 -- a shared CTE, which DuckDB would materialise with all of its columns.
 with attribute_values as (
-    {{ lead_fit_attribute_values(ref('dim_contacts'), attributes.named, attributes.numeric) }}
+    {{ lead_fit_attribute_values(ref('int_contacts'), attributes.named, attributes.numeric) }}
 ),
 
 -- normalised once: an `in` list is framed with '|' so one position() finds a whole item

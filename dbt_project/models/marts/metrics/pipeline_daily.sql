@@ -21,17 +21,7 @@ stages as (
 ),
 
 deals as (
-    select
-        deal_id,
-        pipeline_id,
-        coalesce(currency, 'unknown') as currency,
-        amount,
-        created_at,
-        closed_at,
-        outcome,
-        {{ hours_between('created_at', 'closed_at') }} / 24.0 as lifetime_days
-    from {{ ref('fct_deals') }}
-    where created_at is not null
+    {{ metrics_deals([hours_between('created_at', 'closed_at') ~ ' / 24.0 as lifetime_days']) }}
 ),
 
 first_day as (

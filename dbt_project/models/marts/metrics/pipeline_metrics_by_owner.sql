@@ -2,24 +2,9 @@
 -- each pipeline and over all pipelines (pipeline_id = 'all'), per currency and calendar month
 -- plus period = 'all'. A deal belongs to its current owner and that owner's team.
 with recursive
-stages as (
-    select stage_id, is_closed from {{ ref('dim_pipeline_stages') }}
-),
-
 deal_rows as (
-    select
-        deal_id,
-        pipeline_id,
-        coalesce(currency, 'unknown') as currency,
-        coalesce(owner_id, 'no owner') as owner_key,
-        coalesce(owner_name, 'No owner') as owner_name,
-        team,
-        amount,
-        created_at,
-        closed_at,
-        outcome
-    from {{ ref('fct_deals') }}
-    where created_at is not null
+    {{ metrics_deals(["coalesce(owner_id, 'no owner') as owner_key",
+                      "coalesce(owner_name, 'No owner') as owner_name", 'team']) }}
 ),
 
 grouped as (
@@ -43,13 +28,7 @@ deals as (
 ),
 
 stays as (
-    select
-        d.group_type, d.group_id, d.pipeline_id, d.currency,
-        t.deal_id, d.amount, t.entered_at, t.exited_at
-    from {{ ref('fct_deal_stage_transitions') }} as t
-    inner join stages as s on t.to_stage_id = s.stage_id
-    inner join deals as d on t.deal_id = d.deal_id
-    where not s.is_closed
+    {{ metrics_open_stays('deals', ['group_type', 'group_id', 'pipeline_id', 'currency']) }}
 ),
 
 {{ pipeline_metric_ctes('deals', 'stays', ['group_type', 'group_id', 'pipeline_id', 'currency']) }}

@@ -1,12 +1,5 @@
-{{ config(
-    materialized='incremental',
-    unique_key='source_activity_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
-) }}
--- Incremental (see latest_records): a run takes the records landed after the newest `_loaded_at`
--- already here. An activity deleted from the exports (a re-landed file without it) stays until
--- `dbt build --full-refresh -s <this model>+`.
+{{ activity_log_config() }}
+-- Incremental: see activity_log_config (macros/staging.sql) and latest_records.
 with latest as (
     {{ latest_records(source('raw', 'hubspot_activities'), 'record_id') }}
 )

@@ -1,12 +1,5 @@
-{{ config(
-    materialized='incremental',
-    unique_key='source_contact_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    post_hook="{{ drop_vanished_loads(source('raw', 'hubspot_contacts')) }}"
-) }}
--- Incremental (see latest_records): a run ranks the records landed after the newest `_loaded_at`
--- here and those whose load is gone from raw, so it equals a full refresh, deletions included.
+{{ reranked_config('hubspot_contacts', 'source_contact_id') }}
+-- Incremental: see reranked_config (macros/staging.sql) and latest_records.
 with latest as (
     {{ latest_records(source('raw', 'hubspot_contacts'), 'record_id', 'source_contact_id') }}
 )

@@ -1,41 +1,13 @@
 -- The alerts true at the as-of moment: one row per open deal and problem (stalled, stale,
 -- overdue, incomplete), with a reason a person can read and the figures behind it.
--- Their history across runs (new / ongoing / resolved) is kept by marts.deal_alerts.
+-- Their history across runs (new / ongoing / resolved) is kept by marts.deal_alerts. Silence
+-- is measured from int_deal_last_touch.last_touch_at: the newest activity up to the as-of
+-- moment on the deal or by its primary contact on any deal.
+{{ config(schema='alerts') }}
 {%- set pct = ((var('alert_stalled_percentile') * 100) | round | int) | string %}
 with deals as (
     select * from {{ ref('fct_deals') }}
     where outcome = 'open'
-),
-
--- Latest touch per deal and per contact first, then joined to deals: joining activity rows
--- before aggregating repeats a contact's activity once per open deal of that contact. Two
--- equi-joins, not one OR join, which no engine can hash.
-deal_touch as (
-    select a.deal_id, max(a.occurred_at) as last_activity_at
-    from {{ ref('fct_activities') }} as a
-    inner join deals as d on a.deal_id = d.deal_id
-    where a.occurred_at <= {{ as_of_ts() }}
-    group by a.deal_id
-),
-
--- all of the contact's activity, on any deal or none
-contact_touch as (
-    select contact_id, max(occurred_at) as last_activity_at
-    from {{ ref('fct_activities') }}
-    where occurred_at <= {{ as_of_ts() }}
-        and contact_id in (select primary_contact_id from deals)
-    group by contact_id
-),
-
-touches as (
-    select deal_id, last_activity_at from deal_touch
-    union all
-    select d.deal_id, c.last_activity_at
-    from deals as d inner join contact_touch as c on c.contact_id = d.primary_contact_id
-),
-
-last_touch as (
-    select deal_id, max(last_activity_at) as last_activity_at from touches group by deal_id
 ),
 
 stale_limits as (
@@ -53,8 +25,8 @@ stale_limits as (
 measured as (
     select
         d.*,
-        lt.last_activity_at as last_touch_at,
-        {{ hours_between('coalesce(lt.last_activity_at, d.created_at)', as_of_ts()) }} / 24.0
+        lt.last_touch_at,
+        {{ hours_between('coalesce(lt.last_touch_at, d.created_at)', as_of_ts()) }} / 24.0
             as silent_days,
         sl.stale_after_days,
         sl_stage.limit_days as stage_limit_days,
@@ -63,9 +35,9 @@ measured as (
         {{ dbt.datediff('d.expected_close_date', "cast('" ~ as_of_date() ~ "' as date)", 'day') }}
             as days_overdue
     from deals as d
-    left join last_touch as lt on d.deal_id = lt.deal_id
+    left join {{ ref('int_deal_last_touch') }} as lt on d.deal_id = lt.deal_id
     left join stale_limits as sl on d.deal_id = sl.deal_id and sl.rank_ = 1
-    left join {{ ref('int_alert_stage_limits') }} as sl_stage on d.stage_id = sl_stage.stage_id
+    left join {{ ref('deal_alert_stage_limits') }} as sl_stage on d.stage_id = sl_stage.stage_id
 ),
 
 stalled as (

@@ -4,6 +4,7 @@
 -- completed stays; seeds/alert_stage_limits.csv overrides it (is_override) or stands in for it
 -- where history is thin. The most specific seed row wins: pipeline+stage, then any pipeline
 -- (*)+stage, then pipeline+any stage (*), then *+*.
+{{ config(schema='alerts') }}
 with stages as (
     select stage_id, pipeline_id, pipeline_name, stage_name
     from {{ ref('int_pipeline_stages') }}

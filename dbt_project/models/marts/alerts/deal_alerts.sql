@@ -1,5 +1,5 @@
 -- One row per deal and problem ever flagged, with its lifecycle across runs. The alerts true
--- tonight come from int_deal_alerts_current; this incremental model merges them into what the
+-- tonight come from deal_alerts_current; this incremental model merges them into what the
 -- previous runs recorded, keyed on (deal_id, alert_type):
 --   still true            -> ongoing, first_flagged_at kept ('new' when first flagged this as-of)
 --   true, not seen before -> new, first_flagged_at = as-of date (also after having been resolved)
@@ -18,7 +18,7 @@
                    'pipeline_name', 'stage_id', 'stage_name', 'amount', 'currency', 'reason',
                    'metric_value', 'threshold_value', 'threshold_basis'] %}
 with current_alerts as (
-    select * from {{ ref('int_deal_alerts_current') }}
+    select * from {{ ref('deal_alerts_current') }}
 ),
 
 previous as (

@@ -1,0 +1,22 @@
+{#- The two exits of every pipeline of a CRM that records won and lost as a deal status, not
+    as a stage (ActiveCampaign, Pipedrive): stages Won and Lost with ids
+    <source>-<pipeline>-won / -lost, ordered after every open stage. `pipelines`: a relation
+    with source_pipeline_id and pipeline_label. -#}
+{% macro status_exit_stages(source, pipelines) -%}
+    select
+        '{{ source }}' as source_system,
+        {{ source_id('p.source_pipeline_id', source) }} as pipeline_id,
+        p.pipeline_label as pipeline_name,
+        {{ source_id("p.source_pipeline_id || '-' || o.outcome", source) }} as stage_id,
+        o.stage_name,
+        o.display_order,
+        o.outcome = 'won' as is_won,
+        o.outcome = 'lost' as is_lost,
+        o.probability
+    from {{ pipelines }} as p
+    cross join (
+        select 'won' as outcome, 'Won' as stage_name, 100000 as display_order, 1.0 as probability
+        union all
+        select 'lost', 'Lost', 100001, 0.0
+    ) as o
+{%- endmacro %}
