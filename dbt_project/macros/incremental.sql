@@ -83,7 +83,7 @@
 
 {#- When the dbt run that wrote a row started (UTC), as the `_built_at` of the incremental
     marts: publishing copies only rows written by runs it has not published yet
-    (orchestration/publish_sync.py), so a night costs what changed, not all history. -#}
+    (orchestration/publish/delta.py), so a night costs what changed, not all history. -#}
 {% macro built_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
