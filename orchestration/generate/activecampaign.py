@@ -19,10 +19,18 @@ import numpy as np
 import pandas as pd
 
 from . import render, vocab
-from .activities import Chunk, Stats, chunk_deals, chunk_history, stage_steps
+from .activities import (
+    Chunk,
+    Stats,
+    chunk_deals,
+    chunk_history,
+    last_changed,
+    stage_probabilities,
+    stage_steps,
+)
 from .company import Company
 from .paths import LOST, WON
-from .render import Writer, cat
+from .render import FormatWriter, cat
 
 PAGE_ROWS = 100_000
 # vocab.ACTIVITY_TYPES -> contact activity log type (None: written to dealActivities).
@@ -48,11 +56,9 @@ def iso(col: str) -> str:
     return f"iso_ts({col}, {col}_off)"
 
 
-class ActiveCampaignWriter:
+class ActiveCampaignWriter(FormatWriter):
     def __init__(self, folder, comp: Company):
-        self.c = comp
-        self.w = Writer(folder, comp)
-        self.w.clear(PATTERNS)
+        super().__init__(folder, comp, PATTERNS)
         self.n_act = self.n_deal_act = 0
         # Stage ids: open stages numbered across pipelines ("1".."9"); no won/lost stages.
         sizes = [len(pl.stages) for pl in comp.prof.pipelines]
@@ -230,14 +236,9 @@ class ActiveCampaignWriter:
         })
 
     def _deals(self, stats: Stats) -> None:
-        c, d, h = self.c, self.c.deal, self.c.hist
-        last_row = np.searchsorted(h.deal, np.arange(c.n_deals), side="right") - 1
-        mdate = np.maximum(h.t[last_row], stats.deal_any)
-        np.maximum.at(mdate, c.owner_changes["deal"], c.owner_changes["at"])
-        k = np.array([len(pl.stages) for pl in c.prof.pipelines])
-        prob = np.zeros((len(k), int(k.max())))
-        for p, pl in enumerate(c.prof.pipelines):
-            prob[p, : len(pl.stages)] = [s.probability for s in pl.stages]
+        c, d = self.c, self.c.deal
+        mdate = last_changed(c, stats.deal_any)
+        prob = stage_probabilities(c)
         parts = render.pages(c.n_deals, PAGE_ROWS)
         for p, (lo, hi) in enumerate(parts):
             sl = slice(lo, hi)

@@ -90,6 +90,25 @@ def stage_steps(c: Company, deal: np.ndarray, stage: np.ndarray):
     return k, first, prev
 
 
+def last_changed(c: Company, floor: np.ndarray) -> np.ndarray:
+    """Per deal: when it last changed (its last stage move or owner change), at least `floor`
+    (e.g. its last activity)."""
+    h = c.hist
+    last_row = np.searchsorted(h.deal, np.arange(c.n_deals), side="right") - 1
+    changed = np.maximum(h.t[last_row], floor)
+    np.maximum.at(changed, c.owner_changes["deal"], c.owner_changes["at"])
+    return changed
+
+
+def stage_probabilities(c: Company) -> np.ndarray:
+    """[pipeline, open stage] -> the stage's win probability (0 past a pipeline's stages)."""
+    k = [len(pl.stages) for pl in c.prof.pipelines]
+    prob = np.zeros((len(k), max(k)))
+    for p, pl in enumerate(c.prof.pipelines):
+        prob[p, : len(pl.stages)] = [s.probability for s in pl.stages]
+    return prob
+
+
 def n_chunks(c: Company) -> int:
     return max(1, -(-c.n_deals // CHUNK_DEALS))
 

@@ -18,7 +18,7 @@ import yaml
 from . import render, vocab
 from .activities import Chunk, Stats
 from .company import LOST_REASONS, Company, stage_table
-from .render import Writer, cat
+from .render import FormatWriter, cat
 
 PAGE_ROWS = 500_000
 DATE_FORMATS = ["%m/%d/%Y %H:%M", "%m/%d/%Y"]
@@ -93,11 +93,9 @@ def _q(header: str) -> str:
     return '"' + header.replace('"', '""') + '"'
 
 
-class GenericWriter:
+class GenericWriter(FormatWriter):
     def __init__(self, folder, comp: Company):
-        self.c = comp
-        self.w = Writer(folder, comp)
-        self.w.clear(PATTERNS)
+        super().__init__(folder, comp, PATTERNS)
         self.n_act = 0
 
     def activities(self, ch: Chunk, i: int, n: int) -> None:

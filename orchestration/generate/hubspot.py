@@ -17,7 +17,7 @@ import pandas as pd
 from . import render
 from .activities import Chunk, Stats
 from .company import Company, stage_table
-from .render import Writer, cat
+from .render import FormatWriter, cat
 
 DEAL_BASE = 14_500_000_001  # HubSpot record ids are large and grow over time
 CONTACT_BASE = 1_001
@@ -42,11 +42,9 @@ CONTACT_COLUMNS = f"""
 """
 
 
-class HubSpotWriter:
+class HubSpotWriter(FormatWriter):
     def __init__(self, folder, comp: Company):
-        self.c = comp
-        self.w = Writer(folder, comp)
-        self.w.clear(PATTERNS)
+        super().__init__(folder, comp, PATTERNS)
         self.n_act = 0
 
     def activities(self, ch: Chunk, i: int, n: int) -> None:

@@ -20,10 +20,18 @@ import numpy as np
 import pandas as pd
 
 from . import render
-from .activities import Chunk, Stats, chunk_deals, chunk_history, stage_steps
+from .activities import (
+    Chunk,
+    Stats,
+    chunk_deals,
+    chunk_history,
+    last_changed,
+    stage_probabilities,
+    stage_steps,
+)
 from .company import LOST_REASONS, Company
 from .paths import LOST, WON
-from .render import Writer, cat
+from .render import FormatWriter, cat
 
 PAGE_ROWS = 100_000
 # vocab.ACTIVITY_TYPES -> Pipedrive activity type key (None: not a Pipedrive activity).
@@ -39,12 +47,9 @@ CREATE MACRO pd_id(x) AS CASE WHEN x IS NULL OR x < 0 THEN NULL ELSE x + 1 END;
 """
 
 
-class PipedriveWriter:
+class PipedriveWriter(FormatWriter):
     def __init__(self, folder, comp: Company):
-        self.c = comp
-        self.w = Writer(folder, comp)
-        self.w.clear(PATTERNS)
-        self.w.db.execute(MACROS)
+        super().__init__(folder, comp, PATTERNS, MACROS)
         self.n_act = self.n_flow = 0
         sizes = [len(pl.stages) for pl in comp.prof.pipelines]
         self.stage_base = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
@@ -121,13 +126,9 @@ class PipedriveWriter:
         return {"deal_changes": self.n_flow, "pipedrive_activities": self.n_act}
 
     def _deals(self, stats: Stats) -> None:
-        c, d, h = self.c, self.c.deal, self.c.hist
-        last_row = np.searchsorted(h.deal, np.arange(c.n_deals), side="right") - 1
-        update = np.maximum(h.t[last_row], stats.deal_sales)
-        np.maximum.at(update, c.owner_changes["deal"], c.owner_changes["at"])
-        prob = np.zeros((len(c.prof.pipelines), int(max(len(p.stages) for p in c.prof.pipelines))))
-        for p, pl in enumerate(c.prof.pipelines):
-            prob[p, : len(pl.stages)] = [s.probability for s in pl.stages]
+        c, d = self.c, self.c.deal
+        update = last_changed(c, stats.deal_sales)
+        prob = stage_probabilities(c)
         parts = render.pages(c.n_deals, PAGE_ROWS)
         for p, (lo, hi) in enumerate(parts):
             sl = slice(lo, hi)

@@ -257,3 +257,15 @@ def latest_visits(comp: Company, lo: int, hi: int) -> tuple[np.ndarray, np.ndarr
     entered.flat[key[last]] = t[last]
     exited.flat[key[last]] = exit_t[last]
     return entered, exited
+
+
+class FormatWriter:
+    """What every format's writer starts from: its company, and a Writer on its folder with the
+    format's earlier files removed (`patterns`), so a rerun leaves no stale page behind."""
+
+    def __init__(self, folder, comp, patterns, macros: str = ""):
+        self.c = comp
+        self.w = Writer(folder, comp)
+        self.w.clear(patterns)
+        if macros:
+            self.w.db.execute(macros)

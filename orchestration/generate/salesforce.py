@@ -25,7 +25,7 @@ from . import render
 from .activities import Chunk, Stats, chunk_history
 from .company import LOST_REASONS, Company
 from .paths import WON
-from .render import Writer, cat
+from .render import FormatWriter, cat
 
 API_VERSION = "v62.0"
 PAGE_ROWS = 100_000
@@ -74,12 +74,9 @@ CREATE MACRO sf_day(m) AS ts_fmt(m, '%Y-%m-%d');
 """
 
 
-class SalesforceWriter:
+class SalesforceWriter(FormatWriter):
     def __init__(self, folder, comp: Company):
-        self.c = comp
-        self.w = Writer(folder, comp)
-        self.w.clear(PATTERNS)
-        self.w.db.execute(MACROS)
+        super().__init__(folder, comp, PATTERNS, MACROS)
         self.n_task = self.n_event = self.n_hist = 0
         # People with a deal are Contacts, the others Leads; each numbered in creation order.
         has_deal = np.bincount(comp.dc_contact, minlength=comp.n_contacts) > 0
