@@ -202,3 +202,25 @@ def test_hubspot_number_format_setting(workspace, monkeypatch):
     run_pipeline(selection=HUBSPOT_DEALS)
     assert ws.query('select "record_id", amount from raw.hubspot_deals order by _line') == [
         ("101", 1000.0), ("102", 500.0), ("103", None)]
+
+
+def test_hubspot_encoding_setting_and_a_utf16_export(workspace, monkeypatch):
+    ws = workspace.copy_fixture()
+    deals = ws.source / "hubspot" / "deals.csv"
+    text = deals.read_text(encoding="utf-8").replace("Acme renewal", "Acmé “renewal”")
+    deals.write_bytes(text.encode("cp1252"))
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=HUBSPOT_DEALS)
+    assert "set SALESPIPE_HUBSPOT_ENCODING=windows-1252" in str(err.value)
+    assert "'101,Acmé “renewal”,Sales Pipeline," in str(err.value)
+
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_ENCODING", "windows-1252")
+    run_pipeline(selection=HUBSPOT_DEALS)
+    names = 'select deal_name from raw.hubspot_deals order by _line'
+    assert ws.query(names)[0] == ("Acmé “renewal”",)
+
+    # UTF-16 with its byte order mark (Excel's "Unicode text") says what it is: no setting
+    # needed, and a setting for another encoding does not override it
+    deals.write_bytes(text.replace("Acmé", "Acmè").encode("utf-16"))
+    run_pipeline(selection=HUBSPOT_DEALS)
+    assert ws.query(names)[0] == ("Acmè “renewal”",)

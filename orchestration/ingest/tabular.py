@@ -79,7 +79,8 @@ class TabularReader:
         options = self.options
         if path.suffix.lower() == ".xlsx":
             return xlsx_reader(con, path, options)
-        encoding = options.encoding or _bom_encoding(path)
+        # a byte order mark is the file saying what it is: it wins over a setting
+        encoding = _bom_encoding(path) or options.encoding
         if encoding is None or encoding.lower() in UTF8:
             sql = csv_reader(con, path)
             _refuse_invalid_utf8(con, path, options)
@@ -92,7 +93,10 @@ class TabularReader:
 
 def _bom_encoding(path: Path) -> str | None:
     with path.open("rb") as fh:
-        return "utf-16" if fh.read(2) in BOM_UTF16 else None
+        start = fh.read(3)
+    if start == codecs.BOM_UTF8:
+        return "utf-8"  # DuckDB skips the mark itself
+    return "utf-16" if start[:2] in BOM_UTF16 else None
 
 
 def _transcode(path: Path, copy: Path, encoding: str, options: FileOptions) -> None:
