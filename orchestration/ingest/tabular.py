@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+from python_calamine import CalamineError, CalamineWorkbook
 
-from orchestration.ingest.numbers import NumberFormat
+from orchestration.ingest.numbers import COMMA, POINT, NumberFormat
 from orchestration.ingest.readers import ReaderError, csv_reader
 
 CELL_NUM, CELL_TS = "__cell_num__", "__cell_ts__"
@@ -57,8 +59,6 @@ class FileOptions:
 
     def number_choice(self) -> str:
         """Both number formats, as the setting that picks one."""
-        from orchestration.ingest.numbers import COMMA, POINT
-
         return (f"{self.number_fix(POINT)} (1,054 is one thousand and fifty-four) or "
                 f"{self.number_fix(COMMA)} (1.054 is one thousand and fifty-four)"
                 f"{self.place}")
@@ -113,8 +113,8 @@ def _transcode(path: Path, copy: Path, encoding: str, options: FileOptions) -> N
             for block in iter(lambda: src.read(1 << 20), ""):
                 dst.write(block)
     except UnicodeDecodeError as exc:
-        raise ReaderError(f"not readable as {encoding} (byte {exc.start} of a block: "
-                          f"{exc.reason}); check {options.encoding_fix(encoding)}") from None
+        raise ReaderError(f"not readable as {encoding} ({exc.reason}); check "
+                          f"{options.encoding_fix(encoding)}") from None
 
 
 def _refuse_invalid_utf8(con: duckdb.DuckDBPyConnection, path: Path,
@@ -148,9 +148,6 @@ def _line_bytes(path: Path, line: int) -> bytes:
 def xlsx_reader(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> str:
     """The sheet as text columns named by its header row (the first row with a value),
     `_line` the sheet's row number, and the typed cells beside (module docstring)."""
-    import pandas as pd
-    from python_calamine import CalamineError, CalamineWorkbook
-
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
@@ -169,7 +166,7 @@ def xlsx_reader(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions
     frame = {"_line": pd.array([n for n, _ in body], dtype="Int64")}
     for j, name in enumerate(header):
         cells = [row[j] if j < len(row) else "" for _, row in body]
-        frame.update(_columns(name, cells, pd))
+        frame.update(_columns(name, cells))
     con.register("__xlsx", pd.DataFrame(frame))
     try:
         con.execute("create or replace temp table __good as select * from __xlsx")
@@ -189,7 +186,7 @@ def _headers(row: list) -> list[str]:
     return names
 
 
-def _columns(name: str, cells: list, pd) -> dict:
+def _columns(name: str, cells: list) -> dict:
     """The column as text, plus its number and date cells as typed when it has any."""
     out = {name: pd.array([_text(v) for v in cells], dtype=object)}
     numbers = [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
