@@ -355,3 +355,13 @@ def salesforce_currency() -> str | None:
         raise SettingsError(
             f"SALESPIPE_SALESFORCE_CURRENCY must be an ISO currency code like USD, got {value!r}")
     return value or None
+
+
+def hubspot_file_settings() -> tuple[str | None, str | None]:
+    """How HubSpot export files are read (orchestration/sources/hubspot.py): the encoding of
+    its CSVs (SALESPIPE_HUBSPOT_ENCODING, e.g. windows-1252; empty: UTF-8, the encoding
+    HubSpot writes) and its number format (SALESPIPE_HUBSPOT_NUMBER_FORMAT, an example number
+    such as 1,234.56 or 1.234,56; empty: decided per column from the values)."""
+    encoding = os.environ.get("SALESPIPE_HUBSPOT_ENCODING", "").strip() or None
+    number = os.environ.get("SALESPIPE_HUBSPOT_NUMBER_FORMAT", "").strip() or None
+    return encoding, number

@@ -20,6 +20,8 @@ import duckdb
 from orchestration.ingest.parse_ahead import parse_ahead
 from orchestration.ingest.readers import ReaderError
 from orchestration.ingest.spec import Column, RawTable, literal, quote, snake
+from orchestration.ingest.tabular import CELL_NUM, CELL_TS
+from orchestration.ingest.typing_plan import FormatError, TypingPlan, canonical_expr, plan_file
 
 META_COLUMNS = {
     "_source_file": "varchar",
@@ -61,6 +63,7 @@ class FileLoad:
     load_id: str
     loaded_at: dt.datetime
     headers: tuple[str, ...]
+    typing: TypingPlan | None = None  # how this file's columns were typed
 
     def meta_sql(self) -> str:
         return (
@@ -99,29 +102,9 @@ def sha256(path: Path) -> str:
 
 
 def typed_expr(column: Column, source: str) -> str:
-    """SQL turning the text column `source` into the column's type (NULL when unparseable)."""
-    text = f"nullif(trim({source}), '')"
-    if column.type == "text":
-        return text
-    if column.type == "number":
-        return f"try_cast(replace({text}, ',', '') as double)"
-    if column.type == "integer":
-        return f"try_cast({text} as bigint)"
-    if column.type == "boolean":
-        return f"try_cast({text} as boolean)"
-    if column.formats:
-        formats = "[" + ", ".join(literal(f) for f in column.formats) + "]"
-        return f"try_strptime({text}, {formats})"
-    # ISO 8601, with or without an offset; the session time zone is UTC so both land in UTC.
-    return f"cast(try_cast({text} as timestamptz) at time zone 'UTC' as timestamp)"
-
-
-def parse_failure_reason(column: Column) -> str:
-    if column.type == "timestamp":
-        expected = " or ".join(column.formats) if column.formats else "ISO 8601"
-        return f"not a date/time in the expected format ({expected})"
-    return {"number": "not a number", "integer": "not a whole number",
-            "boolean": "not true/false"}[column.type]
+    """SQL turning the program-written text column `source` into the column's type (NULL
+    when unparseable); files people write are typed by a TypingPlan instead."""
+    return canonical_expr(column, source)
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str]) -> None:
@@ -192,11 +175,16 @@ class _FileLander:
         except ReaderError as exc:
             raise IngestError(f"{self.path}: {exc}. Nothing was loaded from it.") from None
         con.execute(f"create or replace temp table __src as {source_sql}")
-        headers = tuple(r[0] for r in con.execute("describe __src").fetchall() if r[0] != "_line")
+        headers = tuple(r[0] for r in con.execute("describe __src").fetchall()
+                        if r[0] != "_line" and not r[0].startswith((CELL_NUM, CELL_TS)))
         if headers:  # a file with no records at all (empty JSON array) has no headers to check
             self._check_required(headers)
+        try:
+            typing = plan_file(con, table, headers, getattr(self.reader, "options", None))
+        except FormatError as exc:
+            raise IngestError(f"{self.path}: {exc}.") from None
         load = FileLoad(table, self.path, uuid.uuid4().hex, dt.datetime.now(dt.UTC).replace(
-            tzinfo=None), headers)
+            tzinfo=None), headers, typing)
         con.execute(f"delete from raw.{quote(table.name)} where _source_file = ?",
                     [str(self.path)])
         con.execute("delete from raw._quarantine where raw_table = ? and source_file = ?",
@@ -232,8 +220,7 @@ class _FileLander:
         declared = {c.header: c for c in self.table.columns}
         select, taken = [], set()
         for column in self.table.columns:
-            source = quote(column.header) if column.header in headers else "null"
-            select.append(f"{typed_expr(column, source)} as {quote(column.raw_name)}")
+            select.append(f"{load.typing.expr(column)} as {quote(column.raw_name)}")
             taken.add(column.raw_name)
         for header in headers:
             if header in declared:
@@ -248,7 +235,7 @@ class _FileLander:
         # A view: the insert computes it once; a table would copy every row once more.
         self.con.execute(
             f"create or replace temp view __typed as select {', '.join(select)}, "
-            f"_line, {load.meta_sql()} from __src"
+            f"_line, {load.meta_sql()} from __cells"
         )
 
     def _quarantine(self, load: FileLoad) -> None:
@@ -260,9 +247,9 @@ class _FileLander:
                 continue
             parts.append(
                 f"select _line, {literal(column.header)}, {quote(column.header)}, "
-                f"{literal(parse_failure_reason(column))} from __src "
+                f"{load.typing.failure_reason(column)} from __cells "
                 f"where nullif(trim({quote(column.header)}), '') is not null "
-                f"and {typed_expr(column, quote(column.header))} is null"
+                f"and {load.typing.expr(column)} is null"
             )
         if table.id_column:
             id_col = quote(table.id_column)

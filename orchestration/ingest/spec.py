@@ -17,6 +17,7 @@ class Column:
     type: str = "text"
     formats: tuple[str, ...] = ()  # strptime formats for timestamps; empty means ISO 8601
     required: bool = False
+    currency: str | None = None  # a number column's currency: the header of that column
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -38,6 +39,10 @@ class RawTable:
     file_label: str = "file"  # "line" in CSVs, "record" in JSON arrays
     unique_ids: bool = True
     extra_columns: dict[str, str] = field(default_factory=dict)  # constant columns to add
+    # headers outside `columns` that hooks read as dates (generic stage-entered dates), in
+    # `date_formats`: their values count when a file's day/month order is decided
+    date_headers: tuple[str, ...] = ()
+    date_formats: tuple[str, ...] = ()
 
     def column(self, header: str) -> Column:
         return next(c for c in self.columns if c.header == header)

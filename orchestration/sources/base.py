@@ -29,7 +29,12 @@ class SourceObject:
         return [self.table.name] + [t.name for t in self.derived]
 
     def files(self, folder: Path) -> list[Path]:
-        return sorted(p for p in folder.glob(self.pattern) if p.is_file())
+        """The files matching the pattern; a `.csv` pattern takes the same files saved as
+        `.xlsx` workbooks too (CRMs offer both downloads)."""
+        patterns = [self.pattern]
+        if self.pattern.lower().endswith(".csv"):
+            patterns.append(self.pattern[:-4] + ".xlsx")
+        return sorted({p for pattern in patterns for p in folder.glob(pattern) if p.is_file()})
 
     def load(self, con: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
         for table in self.derived:

@@ -16,8 +16,9 @@ import duckdb
 import yaml
 
 from orchestration.ingest.loader import FileLoad, IngestError, ensure_table
-from orchestration.ingest.readers import csv_reader
+from orchestration.ingest.numbers import NumberFormat
 from orchestration.ingest.spec import Column, RawTable, literal, quote
+from orchestration.ingest.tabular import FileOptions, TabularReader
 from orchestration.sources.base import SourceObject
 
 FOLDER = "generic"
@@ -72,6 +73,8 @@ class Mapping:
     default_pipeline: str
     objects: dict  # object name -> {"file": pattern, "columns": {canonical: header}, ...}
     pipelines: tuple[Pipeline, ...]
+    encoding: str | None = None
+    number_format: NumberFormat | None = None
 
     @classmethod
     def load(cls, folder: Path) -> Mapping:
@@ -117,7 +120,27 @@ class Mapping:
         need(default in {p.name for p in pipelines},
              f"default_pipeline {default!r} is not one of the pipelines")
         return cls(path, name, tuple(raw.get("date_formats") or ISO), default, objects,
-                   pipelines)
+                   pipelines, (str(raw["encoding"]) if raw.get("encoding") else None),
+                   cls._number_format(path, raw.get("number_format")))
+
+    @staticmethod
+    def _number_format(path: Path, raw) -> NumberFormat | None:
+        if raw is None:
+            return None
+        try:
+            return NumberFormat(str(raw.get("decimal")), str(raw.get("thousands") or ""))
+        except (AttributeError, ValueError):
+            raise MappingError(
+                f"{path}: number_format must be {{decimal: \".\", thousands: \",\"}} or "
+                f"{{decimal: \",\", thousands: \".\"}} (thousands may also be \" \", \"'\" "
+                f"or \"\"), got {raw!r}") from None
+
+    def options(self, obj: str) -> FileOptions:
+        """How the files of `obj` are read, and how messages name these settings."""
+        sheet = self.objects[obj].get("sheet")
+        return FileOptions(encoding=self.encoding, number_format=self.number_format,
+                           sheet=str(sheet) if sheet is not None else None,
+                           sheet_setting=f"{obj}.sheet in {self.path}", place=f" in {self.path}")
 
     @staticmethod
     def _pipeline(path: Path, raw: dict) -> Pipeline:
@@ -134,17 +157,25 @@ class Mapping:
     def table(self, obj: str, canonical: dict) -> RawTable:
         headers = self.objects[obj]["columns"]
         # Canonical columns the mapping leaves out still exist (null), so models can use them.
+        def header(c: str) -> str:
+            return headers.get(c, f"<not mapped: {c}>")
+
         columns = tuple(
-            Column(headers.get(c, f"<not mapped: {c}>"), name=c, type=t, required=req,
-                   formats=self.date_formats if t == "timestamp" else ())
+            Column(header(c), name=c, type=t, required=req,
+                   formats=self.date_formats if t == "timestamp" else (),
+                   currency=header("currency") if c == "amount" else None)
             for c, (t, req) in canonical.items()
         )
         id_column = headers[next(iter(canonical))]
         extra = {"source_system": self.source_name}
+        stage_dates = ()
         if obj == "deals":
             extra["_default_pipeline"] = self.default_pipeline
+            stage_dates = tuple(str(h) for h in
+                                (self.objects[obj].get("stage_entered_columns") or {}).values())
         return RawTable(self.source_name, f"generic_{obj}", columns, id_column=id_column,
-                        extra_columns=extra)
+                        extra_columns=extra, date_headers=stage_dates,
+                        date_formats=self.date_formats)
 
 
 def empty_table(obj: str, canonical: dict) -> RawTable:
@@ -193,16 +224,14 @@ def deal_hooks(mapping: Mapping):
                     [str(load.path)])
         columns = mapping.objects["deals"].get("stage_entered_columns") or {}
         id_header = mapping.objects["deals"]["columns"]["deal_id"]
-        fmt = Column("x", type="timestamp", formats=mapping.date_formats)
-        from orchestration.ingest.loader import typed_expr
         selects = []
         for stage, header in columns.items():
             if header not in load.headers:
                 continue
-            parsed = typed_expr(fmt, quote(header))
+            parsed = load.typing.extra_date_expr(str(header))
             selects.append(
                 f"select trim({quote(id_header)}) as deal_id, {literal(str(stage))} as stage, "
-                f"{parsed} as entered_at, _line from __src where {parsed} is not null")
+                f"{parsed} as entered_at, _line from __cells where {parsed} is not null")
         if selects:
             con.execute(
                 f"insert into raw.{STAGE_DATES_TABLE.name} by name select *, "
@@ -266,8 +295,8 @@ def objects(folder: Path) -> list[SourceObject]:
                 Column("__canonical_type__", name="activity_type_canonical"),),
                 id_column=table.id_column, extra_columns=table.extra_columns)
             hooks = activity_hooks(mapping)
-        found.append(SourceObject(obj, table, mapping.objects[obj]["file"], csv_reader,
-                                  hooks, derived))
+        found.append(SourceObject(obj, table, mapping.objects[obj]["file"],
+                                  TabularReader(mapping.options(obj)), hooks, derived))
     return found
 
 

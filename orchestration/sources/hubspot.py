@@ -17,9 +17,12 @@ import re
 
 import duckdb
 
-from orchestration.ingest.loader import FileLoad, ensure_table
-from orchestration.ingest.readers import ReaderError, csv_reader, literal
+from orchestration.ingest.loader import FileLoad, IngestError, ensure_table
+from orchestration.ingest.numbers import NumberFormat
+from orchestration.ingest.readers import ReaderError, literal
 from orchestration.ingest.spec import Column, RawTable, quote
+from orchestration.ingest.tabular import FileOptions, TabularReader
+from orchestration.settings import hubspot_file_settings
 from orchestration.sources.base import SourceObject
 
 SYSTEM = "hubspot"
@@ -45,7 +48,7 @@ CONTACTS = RawTable(SYSTEM, "hubspot_contacts", (
 DEALS = RawTable(SYSTEM, "hubspot_deals", (
     Column("Record ID", required=True), Column("Deal Name"),
     Column("Pipeline", required=True), Column("Deal Stage", required=True),
-    Column("Amount", type="number"), Column("Currency"), _ts("Close Date"),
+    Column("Amount", type="number", currency="Currency"), Column("Currency"), _ts("Close Date"),
     _ts("Create Date", required=True), Column("Deal owner"), Column("Deal Type"),
     Column("Associated Contact IDs"), _ts("Last Activity Date"),
 ), id_column="Record ID")
@@ -157,11 +160,26 @@ def _quarantine_bad_dates(con, load: FileLoad, headers: list[str], parse: str) -
         )
 
 
+def file_options() -> FileOptions:
+    """How HubSpot's CSV and .xlsx exports are read: the SALESPIPE_HUBSPOT_* file settings."""
+    encoding, number = hubspot_file_settings()
+    try:
+        number_format = NumberFormat.from_example(number) if number else None
+    except ValueError:
+        raise IngestError(f"SALESPIPE_HUBSPOT_NUMBER_FORMAT must be an example number such as "
+                          f"1,234.56 or 1.234,56, got {number!r}") from None
+    return FileOptions(encoding=encoding, number_format=number_format,
+                       encoding_setting="SALESPIPE_HUBSPOT_ENCODING={encoding}",
+                       number_setting="SALESPIPE_HUBSPOT_NUMBER_FORMAT={example}")
+
+
+EXPORT_READER = TabularReader(file_options)
+
 OBJECTS = (
-    SourceObject("contacts", CONTACTS, "contacts*.csv", csv_reader),
-    SourceObject("deals", DEALS, "deals*.csv", csv_reader, hooks=(land_stage_dates,),
+    SourceObject("contacts", CONTACTS, "contacts*.csv", EXPORT_READER),
+    SourceObject("deals", DEALS, "deals*.csv", EXPORT_READER, hooks=(land_stage_dates,),
                  derived=(DEAL_STAGE_DATES,)),
-    SourceObject("activities", ACTIVITIES, "activities*.csv", csv_reader),
+    SourceObject("activities", ACTIVITIES, "activities*.csv", EXPORT_READER),
     SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader),
     SourceObject("owners", OWNERS, "owners*.json", owners_reader),
 )

@@ -1,0 +1,226 @@
+"""Numbers, dates, encodings and workbooks as real exports write them (tests/fixtures/formats).
+
+Each fixture is a small file shaped like a real download; the expected values are worked out
+by hand from the file. Most tests land one source's files (the ingest assets only) and check the
+typed raw values and the quarantine; one builds fct_deals from a European CSV and a HubSpot
+workbook, to check that the marts get the right amounts.
+"""
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.pipeline import PipelineFailed, run_pipeline
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+GENERIC_DEALS = dg.AssetSelection.assets(dg.AssetKey(["raw", "generic_deals"])) \
+    .required_multi_asset_neighbors().without_checks()
+HUBSPOT_DEALS = dg.AssetSelection.assets(dg.AssetKey(["raw", "hubspot_deals"])) \
+    .required_multi_asset_neighbors().without_checks()
+FCT_DEALS = dg.AssetSelection.assets(dg.AssetKey(["marts", "fct_deals"])).upstream() \
+    .required_multi_asset_neighbors().without_checks()
+
+
+def _use(ws, *names: str):
+    """The fixtures' source folders in the workspace: `dollars` (all its sources) or
+    `xlsx/hubspot` (that one source)."""
+    for name in names:
+        dest = ws.source / name.split("/")[1] if "/" in name else ws.source
+        shutil.copytree(FORMATS / name, dest, dirs_exist_ok=True)
+    return ws
+
+
+def _rewrite(path: Path, old: str, new: str, encoding: str = "utf-8") -> None:
+    text = path.read_text(encoding=encoding)
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding=encoding)
+
+
+def _deals(ws, columns: str = "deal_id, amount, currency") -> list[tuple]:
+    return ws.query(f"select {columns} from raw.generic_deals order by _line")
+
+
+def _quarantine(ws) -> list[tuple]:
+    return ws.query("select line, column_name, value, reason from raw._quarantine "
+                    "order by line, column_name")
+
+
+def test_dollar_amounts_are_read_and_a_foreign_sign_is_quarantined(workspace):
+    ws = _use(workspace, "dollars")
+    run_pipeline(selection=GENERIC_DEALS)
+    assert _deals(ws) == [("D1", 1054.0, "USD"), ("D2", 12500.5, "USD"), ("D3", 980.0, "USD"),
+                          ("D4", 1200.5, "USD"), ("D5", None, "USD"), ("D6", -1054.0, "USD")]
+    # €2,000 on a USD deal is not summed as dollars: quarantined, the deal kept without amount
+    assert _quarantine(ws) == [
+        (6, "Deal - Value", "€2,000", "currency sign does not match the currency column (USD)")]
+
+
+def test_semicolons_decimal_commas_bom_and_a_hubspot_workbook_reach_the_marts_right(workspace):
+    ws = _use(workspace, "semicolon_bom", "xlsx/hubspot")
+    run_pipeline(selection=FCT_DEALS)
+    deals = ws.query("select deal_id, deal_name, amount, currency, cast(created_at as date) "
+                     "from marts.fct_deals order by deal_id")
+    d = dt.date
+    assert deals == [
+        ("euro_export-E1", "Müller GmbH, Lizenz", 1054.0, "EUR", d(2024, 3, 25)),
+        ("euro_export-E2", "Bäcker AG", 540.0, "EUR", d(2024, 3, 4)),
+        ("euro_export-E3", "Köln Digital", 12345.67, "EUR", d(2024, 2, 1)),
+        ("euro_export-E4", "Schmidt & Co", 1000000.5, "EUR", d(2024, 1, 13)),
+        ("hubspot-101", "Acme renewal", 1000.0, "USD", d(2024, 1, 1)),
+        ("hubspot-102", "Beta expansion", 500.0, "USD", d(2024, 3, 1)),
+        ("hubspot-103", "Gamma pilot", None, "USD", d(2024, 2, 1)),
+    ]
+    assert ws.query("select outcome, sum(amount) from marts.fct_deals where source_system = "
+                    "'euro_export' group by 1 order by 1") == [
+        ("lost", 1000000.5), ("open", 12885.67), ("won", 1054.0)]
+    assert ws.scalar("select count(*) from raw._quarantine") == 0
+    # the workbook's date cells carry HubSpot's stage history: 5 + 2 + 2 stage entries
+    assert ws.scalar("select count(*) from raw.hubspot_deal_stage_dates") == 9
+    assert ws.scalar("select entered_at from raw.hubspot_deal_stage_dates where deal_id = "
+                     "'101' and stage_label = 'Closed Won'") == dt.datetime(2024, 2, 1, 9, 0)
+
+
+def test_windows_1252_is_read_through_the_setting_and_refused_without_it(workspace):
+    ws = _use(workspace, "cp1252")
+    mapping = ws.source / "generic" / "mapping.yml"
+    _rewrite(mapping, "encoding: windows-1252\n", "")
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=GENERIC_DEALS)
+    message = str(err.value)
+    assert "deals.csv: not UTF-8 (line 2" in message
+    assert "'F1;Société Générale – “Pilote”;1 054,50 €;EUR;Gagnée;2024-03-05'" in message
+    assert f"set encoding: windows-1252 in {mapping}" in message
+    assert ws.scalar("select count(*) from raw.generic_deals") == 0  # nothing half-read
+
+    _rewrite(mapping, "source_name", "encoding: windows-1252\nsource_name")
+    run_pipeline(selection=GENERIC_DEALS)
+    assert _deals(ws, "deal_id, deal_name, stage, amount, currency") == [
+        ("F1", "Société Générale – “Pilote”", "Gagnée", 1054.5, "EUR"),
+        ("F2", "Café Crème", "Proposition", 540.0, "EUR"),
+        ("F3", "Hôtel Bellevue", "Prospect", 12.5, "EUR"),
+    ]
+    assert _quarantine(ws) == []
+
+
+def test_day_first_dates_are_decided_across_the_column_and_the_file(workspace):
+    ws = _use(workspace, "day_first")
+    run_pipeline(selection=GENERIC_DEALS)
+    # Created has 25/03/2024: day-first. Expected close (03/04/2024, 01/05/2024) says nothing
+    # by itself and takes the file's order. £ amounts with no currency column: GBP.
+    assert _deals(ws, "deal_id, created_at, close_date, amount, currency") == [
+        ("U1", dt.datetime(2024, 3, 25, 14, 30), dt.datetime(2024, 4, 3), 1054.0, "GBP"),
+        ("U2", dt.datetime(2024, 3, 4, 9, 0), dt.datetime(2024, 5, 1), 540.0, "GBP"),
+        ("U3", dt.datetime(2024, 2, 1, 10, 15), None, 80.0, "GBP"),
+    ]
+
+    deals = ws.source / "generic" / "deals.csv"
+    _rewrite(deals, "25/03/2024 14:30", "03/04/2024 14:30")  # now no day is above 12
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=GENERIC_DEALS)
+    message = str(err.value)
+    assert "column 'Created' has dates such as '03/04/2024 14:30' (line 2)" in message
+    assert "read both day-first and month-first" in message
+    assert "Set date_formats in " in message and "mapping.yml" in message
+
+    _rewrite(deals, "03/04/2024 14:30", "03/25/2024 14:30")  # month-first beside day-first
+    _rewrite(deals, "01/02/2024 10:15", "13/02/2024 10:15")
+    with pytest.raises(PipelineFailed, match=r"column 'Created' has day-first dates \(line 4: "
+                       r"'13/02/2024 10:15'\) and month-first dates \(line 2: "
+                       r"'03/25/2024 14:30'\)"):
+        run_pipeline(selection=GENERIC_DEALS)
+
+
+def test_amounts_in_two_currencies_without_a_currency_column_stop_the_load(workspace):
+    ws = _use(workspace, "day_first")
+    _rewrite(ws.source / "generic" / "deals.csv", "£80", "€80")
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=GENERIC_DEALS)
+    message = str(err.value)
+    assert "column 'Value' holds amounts in more than one currency" in message
+    assert "line 2: '£1,054.00'" in message and "line 4: '€80'" in message
+
+
+def test_numbers_that_read_two_ways_stop_naming_number_format(workspace):
+    ws = _use(workspace, "two_ways")
+    mapping = ws.source / "generic" / "mapping.yml"
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=GENERIC_DEALS)
+    message = str(err.value)
+    assert "column 'Amount': numbers such as '1,054' (line 2) read two ways" in message
+    assert 'number_format: {decimal: ".", thousands: ","}' in message
+    assert f'number_format: {{decimal: ",", thousands: "."}} (1.054 is one thousand and ' \
+           f'fifty-four) in {mapping}' in message
+    assert ws.scalar("select count(*) from raw.generic_deals") == 0
+
+    _rewrite(mapping, "source_name", 'number_format: {decimal: ".", thousands: ","}\n'
+             "source_name")
+    run_pipeline(selection=GENERIC_DEALS)
+    assert _deals(ws) == [("T1", 1054.0, "USD"), ("T2", 2500.0, "USD"), ("T3", 980.0, "USD")]
+
+    # the other setting reads the same file the other way; a value that does not fit it is
+    # quarantined, not read into another number
+    _rewrite(mapping, 'decimal: ".", thousands: ","', 'decimal: ",", thousands: "."')
+    _rewrite(ws.source / "generic" / "deals.csv", "980", "980.50")
+    run_pipeline(selection=GENERIC_DEALS)
+    assert _deals(ws) == [("T1", 1.054, "USD"), ("T2", 2.5, "USD"), ("T3", None, "USD")]
+    assert _quarantine(ws) == [
+        (4, "Amount", "980.50", "not a number as this file writes them (1.234,56)")]
+
+
+def test_generic_workbook_keeps_cell_types_and_reports_sheet_rows(workspace):
+    ws = _use(workspace, "xlsx/generic")
+    mapping = ws.source / "generic" / "mapping.yml"
+    _rewrite(mapping, "sheet: Deals", "sheet: Dealz")
+    with pytest.raises(PipelineFailed, match=r"deals\.xlsx: has no sheet 'Dealz' \(sheets: "
+                       r"Summary, Deals\); fix deals\.sheet in "):
+        run_pipeline(selection=GENERIC_DEALS)
+
+    _rewrite(mapping, "sheet: Dealz", "sheet: Deals")
+    run_pipeline(selection=GENERIC_DEALS)
+    # sheet "Deals" (the mapping's), not the first; number and date cells as they are typed,
+    # text cells read like a CSV's; the row after a blank row is sheet row 6
+    assert _deals(ws, "deal_id, deal_name, amount, created_at, _line") == [
+        ("X1", "Number cell", 1054.5, dt.datetime(2024, 3, 1, 9, 30), 2),
+        ("X2", "Text amount", 2500.75, dt.datetime(2024, 3, 2), 3),
+        ("X3", "Bad amount", None, dt.datetime(2024, 3, 25), 4),
+        ("4", "Id as a number cell", 300.0, dt.datetime(2024, 3, 4), 6),
+    ]
+    assert _quarantine(ws) == [
+        (4, "Deal - Value", "n/a", "not a number as this file writes them (1,234.56)")]
+
+
+def test_hubspot_number_format_setting(workspace, monkeypatch):
+    ws = workspace.copy_fixture()
+    deals = ws.source / "hubspot" / "deals.csv"
+    _rewrite(deals, ",1000,USD,", ',"1.000",USD,')
+    with pytest.raises(PipelineFailed, match="SALESPIPE_HUBSPOT_NUMBER_FORMAT=1,234.56 "):
+        run_pipeline(selection=HUBSPOT_DEALS)
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_NUMBER_FORMAT", "1.234,56")
+    run_pipeline(selection=HUBSPOT_DEALS)
+    assert ws.query('select "record_id", amount from raw.hubspot_deals order by _line') == [
+        ("101", 1000.0), ("102", 500.0), ("103", None)]
+
+
+def test_hubspot_encoding_setting_and_a_utf16_export(workspace, monkeypatch):
+    ws = workspace.copy_fixture()
+    deals = ws.source / "hubspot" / "deals.csv"
+    text = deals.read_text(encoding="utf-8").replace("Acme renewal", "Acmé “renewal”")
+    deals.write_bytes(text.encode("cp1252"))
+    with pytest.raises(PipelineFailed) as err:
+        run_pipeline(selection=HUBSPOT_DEALS)
+    assert "set SALESPIPE_HUBSPOT_ENCODING=windows-1252" in str(err.value)
+    assert "'101,Acmé “renewal”,Sales Pipeline," in str(err.value)
+
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_ENCODING", "windows-1252")
+    run_pipeline(selection=HUBSPOT_DEALS)
+    names = 'select deal_name from raw.hubspot_deals order by _line'
+    assert ws.query(names)[0] == ("Acmé “renewal”",)
+
+    # UTF-16 with its byte order mark (Excel's "Unicode text") says what it is: no setting
+    # needed, and a setting for another encoding does not override it
+    deals.write_bytes(text.replace("Acmé", "Acmè").encode("utf-16"))
+    run_pipeline(selection=HUBSPOT_DEALS)
+    assert ws.query(names)[0] == ("Acmè “renewal”",)
