@@ -84,6 +84,8 @@ def _run(settings: Settings, verbose: bool) -> None:
         summary = run_pipeline(stream=verbose, view=view, log=log)
     except PipelineFailed as exc:
         _fail("\n".join(_failure_lines(exc, log.path)))
+    except SettingsError as exc:  # a setting read once the run started
+        _fail(f"{exc}\nFull log: {log.path}")
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: its traceback is in the log
         _fail(f"internal error: {type(exc).__name__}: {exc}\nFull log: {log.path}")
     typer.echo("\n".join([*summary.lines(), f"Full log: {log.path}"]))
