@@ -40,6 +40,9 @@ def run(
                                       "spark (local Spark, or a cluster set by "
                                       "SALESPIPE_SPARK_*) [env SALESPIPE_ENGINE, default "
                                       "duckdb]"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Stream the full log "
+                                 "(Dagster's events, dbt's lines) instead of the live view; "
+                                 "it goes to a file under the data folder either way"),
 ) -> None:
     """Ingest the exports, build every dbt model and check them, in this process."""
     if engine is not None:
@@ -59,18 +62,45 @@ def run(
               "or pass --source-dir")
     os.environ["SALESPIPE_AS_OF"] = settings.as_of.isoformat()
     _check_engine()
-    from orchestration.pipeline import PipelineFailed, run_pipeline
-
     typer.echo(f"Building {settings.warehouse} from {settings.source_dir} "
                f"as of {settings.as_of} ...")
     from orchestration.connectors.status import api_status_lines
 
     typer.echo("\n".join(api_status_lines()))  # one line per CRM API: syncing or skipped
+    _run(settings, verbose)
+
+
+def _run(settings: Settings, verbose: bool) -> None:
+    """The run: the live view (or the full log with --verbose), then the summary; a failure
+    as its failed steps and their messages. The full log's path ends either."""
+    from orchestration.pipeline import PipelineFailed, run_pipeline
+    from orchestration.runlog.files import RunLog
+    from orchestration.runlog.live import LiveView, dbt_nodes
+    from orchestration.transform.assets import dbt_project
+
+    log = RunLog.new(settings.log_dir)
+    view = None if verbose else LiveView(sys.stdout, lambda: dbt_nodes(dbt_project().manifest_path))
     try:
-        summary = run_pipeline()
+        summary = run_pipeline(stream=verbose, view=view, log=log)
     except PipelineFailed as exc:
-        _fail(f"the run failed:\n{exc}")
-    typer.echo("\n".join(summary.lines()))
+        _fail("\n".join(_failure_lines(exc, log.path)))
+    except SettingsError as exc:  # a setting read once the run started
+        _fail(f"{exc}\nFull log: {log.path}")
+    except Exception as exc:  # noqa: BLE001 - a bug, not bad input: its traceback is in the log
+        _fail(f"internal error: {type(exc).__name__}: {exc}\nFull log: {log.path}")
+    typer.echo("\n".join([*summary.lines(), f"Full log: {log.path}"]))
+
+
+def _failure_lines(exc, log_path: Path) -> list[str]:
+    from orchestration.runlog.live import phase_of
+
+    if not exc.failed:
+        return [f"the run failed: {exc}", f"Full log: {log_path}"]
+    lines = ["the run failed:"]
+    for step, message in exc.failed:
+        where = f"{phase_of(step)} ({step})" if step != "run lock" else step
+        lines.append(f"  {where}: " + message.replace("\n", "\n    "))
+    return [*lines, *([exc.note] if exc.note else []), f"Full log: {log_path}"]
 
 
 @app.command()

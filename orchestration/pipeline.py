@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +16,23 @@ from orchestration.engines import mart_reader
 from orchestration.operations.runlock import LockPathError, RunLocked, acquire, release
 from orchestration.publish.publication import current as current_publication
 from orchestration.publish.publication import describe
-from orchestration.settings import OperationsSettings, Settings
+from orchestration.runlog.capture import LOGGER_KEY, RUN_CONFIG, run_log, run_logger
+from orchestration.runlog.files import RunLog, prune
+from orchestration.settings import RUN_LOGS_KEPT, OperationsSettings, Settings
+
+JOB = "salespipe_run"
+# How an error raised as dg.Failure (the steps' user-facing errors) starts: dropped.
+_FAILURE = "dagster._core.definitions.events.Failure: "
 
 
 class PipelineFailed(RuntimeError):
-    """A step failed; the message lists each failed step with its error."""
+    """A step failed; the message lists each failed step with its error. `failed` holds
+    (step, message) pairs, `note` what BI tools read now, `log_path` the run's full log."""
+
+    def __init__(self, message: str, failed: list[tuple[str, str]] | None = None,
+                 note: str = "", log_path: Path | None = None):
+        super().__init__(message)
+        self.failed, self.note, self.log_path = failed or [], note, log_path
 
 
 @dataclass
@@ -34,6 +47,7 @@ class RunSummary:
     checks: list[CheckRow] = field(default_factory=list)  # asset-check results of the run
     # {step_key: [started, ended]} (Unix seconds) from the run's event log, for the benchmark
     steps: dict[str, list[float]] = field(default_factory=dict)
+    log_path: Path | None = None  # the run's full log: Dagster's events and dbt's lines
 
     def lines(self) -> list[str]:
         out = [f"Warehouse: {self.warehouse}", f"As of: {self.as_of}", "Marts (rows):"]
@@ -48,8 +62,9 @@ class RunSummary:
         return out
 
 
-def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
-    messages = []
+def failed_steps(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
+    """(step, message) of each failed step; the message is the innermost error's."""
+    failed = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
@@ -58,8 +73,12 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
             while cause is not None:  # the user-facing message is usually the innermost one
                 text = cause.message.strip()
                 cause = cause.cause
-            messages.append(f"{event.step_key}: {text}")
-    return messages
+            failed.append((event.step_key, text.removeprefix(_FAILURE)))
+    return failed
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [f"{step}: {text}" for step, text in failed_steps(result)]
 
 
 def assets_and_resources() -> tuple[list, dict]:
@@ -71,22 +90,37 @@ def assets_and_resources() -> tuple[list, dict]:
     return [*definitions.assets, *definitions.asset_checks], dict(definitions.resources)
 
 
-def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSummary:
-    """Materialize every asset (or `selection`) with the settings in the environment."""
+def run_pipeline(selection: str | None = None, log_level: str = "INFO", *,
+                 stream: bool = True, view: logging.Handler | None = None,
+                 log: RunLog | None = None) -> RunSummary:
+    """Materialize every asset (or `selection`) with the settings in the environment. The
+    run's full log goes to `log.path` (a new file under the data folder by default); it is
+    streamed to the terminal at `log_level` too unless `stream` is false; `view` (the live
+    view) gets every event."""
     settings = Settings.from_env()
+    log = log or RunLog.new(settings.log_dir)
+    try:
+        with run_log(log.path, log_level if stream else None, view):
+            summary = _run(settings, selection, log.run_id)
+    except PipelineFailed as exc:
+        exc.log_path = log.path
+        raise
+    finally:
+        prune(settings.log_dir, RUN_LOGS_KEPT)
+    summary.log_path = log.path
+    return summary
+
+
+def _run(settings: Settings, selection, run_id: str) -> RunSummary:
     assets, resources = assets_and_resources()
     with _locked(settings):
-        result = dg.materialize(
-            assets,
-            resources=resources,
-            instance=(instance := dg.DagsterInstance.ephemeral()),
-            selection=selection,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
+        result = _materialize(assets, resources, selection, run_id,
+                              instance := dg.DagsterInstance.ephemeral())
         if not result.success:
-            failures = "\n".join(_failures(result)) or "the run failed"
-            raise PipelineFailed(f"{failures}\n{describe(OperationsSettings.from_env().publish_dir)}")
+            failed = failed_steps(result)
+            note = describe(OperationsSettings.from_env().publish_dir)
+            text = "\n".join(f"{step}: {message}" for step, message in failed) or "the run failed"
+            raise PipelineFailed(f"{text}\n{note}", failed, note)
         summary = summarise(settings)
         summary.run_id = result.run_id
         summary.checks = check_rows(result)
@@ -95,6 +129,16 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO") -> RunSu
     if pub is not None and pub.run_id == result.run_id:
         summary.published = f"{pub.database} (Parquet: {pub.parquet_dir}/)"
     return summary
+
+
+def _materialize(assets: list, resources: dict, selection, run_id: str,
+                 instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """What `dg.materialize` does, with the run's own logger in place of the console logger
+    (Definitions' loggers, picked in the run config) and the run id its log is named after."""
+    defs = dg.Definitions(jobs=[dg.define_asset_job(JOB, selection=selection)], assets=assets,
+                          resources=resources, loggers={LOGGER_KEY: run_logger})
+    return defs.resolve_job_def(JOB).execute_in_process(
+        run_config=RUN_CONFIG, instance=instance, raise_on_error=False, run_id=run_id)
 
 
 _END = {"STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
@@ -121,7 +165,7 @@ def _locked(settings: Settings):
     try:
         acquire(settings.warehouse)
     except (RunLocked, LockPathError) as exc:
-        raise PipelineFailed(str(exc)) from None
+        raise PipelineFailed(str(exc), [("run lock", str(exc))]) from None
     try:
         yield
     finally:

@@ -18,6 +18,8 @@ from orchestration.registry import CRMS, ApiVars, crm
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# `salespipe run` keeps this many full run logs in $SALESPIPE_DATA_DIR/logs (the newest).
+RUN_LOGS_KEPT = 20
 
 
 class SettingsError(ValueError):
@@ -137,6 +139,11 @@ class Settings:
             duckdb_threads=int(threads) if threads else None,
             duckdb_memory_limit=_env("SALESPIPE_DUCKDB_MEMORY_LIMIT") or None,
         )
+
+    @property
+    def log_dir(self) -> Path:
+        """Where each run's full log (Dagster's events, dbt's lines) is written."""
+        return self.data_dir / "logs"
 
 
 def _timezone(name: str) -> str:

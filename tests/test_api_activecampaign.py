@@ -259,6 +259,15 @@ def api_build(tmp_path_factory):
         yield ws
 
 
+def test_the_run_log_holds_no_credentials(api_build):
+    """The run's full log (Dagster's events at debug, dbt's lines) names the syncs, never the
+    tokens."""
+    log, = (api_build.warehouse.parent / "logs").glob("run-*.log")
+    text = log.read_text()
+    assert "sync_activecampaign_api" in text and "sync_hubspot_api" in text
+    assert TOKEN not in text
+
+
 def _mart_tables(con, catalog: str) -> list[str]:
     return [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_catalog = ? "

@@ -110,7 +110,8 @@ def _kill_when(args: list[str], pattern: str, during=None, timeout: float = 120)
     return "".join(lines)
 
 
-RUN = [sys.executable, "-m", "orchestration.cli", "run"]
+# --verbose: the runs are killed on what their full log says (ingest lines, dbt node lines)
+RUN = [sys.executable, "-m", "orchestration.cli", "run", "--verbose"]
 PUBLISH_ONLY = [sys.executable, "-c", ("from orchestration.pipeline import run_pipeline; "
                                        "run_pipeline(selection='published/warehouse')")]
 

@@ -17,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.engines.prepare import prepare_dbt
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
+from orchestration.transform.failures import dbt_failure
 from orchestration.transform.manifest import ensure_manifest
 from orchestration.transform.parse_state import keep_parse_state, restore_parse_state
 from orchestration.transform.run_folders import prune_run_folders
@@ -82,13 +83,25 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
             "--exclude-resource-type", "unit_test", *engine.dbt_log_args()]
     restore_parse_state(project_dir, target)
-    invocation = dbt.cli(args, target_path=target, context=context)
+    # A failed build ends the step with what failed (model or test, dbt's message), not
+    # dagster-dbt's "the dbt CLI process failed": dbt's whole output is in the run's log.
+    invocation = dbt.cli(args, target_path=target, context=context, raise_on_error=False)
     yield from invocation.stream()
     if invocation.is_successful():
         keep_parse_state(project_dir, target)
     pruned = prune_run_folders(project_dir)
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt run folders from {project_dir / 'target'}")
+    if not invocation.is_successful():
+        raise dg.Failure(description=dbt_failure(_run_results(invocation),
+                                                 invocation.process.returncode))
+
+
+def _run_results(invocation) -> dict | None:
+    try:
+        return invocation.get_artifact("run_results.json")
+    except (OSError, ValueError):  # dbt stopped before writing it (e.g. a compilation error)
+        return None
 
 
 def mart_keys(models: dg.AssetsDefinition) -> list[dg.AssetKey]:

@@ -1,0 +1,40 @@
+"""A failed dbt build in a few lines: each failing model, seed, snapshot or test with dbt's
+message, read from the build's run_results.json (dbt's own output is in the run's log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FAILED = {"error", "fail", "runtime error"}
+SHOWN = 5  # failures named; a broken staging model fails everything after it
+
+
+def _node(unique_id: str) -> tuple[str, str]:
+    """("model", "stg_x") from "model.salespipe.stg_x"; tests end in a hash, left out."""
+    kind, _, name = unique_id.split(".", 2)
+    return kind, name.split(".")[0]
+
+
+def _message(text: str | None, lines: int = 3) -> str:
+    kept = [line.strip() for line in (text or "no message").strip().splitlines() if line.strip()]
+    return " / ".join(kept[:lines])
+
+
+def failed_nodes(run_results: dict[str, Any]) -> list[str]:
+    """One line per node that errored or whose test failed: "test unique_x_id: Got 1 result"."""
+    lines = []
+    for result in run_results.get("results", []):
+        if result.get("status") in FAILED:
+            kind, name = _node(result["unique_id"])
+            lines.append(f"{kind} {name}: {_message(result.get('message'))}")
+    return lines
+
+
+def dbt_failure(run_results: dict[str, Any] | None, exit_code: int | None) -> str:
+    """The message of a failed `dbt build`, naming what failed."""
+    lines = failed_nodes(run_results or {})
+    if not lines:
+        return (f"dbt build failed (exit code {exit_code}) before running any model: dbt's "
+                "messages are in the full log")
+    more = [f"... and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else []
+    return "\n".join([f"dbt build: {len(lines)} failed", *lines[:SHOWN], *more])
