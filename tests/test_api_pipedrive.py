@@ -91,7 +91,8 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     con = landed(tmp_path)
 
     # Only changed records were asked for and answered: updated_since = the stored cursor.
-    deal_pages = [r for r in api.requests_to("/api/v2/deals") if "status" not in r.query]
+    deal_pages = [r for r in api.requests_to("/api/v2/deals")
+                  if r.path == "/api/v2/deals" and "status" not in r.query]
     assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
     assert second.loaded["deals"] == 3  # moved, won, and deleted (via status=deleted)
     assert sorted(r.path for r in api.requests_to("/flow")) == [
@@ -128,6 +129,28 @@ def test_a_deal_changed_during_the_sync_is_not_missed(api, tmp_path, monkeypatch
     con = landed(tmp_path)
     stages = dict(rows(con, "select id, stage_id from raw.pipedrive_deals"))
     assert len(stages) == DEALS and stages[str(changed["a"])] == stages[str(changed["b"])] == "5"
+    assert_no_duplicates(con)
+
+
+def test_archived_deals_are_synced_with_their_history_and_marked(api, generated, tmp_path):
+    # /api/v2/deals leaves archived deals out; they come from /api/v2/deals/archived
+    api.data.archive_deal(7)  # archived before the first sync
+    sync(api, tmp_path)
+    api.data.move_deal(9, 5)
+    api.data.archive_deal(9)  # moved, then archived, between two syncs
+    second = sync(api, tmp_path)
+    assert second.loaded["deals"] == 1
+    con = landed(tmp_path)
+    assert counts(con) == {**expected(generated / "pipedrive"), "pipedrive_deal_changes":
+                           expected(generated / "pipedrive")["pipedrive_deal_changes"] + 1}
+    archived = rows(con, "select id, stage_id, is_archived, archive_time is not null "
+                         "from raw.pipedrive_deals where is_archived order by id")
+    assert archived == [("7", str(api.data.deals[7]["stage_id"]), True, True),
+                        ("9", "5", True, True)]
+    assert rows(con, "select count(*) from raw.pipedrive_deals where not is_archived") == [
+        (DEALS - 2,)]
+    assert rows(con, "select count(*) from raw.pipedrive_deal_changes where deal_id = '7'"
+                ) != [(0,)]  # its history was fetched
     assert_no_duplicates(con)
 
 
@@ -210,7 +233,8 @@ def test_interrupted_sync_resumes_without_loss_or_duplicates(api, generated, tmp
     api.clear_requests()
     sync(api, tmp_path)
     # The failed run stored nothing, so its cursor did not move: the same changes again.
-    deal_pages = [r for r in api.requests_to("/api/v2/deals") if "status" not in r.query]
+    deal_pages = [r for r in api.requests_to("/api/v2/deals")
+                  if r.path == "/api/v2/deals" and "status" not in r.query]
     assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
     con = landed(tmp_path)
     assert rows(con, "select count(*) from raw.pipedrive_deals where stage_id = '2' "

@@ -20,6 +20,13 @@ API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
   permanent-deletion-logic-for-6-core-entities); a second resource asks for them, with its own
   `updated_since` cursor. Persons and activities carry `is_deleted`. Staging drops deleted
   records.
+- Archived deals: since 15 July 2025 `GET /api/v2/deals` leaves archived deals out, and they
+  come from `GET /api/v2/deals/archived` (same parameters, incl. `updated_since`, `sort_by` and
+  the cursor; developers.pipedrive.com/changelog/post/breaking-change-archived-deals-and-leads-
+  will-not-be-returned-in-existing-endpoints-and-will-not-be-editable). A third resource reads
+  them into the same table, with their update logs, and marks them `is_archived` (true from
+  that list, false from the other: each list holds only its kind). An archived deal is still
+  a deal: staging keeps it.
 - Stage history: GET /v1/deals/{id}/flow, the deal's updates log; its `dealChange` items with
   `field_key` stage_id / status / user_id are every stage change, win, loss, reopen and owner
   change (the same endpoint dlt's verified Pipedrive source reads for `deals_flow`). The
@@ -52,7 +59,7 @@ TABLES = (
         "pipeline_id, stage_id, status, probability:number, lost_reason, add_time:timestamp, "
         "update_time:timestamp, stage_change_time:timestamp, close_time:timestamp, "
         "won_time:timestamp, lost_time:timestamp, expected_close_date:timestamp, "
-        "is_deleted:boolean")),
+        "is_deleted:boolean, is_archived:boolean, archive_time:timestamp")),
     ApiTable(NAME, "deal_changes", "deal_flow", fields(
         "id, deal_id, user_id, field_key, old_value, new_value, log_time:timestamp")),
     ApiTable(NAME, "pipelines", "pipelines", fields(
@@ -95,6 +102,22 @@ def _deal_change(record: dict) -> dict:
             "new_value": d.get("new_value"), "log_time": d.get("log_time")}
 
 
+def _archived(flag: bool):
+    """A map step marking each deal of a list as archived or not (each list holds one kind)."""
+    def mark(record: dict) -> dict:
+        record["is_archived"] = flag
+        return record
+    return mark
+
+
+def _flow(name: str, deals: str) -> dict:
+    """The update log of each deal the `deals` resource returned, into `deal_flow`."""
+    return {"name": name, "table_name": "deal_flow",
+            "endpoint": {"path": f"v1/deals/{{resources.{deals}.id}}/flow",
+                         "params": {"limit": PAGE}, "paginator": V1_PAGES},
+            "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]}
+
+
 def _is_deal_change(record: dict) -> bool:
     return record.get("object") == "dealChange" and (record.get("data") or {}).get(
         "field_key") in ("stage_id", "status", "user_id")
@@ -114,25 +137,31 @@ def _v2(path: str, incremental: bool = True, **params: Any) -> dict:
     return endpoint
 
 
+V1_PAGES = {"type": "cursor", "cursor_path": "additional_data.pagination.next_start",
+            "cursor_param": "start"}
+
+
 def source(api: ApiSource):
     cursor = {"type": "cursor", "cursor_path": "additional_data.next_cursor",
               "cursor_param": "cursor"}
-    v1_pages = {"type": "cursor", "cursor_path": "additional_data.pagination.next_start",
-                "cursor_param": "start"}
     auth = {"type": "api_key", "name": "x-api-token", "api_key": api.token,
             "location": "header"}
     defaults = {"primary_key": "id", "write_disposition": "merge",
                 "endpoint": {"data_selector": "data", "paginator": cursor}}
     return records_source(
         NAME, api, auth, throttled_session(reset_header="X-RateLimit-Reset"), defaults, [
-            {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS},
+            {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS,
+             "processing_steps": [{"map": _archived(False)}]},
             # deleted deals only come with status=deleted; merged into the same table
             {"name": "deals_deleted", "table_name": "deals", "columns": NEWEST_WINS,
-             "endpoint": _v2("deals", status="deleted")},
-            {"name": "deal_flow", "endpoint": {
-                "path": "v1/deals/{resources.deals.id}/flow", "params": {"limit": PAGE},
-                "paginator": v1_pages},
-             "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]},
+             "endpoint": _v2("deals", status="deleted"),
+             "processing_steps": [{"map": _archived(False)}]},
+            # archived deals only come from their own list; merged into the same table
+            {"name": "deals_archived", "table_name": "deals", "columns": NEWEST_WINS,
+             "endpoint": _v2("deals/archived"),
+             "processing_steps": [{"map": _archived(True)}]},
+            _flow("deal_flow", "deals"),
+            _flow("deal_archived_flow", "deals_archived"),
             {"name": "persons", "endpoint": _v2("persons"), "columns": NEWEST_WINS,
              "processing_steps": [{"map": _person}]},
             {"name": "activities", "endpoint": _v2("activities"), "columns": NEWEST_WINS},
@@ -147,8 +176,8 @@ def source(api: ApiSource):
 
 CONNECTOR = records_connector(
     NAME, "Pipedrive", source,
-    ("deals", "deals_deleted", "deal_flow", "persons", "activities", "pipelines", "stages",
-     "users"),
+    ("deals", "deals_deleted", "deals_archived", "deal_flow", "deal_archived_flow", "persons",
+     "activities", "pipelines", "stages", "users"),
     TABLES,
     window=SyncWindow(
         DELETED_DAYS, "deleted deals",

@@ -13,7 +13,13 @@ Shapes follow Pipedrive's API reference (https://developers.pipedrive.com/docs/a
   reference), here that item's sort key; `updated_since` (RFC 3339,
   records with `update_time` >= it), `sort_by` id / update_time / add_time, `sort_direction`;
   deals: deleted ones only with `status=deleted`
-  (https://developers.pipedrive.com/docs/api/v1/Deals#getDeals v2);
+  (https://developers.pipedrive.com/docs/api/v1/Deals#getDeals v2); archived deals never in
+  `/api/v2/deals`, only in `GET /api/v2/deals/archived`, which takes the same parameters
+  (https://developers.pipedrive.com/changelog/post/breaking-change-archived-deals-and-leads-
+  will-not-be-returned-in-existing-endpoints-and-will-not-be-editable, effective 15 July 2025);
+  archiving a deal sets `is_archived`, `archive_time` and, as any change of a deal does here,
+  `update_time` (the changelog does not say whether archiving moves `update_time`: if it did
+  not, no `updated_since` sync could see an archiving at all);
 - `GET /v1/deals/{id}/flow`: the deal's updates, newest first, `{object, timestamp, data}`
   items (dealChange, activity, ...), offset pagination `start`/`limit` with
   `additional_data.pagination.{more_items_in_collection, next_start}`
@@ -113,6 +119,10 @@ class PipedriveData:
     def delete_deal(self, deal_id: int) -> None:
         self.deals[deal_id].update(is_deleted=True, update_time=_v2_time(self.tick()))
 
+    def archive_deal(self, deal_id: int) -> None:
+        when = _v2_time(self.tick())
+        self.deals[deal_id].update(is_archived=True, archive_time=when, update_time=when)
+
 
 def _error(status: int, message: str) -> dict:
     errors = {401: "unauthorized access", 404: "Not found", 429: "Rate limit exceeded"}
@@ -152,6 +162,8 @@ class PipedriveApi(MockApi):
         for name in V2_LISTS:
             self.route("GET", rf"/api/v2/{name}", self._limited(
                 lambda req, n=name: self._list(req, n)))
+        self.route("GET", r"/api/v2/deals/archived", self._limited(
+            lambda req: self._list(req, "deals", archived=True)))
         self.route("GET", r"/v1/deals/(\d+)/flow", self._limited(self._flow))
         self.route("GET", r"/v1/users", self._limited(
             lambda req: {"success": True, "data": self.data.users}))
@@ -179,9 +191,10 @@ class PipedriveApi(MockApi):
 
         return serve
 
-    def _list(self, req: Request, name: str) -> dict:
+    def _list(self, req: Request, name: str, archived: bool = False) -> dict:
         records = list(self.data.lists[name].values())
         if name == "deals":
+            records = [r for r in records if bool(r.get("is_archived")) == archived]
             deleted = req.arg("status") == "deleted"
             records = [r for r in records if bool(r.get("is_deleted")) == deleted]
             if req.arg("status") in ("open", "won", "lost"):
