@@ -10,6 +10,7 @@ of the quota.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from orchestration.connectors.dlt_overrides import retrying_session
@@ -22,10 +23,13 @@ def rest_source(name: str, config: dict) -> Any:
     return rest_api_source(config, name=name, max_table_nesting=0)
 
 
-def throttled_session(per_second: float | None = None, reset_header: str | None = None) -> Any:
+def throttled_session(per_second: float | None = None, reset_header: str | None = None,
+                      before_send: Callable[[Any], None] | None = None) -> Any:
     """A dlt requests session (retries per RUNTIME__REQUEST_*, Retry-After honoured) that
     spaces requests to at most `per_second` (ActiveCampaign: 5/s per account) and pauses when
-    a response says the rate-limit window is used up (X-RateLimit-Remaining: 0)."""
+    a response says the rate-limit window is used up (X-RateLimit-Remaining: 0).
+    `before_send(request)` runs right before each attempt goes out (HubSpot spaces its search
+    requests there: spacing any earlier would count time the request still waits)."""
 
     def spaced(send):
         state = {"next": 0.0}
@@ -34,6 +38,8 @@ def throttled_session(per_second: float | None = None, reset_header: str | None 
             wait = state["next"] - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+            if before_send is not None:
+                before_send(request)
             response = send(request, **kwargs)
             gap = 1.0 / per_second if per_second else 0.0
             remaining = _header_number(response, "X-HubSpot-RateLimit-Remaining",
