@@ -34,7 +34,11 @@ from api_sync import (
 from conftest import make_workspace
 
 from orchestration.connectors import pipedrive, runner
-from orchestration.connectors.errors import ConnectorError, ConnectorResponseError
+from orchestration.connectors.errors import (
+    ConnectorError,
+    ConnectorLimitError,
+    ConnectorResponseError,
+)
 from orchestration.connectors.pipedrive import CONNECTOR
 from orchestration.generate import company_model, generate
 from orchestration.settings import api_settings
@@ -187,6 +191,22 @@ def test_rate_limit_headers_are_honoured(generated, tmp_path):
         assert [r.status for r in server.requests].count(429) == 0
     assert counts(landed(tmp_path)) == expected(
         generated / "pipedrive")
+
+
+def test_a_used_up_daily_token_budget_stops_the_sync_at_once(generated, tmp_path, monkeypatch):
+    # Pipedrive's daily token budget: once used up, requests are refused until the next day;
+    # the sync stops with a message instead of retrying for minutes
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")  # a retrying sync fails fast
+    with PipedriveApi(PipedriveData(generated / "pipedrive"), TOKEN,
+                      daily_budget=20 * 30) as server:  # 30 list requests
+        with pytest.raises(ConnectorLimitError) as err:
+            sync(server, tmp_path)
+        statuses = [r.status for r in server.requests]
+    assert statuses.count(200) == 30 and statuses.count(429) == 1  # not retried
+    message = str(err.value)
+    assert "daily API token budget" in message and "Nothing from this run was stored" in message
+    assert TOKEN not in message
+    assert not (tmp_path / "connectors" / "pipedrive" / "snapshot" / "deals.parquet").exists()
 
 
 def test_server_error_then_success(api, generated, tmp_path):

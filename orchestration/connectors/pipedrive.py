@@ -37,12 +37,18 @@ API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
   `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds), and a 429 with `Retry-After`
   when exhausted - "core-api-concepts-rate-limiting". The shared session waits for the reset
   when remaining reaches 0; dlt's client retries 429 (Retry-After) and 5xx with backoff.
+  Beside that 2-second window, each company has a daily token budget (30,000 tokens x plan
+  multiplier x seats; each request costs tokens by endpoint): once it is used up, requests are
+  refused "until the budget resets at the start of the next day" (same page, "Token-Based Rate
+  Limiting"). A 429 whose Retry-After is that long is no window to wait out: the sync stops at
+  once with a message (`_stop_on_budget`) instead of retrying for minutes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from orchestration.connectors.errors import ConnectorLimitError
 from orchestration.connectors.records import ApiTable, fields, records_connector, records_source
 from orchestration.connectors.rest import throttled_session
 from orchestration.connectors.windows import SyncWindow
@@ -52,6 +58,7 @@ NAME = "pipedrive"
 PAGE = 500
 EPOCH = "1970-01-01T00:00:00Z"
 DELETED_DAYS = 30  # `status=deleted` returns deals deleted in the last 30 days
+WINDOW_WAIT = 60  # seconds: a 429 asking a longer wait is the daily budget, not the window
 
 TABLES = (
     ApiTable(NAME, "deals", "deals", fields(
@@ -102,6 +109,23 @@ def _deal_change(record: dict) -> dict:
             "new_value": d.get("new_value"), "log_time": d.get("log_time")}
 
 
+def _stop_on_budget(response) -> None:
+    """A 429 asking to wait longer than a rate-limit window: the daily token budget is used
+    up, and retrying until it resets would only hold the run."""
+    if response.status_code != 429:
+        return
+    try:
+        wait = float(response.headers.get("Retry-After") or 0)
+    except ValueError:
+        return
+    if wait > WINDOW_WAIT:
+        raise ConnectorLimitError(
+            f"Pipedrive API: the company's daily API token budget is used up (429, retry in "
+            f"{wait / 3600:.1f} hours). Nothing from this run was stored; the next run after "
+            "the budget resets resumes from the last stored cursor. Other integrations share "
+            "the budget: see Company settings > Usage in Pipedrive (and the README, Pipedrive).")
+
+
 def _archived(flag: bool):
     """A map step marking each deal of a list as archived or not (each list holds one kind)."""
     def mark(record: dict) -> dict:
@@ -149,7 +173,8 @@ def source(api: ApiSource):
     defaults = {"primary_key": "id", "write_disposition": "merge",
                 "endpoint": {"data_selector": "data", "paginator": cursor}}
     return records_source(
-        NAME, api, auth, throttled_session(reset_header="X-RateLimit-Reset"), defaults, [
+        NAME, api, auth, throttled_session(reset_header="X-RateLimit-Reset",
+                                           on_response=_stop_on_budget), defaults, [
             {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS,
              "processing_steps": [{"map": _archived(False)}]},
             # deleted deals only come with status=deleted; merged into the same table

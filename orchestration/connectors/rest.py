@@ -24,12 +24,17 @@ def rest_source(name: str, config: dict) -> Any:
 
 
 def throttled_session(per_second: float | None = None, reset_header: str | None = None,
-                      before_send: Callable[[Any], None] | None = None) -> Any:
+                      before_send: Callable[[Any], None] | None = None,
+                      on_response: Callable[[Any], None] | None = None) -> Any:
     """A dlt requests session (retries per RUNTIME__REQUEST_*, Retry-After honoured) that
     spaces requests to at most `per_second` (ActiveCampaign: 5/s per account) and pauses when
     a response says the rate-limit window is used up (X-RateLimit-Remaining: 0).
     `before_send(request)` runs right before each attempt goes out (HubSpot spaces its search
-    requests there: spacing any earlier would count time the request still waits)."""
+    requests there: spacing any earlier would count time the request still waits).
+    `on_response(response)` sees each answer before dlt's retry does, and may raise a
+    ConnectorError to stop a retry that cannot help (Pipedrive's used-up daily budget)."""
+
+    import requests
 
     def spaced(send):
         state = {"next": 0.0}
@@ -40,7 +45,14 @@ def throttled_session(per_second: float | None = None, reset_header: str | None 
                 time.sleep(wait)
             if before_send is not None:
                 before_send(request)
-            response = send(request, **kwargs)
+            try:
+                response = send(request, **kwargs)
+            except requests.HTTPError as err:  # dlt's response hook raised for the status
+                if on_response is not None and err.response is not None:
+                    on_response(err.response)
+                raise
+            if on_response is not None:
+                on_response(response)
             gap = 1.0 / per_second if per_second else 0.0
             remaining = _header_number(response, "X-HubSpot-RateLimit-Remaining",
                                        "X-RateLimit-Remaining")

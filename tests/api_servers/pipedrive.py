@@ -27,7 +27,15 @@ Shapes follow Pipedrive's API reference (https://developers.pipedrive.com/docs/a
 - `GET /v1/users` (https://developers.pipedrive.com/docs/api/v1/Users#getUsers);
 - rate limiting: every answer carries `x-ratelimit-limit`, `x-ratelimit-remaining` and
   `x-ratelimit-reset`; beyond the limit a 429 with `Retry-After`
-  (https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting).
+  (https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting);
+- the daily token budget (same page, "Token-Based Rate Limiting"): each request costs tokens
+  from the company's daily budget (30,000 x plan multiplier x seats); once it is used up,
+  requests are refused until it resets at the start of the next day. The page's cost table
+  was not in the stored copy searched here: `LIST_COST` is the figure a third-party summary
+  gives for a list GET (rate-limits.apis.io/rate-limits/pipedrive, 20 tokens; Pipedrive's
+  "Guide for optimizing API usage" says v2 endpoints cost less, without a figure found), and
+  the refusal is a 429 with `Retry-After` until the reset (the page says requests are
+  "temporarily blocked"; its exact answer was not found). `daily_budget=None`: no budget.
 
 Data: the generator's `pipedrive/` records, loaded once; tests change them through
 `PipedriveData` (a stage change, a win, a deletion) to drive incremental syncs.
@@ -47,6 +55,7 @@ from .common import MockApi, Reply, Request
 V2_LISTS = ("deals", "persons", "activities", "pipelines", "stages")
 RATE_LIMIT = 80  # requests per window (the mock's default; a test can lower it)
 RESET_SECONDS = 2  # x-ratelimit-reset: seconds until the window resets
+LIST_COST = 20  # tokens a list request costs (see the docstring)
 
 
 def _load(folder: Path, stem: str) -> list[dict]:
@@ -150,11 +159,14 @@ class PipedriveApi(MockApi):
     """`with PipedriveApi(data, token) as api:` ... configure `api.url` as the company URL."""
 
     def __init__(self, data: PipedriveData, token: str, rate_limit: int = RATE_LIMIT,
-                 reset_seconds: int = RESET_SECONDS):
+                 reset_seconds: int = RESET_SECONDS, daily_budget: int | None = None,
+                 budget_reset_seconds: int = 6 * 3600):
         super().__init__(check_auth=lambda req: _authorised(req, token), error_body=_error)
         self.data = data
         self.rate_limit, self.reset_seconds = rate_limit, reset_seconds
         self.used = 0  # requests in the current window
+        self.daily_budget, self.budget_reset_seconds = daily_budget, budget_reset_seconds
+        self.tokens_used = 0  # of the daily budget
         # called with each v2 list page served, and the list's name (a test's change between
         # two pages)
         self.after_page: Callable[[str, list[dict]], None] | None = None
@@ -175,6 +187,11 @@ class PipedriveApi(MockApi):
         def serve(req: Request) -> Reply:
             now = time.monotonic()
             with self._lock:
+                if self.daily_budget is not None and \
+                        self.tokens_used + LIST_COST > self.daily_budget:
+                    return Reply(429, _error(429, ""),
+                                 {"Retry-After": str(self.budget_reset_seconds)})
+                self.tokens_used += LIST_COST
                 if self.used >= self.rate_limit:
                     if now < self.window_ends:
                         wait = max(1, round(self.window_ends - now))
