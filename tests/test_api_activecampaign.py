@@ -124,23 +124,19 @@ def test_a_deal_deleted_during_the_sync_hides_no_other(server, tmp_path):
     assert offsets == ["0", "25", "24"]  # page 2 read again from one place earlier
 
 
-def test_lists_without_meta_are_paged_to_their_last_short_page(server, tmp_path):
-    # ActiveCampaign's lists "can" carry meta.total; without it, a page shorter than the
-    # limit ends the list
+def test_lists_without_meta_and_a_deal_without_an_update_date_sync(server, tmp_path):
+    # ActiveCampaign's lists "can" carry meta.total: without it, a page shorter than the
+    # limit ends the list; and a deal never changed since it was created has mdate null: the
+    # cursor takes its cdate
     server.send_meta = False
-    result = sync(C, tmp_path / "data", creds(server))
-    assert result.rows["deals"] == 40 and result.rows["contacts"] == len(server.data.contacts)
+    data = tmp_path / "data"
+    first = sync(C, data, creds(server))
+    assert first.rows["deals"] == 40 and first.rows["contacts"] == len(server.data.contacts)
     offsets = [r.query["offset"][0] for r in server.requests_to("/api/3/deals")
                if r.path == "/api/3/deals"]
     assert offsets == ["0", "25"]  # 25 + 15 deals: the short page was the last
 
-
-def test_a_deal_without_an_update_date_is_synced_on_its_creation_date(server, tmp_path):
-    # a deal never changed since it was created has mdate null: the cursor takes its cdate
-    data = tmp_path / "data"
-    sync(C, data, creds(server))
     new = server.data.add_deal(title="Brand new", value="777700")
-    server.clear_requests()
     second = sync(C, data, creds(server))
     assert second.loaded["deals"] == 1 and second.rows["deals"] == 41
     server.clear_requests()

@@ -329,9 +329,12 @@ def deals_sql(con: duckdb.DuckDBPyConnection) -> str:
         for stage in json.loads(stages or "[]"):
             header = f'{stage["label"]} ({pipeline})'
             for event in ("entered", "exited"):
-                prop = p(f"hs_v2_date_{event}_{stage['id']}", "sd")
-                name = quote(f'Date {event} "{header}"')
-                stage_cols.append(f"{q.local(prop)} as {name}")
+                # from the batch read; a deal not changed since the syncs that asked the
+                # search for stage dates still has them among its own properties
+                name = f"hs_v2_date_{event}_{stage['id']}"
+                prop = f"coalesce({p(name, 'sd')}, {p(name)})"
+                column = quote(f'Date {event} "{header}"')
+                stage_cols.append(f"{q.local(prop)} as {column}")
     return f"""
         select t.id as "Record ID", {p('dealname')} as "Deal Name",
             pl.label as "Pipeline",
