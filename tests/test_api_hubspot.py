@@ -14,6 +14,7 @@ import itertools
 import logging
 import time
 
+import duckdb
 import pytest
 from api_servers.hubspot import HubSpotApi, HubSpotData
 from api_sync import age_last_sync, company, dataset_rows, interrupted, land
@@ -24,7 +25,9 @@ from orchestration.connectors.errors import (
     ConnectorError,
     ConnectorResponseError,
 )
+from orchestration.connectors.paths import dataset_path, snapshot_path
 from orchestration.connectors.runner import sync
+from orchestration.connectors.snapshots import write_snapshots
 from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_settings
 
@@ -342,8 +345,6 @@ def test_api_snapshot_lands_like_the_export(server, exports, tmp_path):
     sync(C, tmp_path / "data", creds(server))
     api = land(C, tmp_path / "data", tmp_path / "api.duckdb")
     api.close()
-    import duckdb
-
     con = duckdb.connect(str(tmp_path / "files.duckdb"))
     con.execute("set TimeZone = 'UTC'")
     for obj in files.OBJECTS:
@@ -362,6 +363,25 @@ def test_api_snapshot_lands_like_the_export(server, exports, tmp_path):
                                f"select count(*) from ({right} except all {left})").fetchall()
             assert n > 0 and diff == [(0,), (0,)], table
     assert con.execute("select count(*) from api.raw._quarantine").fetchone()[0] == 0
+
+    # a dataset synced before the batch read kept stage dates among the deal's properties:
+    # the snapshot reads them there until the deal changes
+    snapshot = snapshot_path(tmp_path / "data", "hubspot", _deals_object())
+    before = duckdb.sql(f"select * from read_parquet('{snapshot}') order by all").fetchall()
+    ds = duckdb.connect(str(dataset_path(tmp_path / "data", "hubspot")))
+    ds.execute("update hubspot.deals d set properties = json_merge_patch(d.properties, "
+               "s.properties) from hubspot.deal_stage_dates s where s.id = d.id")
+    ds.execute("delete from hubspot.deal_stage_dates")
+    ds.close()
+    write_snapshots(C, tmp_path / "data")
+    assert duckdb.sql(f"select * from read_parquet('{snapshot}') order by all").fetchall() \
+        == before
+
+
+def _deals_object():
+    from orchestration.sources import hubspot as files
+
+    return next(o for o in files.OBJECTS if o.name == "deals")
 
 
 def test_without_a_token_hubspot_is_skipped_with_one_line(tmp_path, monkeypatch):
