@@ -31,7 +31,10 @@ API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
   `field_key` stage_id / status / user_id are every stage change, win, loss, reopen and owner
   change (the same endpoint dlt's verified Pipedrive source reads for `deals_flow`). The
   changelog endpoint has the same changes but pages worse (devcommunity.pipedrive.com thread
-  18539). It is per deal, so only deals changed since the last sync are asked for. v1 pages
+  18539). It is per deal, so only deals changed since their log was last read are asked for,
+  after the lists are stored and in loads of FLOW_BATCH deals (`follow_ups`), each recording
+  the deals read (`deal_flow_synced`): a first sync that runs out of the daily budget keeps
+  what it read, and the next sync continues with the rest instead of starting over. v1 pages
   with `start`/`limit` and `additional_data.pagination.next_start`.
 - Rate limits: token-based per company; answers carry `x-ratelimit-limit`,
   `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds), and a 429 with `Retry-After`
@@ -121,9 +124,10 @@ def _stop_on_budget(response) -> None:
     if wait > WINDOW_WAIT:
         raise ConnectorLimitError(
             f"Pipedrive API: the company's daily API token budget is used up (429, retry in "
-            f"{wait / 3600:.1f} hours). Nothing from this run was stored; the next run after "
-            "the budget resets resumes from the last stored cursor. Other integrations share "
-            "the budget: see Company settings > Usage in Pipedrive (and the README, Pipedrive).")
+            f"{wait / 3600:.1f} hours). What this run stored before stays (the lists, and the "
+            "deals' update logs in batches); the next run after the reset continues from "
+            "there. Other integrations share the budget: see Company settings > Usage in "
+            "Pipedrive (and the README, Pipedrive).")
 
 
 def _archived(flag: bool):
@@ -134,12 +138,63 @@ def _archived(flag: bool):
     return mark
 
 
-def _flow(name: str, deals: str) -> dict:
-    """The update log of each deal the `deals` resource returned, into `deal_flow`."""
-    return {"name": name, "table_name": "deal_flow",
-            "endpoint": {"path": f"v1/deals/{{resources.{deals}.id}}/flow",
+FLOW_BATCH = 200  # deals whose update logs one load stores
+SYNCED = "deal_flow_synced"  # deal id -> the update_time its update log was read at
+
+
+def _pending(pipeline) -> tuple[list[tuple], list[tuple]]:
+    """Deals (id, update_time) whose update log was not read since they last changed, oldest
+    change first; and, in a dataset synced before `deal_flow_synced` existed (the logs were
+    read along with the deals then), the deals this run's lists did not bring, to mark read."""
+    with pipeline.sql_client() as client:
+        tables = {r[0] for r in client.execute_sql(
+            "select table_name from information_schema.tables where table_schema = %s",
+            client.dataset_name)}
+        if "deals" not in tables:
+            return [], []
+        deals = client.make_qualified_table_name("deals")
+        alive = "not coalesce(d.is_deleted, false)"
+        if SYNCED in tables:
+            synced = client.make_qualified_table_name(SYNCED)
+            return client.execute_sql(
+                f"select d.id, d.update_time from {deals} d left join {synced} s "
+                f"on s.id = d.id where {alive} and (s.id is null or s.update_time < "
+                "d.update_time) order by d.update_time, d.id"), []
+        if "deal_flow" not in tables:  # a first sync
+            return client.execute_sql(f"select d.id, d.update_time from {deals} d where "
+                                      f"{alive} order by d.update_time, d.id"), []
+        latest = f"d._dlt_load_id = (select max(_dlt_load_id) from {deals})"
+        return (client.execute_sql(f"select d.id, d.update_time from {deals} d where {alive} "
+                                   f"and {latest} order by d.update_time, d.id"),
+                client.execute_sql(f"select d.id, d.update_time from {deals} d where {alive} "
+                                   f"and not {latest}"))
+
+
+def follow_ups(api: ApiSource, pipeline):
+    """The update logs of the deals changed since theirs was read, FLOW_BATCH deals a load:
+    a sync stopped by the daily token budget keeps the logs it read, and the next one
+    continues with the others (each log costs one request: a first sync of a large account
+    can take more than a day's budget, README)."""
+    session = _session()
+    pending, already_read = _pending(pipeline)
+    if already_read:
+        yield _flows(api, session, already_read, ask=False)
+    for start in range(0, len(pending), FLOW_BATCH):
+        yield _flows(api, session, pending[start:start + FLOW_BATCH])
+
+
+def _flows(api: ApiSource, session, deals: list[tuple], ask: bool = True):
+    import dlt
+
+    # one page (a list in a list): rest_api resolves a child's parameters page by page
+    synced = dlt.resource([[{"id": i, "update_time": t} for i, t in deals]], name=SYNCED,
+                          primary_key="id", write_disposition="merge")
+    flow = {"name": "deal_flow",
+            "endpoint": {"path": f"v1/deals/{{resources.{SYNCED}.id}}/flow",
                          "params": {"limit": PAGE}, "paginator": V1_PAGES},
             "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]}
+    return records_source(NAME, api, _auth(api), session, _defaults(),
+                          [synced, *([flow] if ask else [])])
 
 
 def _is_deal_change(record: dict) -> bool:
@@ -165,16 +220,26 @@ V1_PAGES = {"type": "cursor", "cursor_path": "additional_data.pagination.next_st
             "cursor_param": "start"}
 
 
-def source(api: ApiSource):
+def _auth(api: ApiSource) -> dict:
+    return {"type": "api_key", "name": "x-api-token", "api_key": api.token,
+            "location": "header"}
+
+
+def _defaults() -> dict:
     cursor = {"type": "cursor", "cursor_path": "additional_data.next_cursor",
               "cursor_param": "cursor"}
-    auth = {"type": "api_key", "name": "x-api-token", "api_key": api.token,
-            "location": "header"}
-    defaults = {"primary_key": "id", "write_disposition": "merge",
-                "endpoint": {"data_selector": "data", "paginator": cursor}}
+    return {"primary_key": "id", "write_disposition": "merge",
+            "endpoint": {"data_selector": "data", "paginator": cursor}}
+
+
+def _session():
+    return throttled_session(reset_header="X-RateLimit-Reset", on_response=_stop_on_budget)
+
+
+def source(api: ApiSource):
+    """Every list; the deals' update logs follow in their own loads (`follow_ups`)."""
     return records_source(
-        NAME, api, auth, throttled_session(reset_header="X-RateLimit-Reset",
-                                           on_response=_stop_on_budget), defaults, [
+        NAME, api, _auth(api), _session(), _defaults(), [
             {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS,
              "processing_steps": [{"map": _archived(False)}]},
             # deleted deals only come with status=deleted; merged into the same table
@@ -185,8 +250,6 @@ def source(api: ApiSource):
             {"name": "deals_archived", "table_name": "deals", "columns": NEWEST_WINS,
              "endpoint": _v2("deals/archived"),
              "processing_steps": [{"map": _archived(True)}]},
-            _flow("deal_flow", "deals"),
-            _flow("deal_archived_flow", "deals_archived"),
             {"name": "persons", "endpoint": _v2("persons"), "columns": NEWEST_WINS,
              "processing_steps": [{"map": _person}]},
             {"name": "activities", "endpoint": _v2("activities"), "columns": NEWEST_WINS},
@@ -201,12 +264,13 @@ def source(api: ApiSource):
 
 CONNECTOR = records_connector(
     NAME, "Pipedrive", source,
-    ("deals", "deals_deleted", "deals_archived", "deal_flow", "deal_archived_flow", "persons",
-     "activities", "pipelines", "stages", "users"),
+    ("deals", "deals_deleted", "deals_archived", "deal_flow", "persons", "activities",
+     "pipelines", "stages", "users"),
     TABLES,
     window=SyncWindow(
         DELETED_DAYS, "deleted deals",
         "Delete the connectors/pipedrive/ folder in SALESPIPE_DATA_DIR for a full re-sync, which "
         "leaves the deals deleted meanwhile out (it asks every deal's update log again: slow for "
         "a large account). Sync at least every few weeks to avoid this."),
+    follow_ups=follow_ups,
 )
