@@ -177,11 +177,12 @@ def _replaced(name: str, path: str, selector: str = "results", paged: bool = Fal
 def source(api: ApiSource):
     from orchestration.connectors.hubspot_paging import (  # imports dlt
         RecentEngagements,
+        searched,
         space_searches,
     )
 
     # no fixed spacing but the search API's: HubSpot's limit headers drive the other pauses
-    session = throttled_session(before_send=space_searches)
+    session = throttled_session(before_send=space_searches, on_response=searched)
     client = _client(api, session)
     stage_props = _stage_properties(_stage_ids(client))
     config = {

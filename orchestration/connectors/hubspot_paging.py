@@ -40,13 +40,26 @@ _spacing = {"lock": threading.Lock(), "next": 0.0}
 def space_searches(request) -> None:
     """Wait until the next search request may go (shared by every search of the process);
     other requests go at once. Runs right before each attempt is sent (rest.py)."""
-    if not request.url.split("?")[0].endswith("/search"):
+    if not _is_search(request.url):
         return
     with _spacing["lock"]:
         wait = _spacing["next"] - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         _spacing["next"] = time.monotonic() + 1.0 / SEARCH_PER_SECOND
+
+
+def searched(response) -> None:
+    """After a search's answer: the next one waits a full interval from now, so a request
+    that left late (a busy machine) does not bring the next one closer to it."""
+    if response.request is not None and _is_search(response.request.url):
+        with _spacing["lock"]:
+            _spacing["next"] = max(_spacing["next"],
+                                   time.monotonic() + 1.0 / SEARCH_PER_SECOND)
+
+
+def _is_search(url: str) -> bool:
+    return url.split("?")[0].endswith("/search")
 
 
 class SearchWindows(JSONResponseCursorPaginator):
