@@ -85,6 +85,10 @@ def _defaults() -> dict[str, str]:
         "RUNTIME__REQUEST_MAX_RETRY_DELAY": "120",
         "RUNTIME__REQUEST_TIMEOUT": "60",
         **_api_defaults(),
+        # How far back each HubSpot search starts before the stored cursor: HubSpot indexes
+        # changes for search "a few moments" after they are made, so a record indexed late
+        # behind one already read would be skipped (README, HubSpot).
+        "SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES": "30",
         "SALESPIPE_SALESFORCE_API_VERSION": "62.0",
         # A single-currency org has no CurrencyIsoCode field: its currency code (e.g. USD).
         "SALESPIPE_SALESFORCE_CURRENCY": "",
@@ -341,6 +345,17 @@ def api_settings(name: str, token: str | None = None, base_url: str | None = Non
         missing = (alternative, *missing)
     return ApiSource(name, token, api.token, base_url, api.base_url, missing,
                      client_id=ids[0], client_secret=ids[1], client_env=api.client)
+
+
+def hubspot_search_lookback_seconds() -> int:
+    """SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES (default 30) in seconds: the overlap each
+    HubSpot search re-reads before the stored cursor (0 turns it off)."""
+    name = "SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES"
+    value = _env(name).strip() or _defaults()[name]
+    if not value.isdigit():
+        raise SettingsError(
+            f"{name} must be a whole number of minutes (0 or more), like 30; got {value!r}")
+    return int(value) * 60
 
 
 def salesforce_api_version() -> str:

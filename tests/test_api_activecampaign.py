@@ -124,6 +124,31 @@ def test_a_deal_deleted_during_the_sync_hides_no_other(server, tmp_path):
     assert offsets == ["0", "25", "24"]  # page 2 read again from one place earlier
 
 
+def test_lists_without_meta_and_a_deal_without_an_update_date_sync(server, tmp_path):
+    # ActiveCampaign's lists "can" carry meta.total: without it, a page shorter than the
+    # limit ends the list; and a deal never changed since it was created has mdate null: the
+    # cursor takes its cdate
+    server.send_meta = False
+    data = tmp_path / "data"
+    first = sync(C, data, creds(server))
+    assert first.rows["deals"] == 40 and first.rows["contacts"] == len(server.data.contacts)
+    offsets = [r.query["offset"][0] for r in server.requests_to("/api/3/deals")
+               if r.path == "/api/3/deals"]
+    assert offsets == ["0", "25"]  # 25 + 15 deals: the short page was the last
+
+    new = server.data.add_deal(title="Brand new", value="777700")
+    second = sync(C, data, creds(server))
+    assert second.loaded["deals"] == 1 and second.rows["deals"] == 41
+    server.clear_requests()
+    third = sync(C, data, creds(server))  # the cursor moved to the new deal's cdate
+    deal_lists = [r for r in server.requests_to("/api/3/deals") if r.path == "/api/3/deals"]
+    assert [after(r) for r in deal_lists] == [server.data.deals[new]["cdate"]]
+    assert third.rows["deals"] == 41
+    con = land(C, data, tmp_path / "w.duckdb")
+    assert con.execute("select title, mdate from raw.activecampaign_deals where id = ?",
+                       [new]).fetchall() == [("Brand new", None)]
+
+
 def test_a_contact_changed_after_it_was_read_is_asked_again_by_the_next_sync(server, tmp_path):
     # contacts come in id order: A (page 1) changes after it was read, then B (a later page).
     # The highest udate seen (B's) would pass A's change; the cursor stays at the sync's start.

@@ -9,10 +9,12 @@ equal marts from the files) is in test_api_activecampaign.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import time
 
+import duckdb
 import pytest
 from api_servers.hubspot import HubSpotApi, HubSpotData
 from api_sync import age_last_sync, company, dataset_rows, interrupted, land
@@ -23,7 +25,9 @@ from orchestration.connectors.errors import (
     ConnectorError,
     ConnectorResponseError,
 )
+from orchestration.connectors.paths import dataset_path, snapshot_path
 from orchestration.connectors.runner import sync
+from orchestration.connectors.snapshots import write_snapshots
 from orchestration.generate.profiles import PROFILES
 from orchestration.settings import api_settings
 
@@ -56,6 +60,21 @@ def search_filter(recorded) -> str:
     return recorded.json["filterGroups"][0]["filters"][0]["value"]
 
 
+LOOKBACK = dt.timedelta(minutes=30)  # SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES' default
+
+
+def looked_back(cursor: str) -> str:
+    """Where a search starts: the stored cursor less the look-back (as dlt writes it)."""
+    return (dt.datetime.fromisoformat(cursor) - LOOKBACK).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def modified_since(server, cursor: str) -> set[str]:
+    """Deals the look-back reads again: modified at or after `cursor` less the look-back."""
+    since = dt.datetime.fromisoformat(cursor) - LOOKBACK
+    return {i for i, d in server.data.deals.items()
+            if dt.datetime.fromisoformat(d["properties"]["hs_lastmodifieddate"]) >= since}
+
+
 def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
     data = tmp_path / "data"
     first = sync(C, data, creds(server))
@@ -64,20 +83,74 @@ def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
     cursor = max(d["properties"]["hs_lastmodifieddate"] for d in server.data.deals.values())
 
     changed, archived = sorted(server.data.deals)[:2]
+    again = modified_since(server, cursor) - {archived}  # the look-back re-reads these
     server.data.update_deal(changed, amount="123456")
     server.data.archive("deals", archived)
     server.clear_requests()
     second = sync(C, data, creds(server))
 
     searches = server.requests_to("/crm/v3/objects/deals/search")
-    assert [search_filter(r) for r in searches] == [cursor]  # one page: only what changed
-    assert second.loaded["deals"] == 2  # the changed deal and the archived one (a delete)
-    assert len(server.requests_to("/associations/contacts")) <= 2  # boundary deal at most
+    # one page: what changed, and what changed in the look-back before the cursor
+    assert [search_filter(r) for r in searches] == [looked_back(cursor)]
+    assert len(again) < 10  # the look-back is a few deals, not the company
+    # the changed deal, those read again, and the archived one (a delete)
+    assert second.loaded["deals"] == len(again | {changed}) + 1
+    assert len(server.requests_to("/associations/contacts")) == len(again | {changed})
     con = land(C, data, tmp_path / "w.duckdb")
     deals = dict(con.execute('select record_id, amount from raw.hubspot_deals').fetchall())
     assert len(deals) == 39 and archived not in deals and deals[changed] == 123456
     assert con.execute("select count(*) - count(distinct record_id) from "
                        "raw.hubspot_deals").fetchone()[0] == 0
+
+
+def test_deals_of_an_account_with_many_stages_sync_within_the_search_body_limit(
+        server, tmp_path):
+    # two stage-date properties per stage: 5 more pipelines of 8 stages would make a search
+    # body of over 3,000 characters, which HubSpot answers with a 400
+    stages = server.data.add_pipelines(5, 8)
+    deal = min(server.data.deals)
+    server.data.update_deal(deal, pipeline="90000004", dealstage=stages[-1],
+                            **{f"hs_v2_date_entered_{stages[-1]}": "2026-11-02T09:30:00.000Z"})
+    result = sync(C, tmp_path / "data", creds(server))
+    searches = server.requests_to("/crm/v3/objects/deals/search")
+    assert searches and all(r.status == 200 for r in searches)
+    reads = server.requests_to("/crm/v3/objects/deals/batch/read")
+    assert len(reads) == 3  # 40 deals in pages of 15: one batch read per page
+    every_stage = sum(len(p["stages"]) for p in server.data.pipelines)
+    assert every_stage > 39 and len(reads[0].json["properties"]) == 2 * every_stage
+    assert result.rows["deals"] == 40 and result.rows["deal_stage_dates"] == 40
+    assert dataset_rows(tmp_path / "data", C, "deal_stage_dates",
+                        f"max(properties->>'hs_v2_date_entered_{stages[-1]}') "
+                        f"filter (id = '{deal}')") == "2026-11-02T09:30:00.000Z"
+
+
+def test_a_record_indexed_late_is_read_again_by_the_look_back(server, tmp_path):
+    # HubSpot's search shows a change "a few moments" after it is made: a deal changed before
+    # another but indexed after the sync read that other one is behind the stored cursor
+    data = tmp_path / "data"
+    sync(C, data, creds(server))
+    late, other = sorted(server.data.deals)[:2]
+    server.data.update_deal(late, amount="111111")
+    server.unindexed.add(late)  # not in search yet
+    server.data.update_deal(other, amount="222222")
+    sync(C, data, creds(server))  # reads `other`: the cursor passes `late`'s change
+    server.unindexed.clear()  # indexed now
+    sync(C, data, creds(server))
+    con = land(C, data, tmp_path / "w.duckdb")
+    amounts = dict(con.execute("select record_id, amount from raw.hubspot_deals").fetchall())
+    assert amounts[late] == 111111 and amounts[other] == 222222 and len(amounts) == 40
+
+
+def test_rate_limit_headers_pause_requests_before_a_429(exports, tmp_path):
+    # a window of 8 requests per 300 ms (HubSpot's is 100-190 per 10 s): when
+    # X-HubSpot-RateLimit-Remaining reaches 0 the sync waits the window out
+    data = HubSpotData(exports, PROFILES["hubspot"].tz)
+    with HubSpotApi(data, TOKEN, rate_max=8, rate_interval_ms=300) as server:
+        result = sync(C, tmp_path / "data", creds(server))
+        limited = [r for r in server.requests if not r.path.endswith("/search")]
+        assert len(limited) > 3 * 8  # several windows used up
+        assert [r.status for r in server.requests].count(429) == 0
+    assert result.rows["deals"] == 40
 
 
 def test_a_search_past_its_result_cap_starts_again_from_the_last_date(exports, tmp_path,
@@ -257,7 +330,7 @@ def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path
     server.clear_requests()
     sync(C, data, creds(server))
     searches = server.requests_to("/crm/v3/objects/deals/search")
-    assert search_filter(searches[0]) == cursor  # resumed from the last stored cursor
+    assert search_filter(searches[0]) == looked_back(cursor)  # from the last stored cursor
     con = land(C, data, tmp_path / "w.duckdb")
     amounts = dict(con.execute("select record_id, amount from raw.hubspot_deals").fetchall())
     assert len(amounts) == 40
@@ -272,8 +345,6 @@ def test_api_snapshot_lands_like_the_export(server, exports, tmp_path):
     sync(C, tmp_path / "data", creds(server))
     api = land(C, tmp_path / "data", tmp_path / "api.duckdb")
     api.close()
-    import duckdb
-
     con = duckdb.connect(str(tmp_path / "files.duckdb"))
     con.execute("set TimeZone = 'UTC'")
     for obj in files.OBJECTS:
@@ -293,6 +364,25 @@ def test_api_snapshot_lands_like_the_export(server, exports, tmp_path):
             assert n > 0 and diff == [(0,), (0,)], table
     assert con.execute("select count(*) from api.raw._quarantine").fetchone()[0] == 0
 
+    # a dataset synced before the batch read kept stage dates among the deal's properties:
+    # the snapshot reads them there until the deal changes
+    snapshot = snapshot_path(tmp_path / "data", "hubspot", _deals_object())
+    before = duckdb.sql(f"select * from read_parquet('{snapshot}') order by all").fetchall()
+    ds = duckdb.connect(str(dataset_path(tmp_path / "data", "hubspot")))
+    ds.execute("update hubspot.deals d set properties = json_merge_patch(d.properties, "
+               "s.properties) from hubspot.deal_stage_dates s where s.id = d.id")
+    ds.execute("delete from hubspot.deal_stage_dates")
+    ds.close()
+    write_snapshots(C, tmp_path / "data")
+    assert duckdb.sql(f"select * from read_parquet('{snapshot}') order by all").fetchall() \
+        == before
+
+
+def _deals_object():
+    from orchestration.sources import hubspot as files
+
+    return next(o for o in files.OBJECTS if o.name == "deals")
+
 
 def test_without_a_token_hubspot_is_skipped_with_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESPIPE_HUBSPOT_TOKEN", "")
@@ -300,3 +390,13 @@ def test_without_a_token_hubspot_is_skipped_with_one_line(tmp_path, monkeypatch)
     assert result.skipped == ("HubSpot API: not configured (set SALESPIPE_HUBSPOT_TOKEN to "
                               "sync it), skipped")
     assert not (tmp_path / "data").exists()  # nothing synced, nothing written
+
+
+def test_the_look_back_setting_is_whole_minutes(monkeypatch):
+    from orchestration.settings import SettingsError, hubspot_search_lookback_seconds
+
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES", "0")
+    assert hubspot_search_lookback_seconds() == 0
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES", "half an hour")
+    with pytest.raises(SettingsError, match="SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES"):
+        hubspot_search_lookback_seconds()

@@ -34,7 +34,11 @@ from api_sync import (
 from conftest import make_workspace
 
 from orchestration.connectors import pipedrive, runner
-from orchestration.connectors.errors import ConnectorError, ConnectorResponseError
+from orchestration.connectors.errors import (
+    ConnectorError,
+    ConnectorLimitError,
+    ConnectorResponseError,
+)
 from orchestration.connectors.pipedrive import CONNECTOR
 from orchestration.generate import company_model, generate
 from orchestration.settings import api_settings
@@ -91,7 +95,8 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     con = landed(tmp_path)
 
     # Only changed records were asked for and answered: updated_since = the stored cursor.
-    deal_pages = [r for r in api.requests_to("/api/v2/deals") if "status" not in r.query]
+    deal_pages = [r for r in api.requests_to("/api/v2/deals")
+                  if r.path == "/api/v2/deals" and "status" not in r.query]
     assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
     assert second.loaded["deals"] == 3  # moved, won, and deleted (via status=deleted)
     assert sorted(r.path for r in api.requests_to("/flow")) == [
@@ -131,6 +136,28 @@ def test_a_deal_changed_during_the_sync_is_not_missed(api, tmp_path, monkeypatch
     assert_no_duplicates(con)
 
 
+def test_archived_deals_are_synced_with_their_history_and_marked(api, generated, tmp_path):
+    # /api/v2/deals leaves archived deals out; they come from /api/v2/deals/archived
+    api.data.archive_deal(7)  # archived before the first sync
+    sync(api, tmp_path)
+    api.data.move_deal(9, 5)
+    api.data.archive_deal(9)  # moved, then archived, between two syncs
+    second = sync(api, tmp_path)
+    assert second.loaded["deals"] == 1
+    con = landed(tmp_path)
+    assert counts(con) == {**expected(generated / "pipedrive"), "pipedrive_deal_changes":
+                           expected(generated / "pipedrive")["pipedrive_deal_changes"] + 1}
+    archived = rows(con, "select id, stage_id, is_archived, archive_time is not null "
+                         "from raw.pipedrive_deals where is_archived order by id")
+    assert archived == [("7", str(api.data.deals[7]["stage_id"]), True, True),
+                        ("9", "5", True, True)]
+    assert rows(con, "select count(*) from raw.pipedrive_deals where not is_archived") == [
+        (DEALS - 2,)]
+    assert rows(con, "select count(*) from raw.pipedrive_deal_changes where deal_id = '7'"
+                ) != [(0,)]  # its history was fetched
+    assert_no_duplicates(con)
+
+
 def test_a_sync_later_than_the_deleted_deals_window_stops(api, tmp_path):
     # status=deleted shows deals deleted in the last 30 days: a later sync would keep the
     # others as open deals for good
@@ -164,6 +191,33 @@ def test_rate_limit_headers_are_honoured(generated, tmp_path):
         assert [r.status for r in server.requests].count(429) == 0
     assert counts(landed(tmp_path)) == expected(
         generated / "pipedrive")
+
+
+def test_a_first_sync_out_of_daily_budget_stops_and_the_next_one_continues(
+        generated, tmp_path, monkeypatch):
+    # Pipedrive's daily token budget: once used up, requests are refused until the next day.
+    # The sync stops at once (no retrying for minutes), keeping the lists and the update logs
+    # it read (stored 10 deals at a time here), and the next day's sync asks only the rest.
+    monkeypatch.setattr(pipedrive, "FLOW_BATCH", 10)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")  # a retrying sync fails fast
+    with PipedriveApi(PipedriveData(generated / "pipedrive"), TOKEN,
+                      daily_budget=20 * 30) as server:  # 30 list requests
+        with pytest.raises(ConnectorLimitError) as err:
+            sync(server, tmp_path)
+        first = [(r.path, r.status) for r in server.requests]
+        server.tokens_used = 0  # the next day
+        server.clear_requests()
+        sync(server, tmp_path)
+        second = [(r.path, r.status) for r in server.requests]
+    assert [status for _, status in first].count(429) == 1  # not retried
+    message = str(err.value)
+    assert "daily API token budget" in message and "continues from there" in message
+    assert TOKEN not in message
+    flows = [path for path, status in first + second if path.endswith("/flow") and status == 200]
+    # every deal's log read, over two days; read twice only those of the batch the budget cut
+    assert len(set(flows)) == DEALS and len(flows) - DEALS < 10
+    assert 10 <= len([p for p, s in first if p.endswith("/flow") and s == 200]) < DEALS
+    assert counts(landed(tmp_path)) == expected(generated / "pipedrive")
 
 
 def test_server_error_then_success(api, generated, tmp_path):
@@ -202,16 +256,21 @@ def test_interrupted_sync_resumes_without_loss_or_duplicates(api, generated, tmp
     cursor = max(d["update_time"] for d in api.data.deals.values())
     for deal_id in range(10, 16):
         api.data.move_deal(deal_id, 2)
-    # The API goes down after 8 answers: the deal pages are read, the flows are not.
+    # The API goes down after 8 answers: the lists are read (and stored), the flows are not.
     interrupted(api, lambda: sync(api, tmp_path), after=8)
     assert landed_rows(landed, tmp_path, stages) == before  # nothing of the failed run reached raw
 
     api.clear_faults()
     api.clear_requests()
     sync(api, tmp_path)
-    # The failed run stored nothing, so its cursor did not move: the same changes again.
-    deal_pages = [r for r in api.requests_to("/api/v2/deals") if "status" not in r.query]
-    assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
+    # The lists were stored, so the deals are asked from the newer cursor; the update logs
+    # not read yet are asked now, and only those.
+    deal_pages = [r for r in api.requests_to("/api/v2/deals")
+                  if r.path == "/api/v2/deals" and "status" not in r.query]
+    assert [r.query["updated_since"] for r in deal_pages] == [
+        [max(d["update_time"] for d in api.data.deals.values())]] != [[cursor]]
+    assert sorted(r.path for r in api.requests_to("/flow")) == sorted(
+        f"/v1/deals/{d}/flow" for d in range(10, 16))
     con = landed(tmp_path)
     assert rows(con, "select count(*) from raw.pipedrive_deals where stage_id = '2' "
                      "and id in ('10','11','12','13','14','15')") == [(6,)]

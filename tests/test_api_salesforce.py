@@ -4,7 +4,8 @@ dome_query, errorcodes, headers_api_usage, and the SOQL date formats) serving th
 Salesforce org.
 
 Connector-level syncs into private folders: full then incremental (SystemModstamp in the SOQL,
-deletes through queryAll), 429 storm, 500 then success, 401, a malformed page, an interrupted
+deletes through queryAll), the org's used-up allocation (403 REQUEST_LIMIT_EXCEEDED, which
+Salesforce sends instead of 429s) and the Recycle Bin's 15-day window, 500 then success, 401, a malformed page, an interrupted
 sync resumed, and the org's API allocation (Sforce-Limit-Info) respected. The marts built from
 a Salesforce sync are checked against the generator in test_api_pipedrive.py (one pipeline run
 for both API sources).
@@ -15,12 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from pathlib import Path
 
 import pytest
 from api_servers.salesforce import SalesforceApi, SalesforceData
 from api_sync import (
+    age_last_sync,
     assert_refused_at_once,
     assert_unique_ids,
     company,
@@ -36,6 +37,7 @@ from orchestration.connectors import runner
 from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
+    ConnectorLimitError,
     ConnectorResponseError,
 )
 from orchestration.connectors.salesforce import CONNECTOR, soql_datetime
@@ -117,13 +119,31 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     assert_no_duplicates(con)
 
 
-def test_rate_limit_storm_is_waited_out(api, generated, tmp_path):
-    api.inject("rate_limit", path="/queryAll", times=3, retry_after=1)
-    started = time.monotonic()
+def test_a_used_up_api_allocation_is_reported_as_the_limit_not_as_credentials(api, tmp_path):
+    # Salesforce answers an exhausted allocation with 403 REQUEST_LIMIT_EXCEEDED (no 429)
+    api.inject("rate_limit", path="/queryAll", times=1)
+    with pytest.raises(ConnectorLimitError) as err:
+        sync(api, tmp_path)
+    message = str(err.value)
+    assert "REQUEST_LIMIT_EXCEEDED" in message and "API request limit" in message
+    assert "credentials are fine" in message and TOKEN not in message
+    assert [r.status for r in api.requests] == [403]  # not retried: it would not recover
+
+
+def test_a_sync_later_than_the_recycle_bin_keeps_deletes_stops(api, tmp_path):
+    # queryAll sees deleted records only while they are in the Recycle Bin (15 days): a sync
+    # later than that would keep a record deleted and purged meanwhile as a live one
     sync(api, tmp_path)
-    assert time.monotonic() - started >= 3
-    assert [r.status for r in api.requests_to("/queryAll")].count(429) == 3
-    assert counts(landed(tmp_path)) == expected(generated)
+    opp = api.data.records["Opportunity"][0]["Id"]
+    api.data.delete_opportunity(opp)
+    api.data.purge_recycle_bin()
+    age_last_sync(tmp_path, CONNECTOR, 16)
+    api.clear_requests()
+    with pytest.raises(ConnectorError) as err:
+        sync(api, tmp_path)
+    message = str(err.value)
+    assert "16 days ago" in message and "last 15 days of deleted records" in message
+    assert "connectors/salesforce/" in message and api.requests == []
 
 
 def test_server_error_then_success(api, generated, tmp_path):

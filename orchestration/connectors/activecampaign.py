@@ -6,7 +6,9 @@ Endpoints (developers.activecampaign.com/reference; authentication: the account'
 the `Api-Token` header; base `https://<account>.api-us1.com/api/3`; lists page with
 `limit` (max 100) and `offset`, `meta.total` says how many there are):
 - `GET /contacts?filters[updated_after]=<cursor>` and `GET /deals?filters[updated_after]=`:
-  incremental on `udate` / `mdate`. The dates carry the account's UTC offset, which changes
+  incremental on `udate` / `mdate`, or `cdate` where those are null (some records carry no
+  update date until they are first changed, as other taps note): the cursor is `cursor_date`,
+  the first of the two set, added to each record before dlt reads the cursor. The dates carry the account's UTC offset, which changes
   with daylight saving time, so the cursor is compared as an instant, not as text. Contacts
   page by id (`orders[id]=ASC`, `id_greater`), which a deletion during the sync cannot shift;
   the other lists step back when `meta.total` shows records went meanwhile
@@ -65,14 +67,26 @@ def _listed(name: str, path: str, selector: str) -> dict:
             "endpoint": {"path": path, **_pages(selector)}}
 
 
-def _changed(name: str, path: str, cursor: str, paginator=None) -> dict:
+CURSOR = "cursor_date"  # the update date, else the creation date (`cursor_date`)
+
+
+def _changed(name: str, path: str, paginator=None) -> dict:
     pages = _pages(name) if paginator is None else {"data_selector": name,
                                                     "paginator": paginator}
     return {"name": name, "primary_key": "id", "write_disposition": "merge",
             "endpoint": {"path": path, **pages,
                          "params": {"filters[updated_after]": "{incremental.start_value}"},
-                         "incremental": {"cursor_path": cursor, "initial_value": EPOCH,
+                         "incremental": {"cursor_path": CURSOR, "initial_value": EPOCH,
                                          "last_value_func": latest}}}
+
+
+def cursor_date(updated: str):
+    """A map step: the record's `cursor_date`, its `updated` date or, while that is null (a
+    record never changed since it was created), its `cdate`."""
+    def add(record: dict) -> dict:
+        record[CURSOR] = record.get(updated) or record.get("cdate")
+        return record
+    return add
 
 
 def _child(name: str, path: str, selector: str, params: dict | None = None) -> dict:
@@ -100,8 +114,8 @@ def source(api: ApiSource):
             _listed("deal_stages", "/dealStages", "dealStages"),
             _listed("users", "/users", "users"),
             _listed("groups", "/groups", "groups"),
-            _changed("contacts", "/contacts", "udate", ContactsById(PAGE_SIZE)),
-            _changed("deals", "/deals", "mdate"),
+            _changed("contacts", "/contacts", ContactsById(PAGE_SIZE)),
+            _changed("deals", "/deals"),
             _child("contact_field_values", "/contacts/{resources.contacts.id}/fieldValues",
                    "fieldValues"),
             _child("activities", "/activities", "activities",
@@ -110,7 +124,12 @@ def source(api: ApiSource):
                    "dealActivities"),
         ],
     }
-    return rest_source("activecampaign", config)
+    source = rest_source("activecampaign", config)
+    for name, updated in (("contacts", "udate"), ("deals", "mdate")):
+        # before the incremental step (position 1, after the request generator), which reads
+        # the cursor
+        source.resources[name].add_map(cursor_date(updated), insert_at=1)
+    return source
 
 
 def _select(columns: dict[str, str], table: str, where: str = "") -> str:
@@ -179,5 +198,5 @@ CONNECTOR = Connector(
     snapshots=tuple(_snapshot(o) for o in files.OBJECTS),
     # contacts come in id order, deals in the API's own: a record changed after it was read
     # is asked again by the next sync (windows.hold_cursors)
-    cursors_from_start=(("contacts", "udate"), ("deals", "mdate")),
+    cursors_from_start=(("contacts", CURSOR), ("deals", CURSOR)),
 )

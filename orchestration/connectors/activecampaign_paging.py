@@ -17,6 +17,12 @@ each answer's `meta.total` shows when records went meanwhile: if it dropped by k
 previous page, up to k records may have moved onto pages already read, so the next request
 starts k records before the page just read (`OffsetStepsBack`). A few records come twice;
 the merge on id keeps one.
+
+`meta` is not always there: the pagination page says list responses "can" carry it, and
+several saved list responses (docs/export-formats.md) have none. Without `meta.total` a list
+ends with a page shorter than `limit`, and a deletion between two pages cannot be seen (the
+next sync, which asks again from a cursor held to this one's start, brings a changed record
+that was skipped; an unchanged one comes with a full re-sync).
 """
 
 from __future__ import annotations
@@ -61,8 +67,9 @@ class OffsetStepsBack(OffsetPaginator):
     `meta.total` dropped by k since the previous page."""
 
     def __init__(self, limit: int):
+        # no total_path: `meta.total` is read here, and may be missing
         super().__init__(limit=limit, offset_param="offset", limit_param="limit",
-                         total_path="meta.total")
+                         total_path=None)
         self._total: int | None = None
 
     def init_request(self, request) -> None:
@@ -71,9 +78,25 @@ class OffsetStepsBack(OffsetPaginator):
 
     def update_state(self, response, data=None) -> None:
         page_offset = self.current_value
-        super().update_state(response, data)
-        total = int(response.json()["meta"]["total"])  # the base class checked it is there
-        if self._total is not None and total < self._total:
+        super().update_state(response, data)  # next offset; stops after an empty page
+        total = _total(response.json())
+        if total is None:  # no meta: the last page is the one shorter than `limit`
+            self._has_next_page = self._has_next_page and len(data or []) >= self.limit
+        elif self._total is not None and total < self._total:
             self.current_value = max(self.initial_value, page_offset - (self._total - total))
             self._has_next_page = self.current_value < total
+        else:
+            self._has_next_page = self._has_next_page and self.current_value < total
         self._total = total
+
+
+def _total(body) -> int | None:
+    """`meta.total` (a string in ActiveCampaign's answers), None when the answer has none."""
+    meta = body.get("meta") if isinstance(body, dict) else None
+    total = meta.get("total") if isinstance(meta, dict) else None
+    try:
+        return int(total) if total is not None else None
+    except (TypeError, ValueError):
+        raise ConnectorResponseError(
+            f"ActiveCampaign API: a list answered meta.total = {total!r}, not a number; the "
+            "sync stopped and nothing of it was stored.") from None

@@ -51,3 +51,8 @@ class Connector:
     # (resource, cursor path) of incremental lists not read in modified order: their stored
     # cursor is kept no later than the sync's start (`windows.hold_cursors`)
     cursors_from_start: tuple[tuple[str, str], ...] = ()
+    # Sources run after the main one, each stored as its own load (`follow_ups(api, pipeline)`
+    # yields them, and may read what is stored through `pipeline.sql_client()`): work a sync
+    # may not finish in one day (Pipedrive's per-deal update logs against its daily budget)
+    # keeps what it did, and the next sync continues from there.
+    follow_ups: Callable[[ApiSource, Any], Any] | None = None

@@ -32,6 +32,18 @@ class ConnectorResponseError(ConnectorError):
     """The API answered with something that is not the documented JSON."""
 
 
+class ConnectorLimitError(ConnectorError):
+    """The API refused the request because an allowance of the account is used up (a daily
+    request allocation): not a credentials problem, and no retry today helps."""
+
+
+# Error codes that mean "limit reached" in a 403 body: Salesforce sends 403
+# REQUEST_LIMIT_EXCEEDED for its org-wide request allocation and concurrent-request limit
+# (developer.salesforce.com "API Request Limits and Allocations", REST API "Status Codes and
+# Error Responses", errorcodes.htm), where other APIs send 429.
+LIMIT_CODES = ("REQUEST_LIMIT_EXCEEDED",)
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -59,6 +71,14 @@ def explain(connector: Connector, api: ApiSource, exc: BaseException) -> Connect
                     f"{' and '.join(api.client_env)}, and that the connected app allows the "
                     f"client-credentials flow (see the README, {connector.label}). Nothing was "
                     "synced; the last stored sync stays.")
+            limit = _limit_code(response) if status == 403 else None
+            if limit:
+                return ConnectorLimitError(
+                    f"{connector.label} API: the account's API request limit is used up "
+                    f"({status} {limit} at {where}).{_api_said(response, secrets)} The "
+                    "credentials are fine. Nothing from this run was stored; the next run "
+                    "resumes from the last stored cursor once the allowance has recovered "
+                    f"(see the README, {connector.label}).")
             if status in (401, 403):
                 return ConnectorAuthError(
                     f"{connector.label} API refused the credentials ({status} "
@@ -82,6 +102,14 @@ def explain(connector: Connector, api: ApiSource, exc: BaseException) -> Connect
     inner = list(_chain(exc))[-1]
     return ConnectorError(redact(
         f"{connector.label} API sync failed: {type(inner).__name__}: {inner}".strip(), secrets))
+
+
+def _limit_code(response) -> str | None:
+    try:
+        text = response.text
+    except (UnicodeDecodeError, RuntimeError):
+        return None
+    return next((code for code in LIMIT_CODES if code in (text or "")), None)
 
 
 def _credential_names(api: ApiSource) -> str:

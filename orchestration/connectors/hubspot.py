@@ -5,11 +5,20 @@ Endpoints (developers.hubspot.com/docs/api-reference; authentication: a private 
 token as `Authorization: Bearer`):
 - `POST /crm/v3/objects/{contacts,deals}/search`: incremental. Filter `lastmodifieddate`
   (contacts) / `hs_lastmodifieddate` (deals) `GTE` the stored cursor, sorted ascending; pages
-  through `after` in the body, from `paging.next.after`. Deals ask for the
-  `hs_v2_date_entered_<stage id>` / `hs_v2_date_exited_<stage id>` properties of every stage
-  (the same latest-visit stage dates the UI export carries). `after` is a position in the
+  through `after` in the body, from `paging.next.after`. `after` is a position in the
   result (a record changed meanwhile shifts it; a page past 10,000 is a 400), so each page
-  starts the search again from the last modified date reached (hubspot_paging.py).
+  starts the search again from the last modified date reached (hubspot_paging.py). HubSpot
+  indexes a change for search "a few moments" after it is made (CRM search guide), so a
+  record indexed late behind one already read would be passed by the cursor: each sync
+  starts its searches SALESPIPE_HUBSPOT_SEARCH_LOOKBACK_MINUTES (default 30) before the
+  stored cursor (dlt's incremental `lag`), and the records read again merge on their id.
+- `POST /crm/v3/objects/deals/batch/read` (up to 100 ids a request): the
+  `hs_v2_date_entered_<stage id>` / `hs_v2_date_exited_<stage id>` properties of every stage
+  (the same latest-visit stage dates the UI export carries) of each page of deals the search
+  returned, into `deal_stage_dates`. A search body over 3,000 characters is a 400 (CRM search
+  guide, "Limitations"), and two properties per stage reach that at about 39 stages; a batch
+  read has no such limit, so the search asks only the deal's own properties, at any number
+  of pipelines and stages, for one more request per 100 changed deals.
 - `GET /crm/v3/objects/{contacts,deals}?archived=true`: archived (deleted) records, paged by
   `after`; merged with dlt's `hard_delete` hint, so they leave the synced tables.
 - `GET /crm/v4/objects/deals/{dealId}/associations/contacts`: the contacts of each deal the
@@ -40,11 +49,12 @@ from orchestration.connectors.base import Connector, Snapshot
 from orchestration.connectors.rest import rest_source, throttled_session
 from orchestration.connectors.windows import SyncWindow
 from orchestration.ingest.spec import literal, quote
-from orchestration.settings import ApiSource
+from orchestration.settings import ApiSource, hubspot_search_lookback_seconds
 from orchestration.sources import hubspot as files
 
 PAGE_SIZE = 100  # list pages (HubSpot's most)
 SEARCH_PAGE_SIZE = 200  # search pages (HubSpot's most): half the rate-limited search requests
+BATCH_READ = 100  # ids per batch read (HubSpot's most)
 EPOCH = "1970-01-01T00:00:00.000Z"
 RECENT_DAYS = 30  # recent/modified returns engagements changed in the last 30 days only
 # A fresh start replaces the synced activities with the endpoint's last 30 days, so the export
@@ -69,15 +79,43 @@ DEAL_PROPERTIES = (
 # dlt source
 
 
-def _stage_ids(api: ApiSource, session) -> list[str]:
-    """Stage ids of every deal pipeline, to ask for their hs_v2_date_entered/exited dates."""
+def _client(api: ApiSource, session):
     from dlt.sources.helpers.rest_client import RESTClient
     from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-    client = RESTClient(base_url=api.base_url, auth=BearerTokenAuth(api.token), session=session)
+    return RESTClient(base_url=api.base_url, auth=BearerTokenAuth(api.token), session=session)
+
+
+def _stage_ids(client) -> list[str]:
+    """Stage ids of every deal pipeline, to ask for their hs_v2_date_entered/exited dates."""
     response = client.get("/crm/v3/pipelines/deals")
     response.raise_for_status()
     return [s["id"] for p in response.json()["results"] for s in p["stages"]]
+
+
+def _stage_properties(stages: list[str]) -> list[str]:
+    return [f"hs_v2_date_{event}_{s}" for s in stages for event in ("entered", "exited")]
+
+
+def _stage_dates(client, deals, properties: list[str]):
+    """dlt transformer: the stage-date properties of each page of `deals`, read by id."""
+    import dlt
+
+    @dlt.transformer(data_from=deals, name="deal_stage_dates", primary_key="id",
+                     write_disposition="merge",
+                     columns={"properties": {"data_type": "json"},
+                              "updated_at": {"dedup_sort": "desc"}})
+    def deal_stage_dates(page: list[dict]):
+        ids = [record["id"] for record in page]
+        for start in range(0, len(ids), BATCH_READ):
+            response = client.post("/crm/v3/objects/deals/batch/read", json={
+                "properties": properties,
+                "inputs": [{"id": i} for i in ids[start:start + BATCH_READ]]})
+            response.raise_for_status()
+            yield [{"id": r["id"], "properties": r.get("properties") or {},
+                    "updated_at": r.get("updatedAt")} for r in response.json()["results"]]
+
+    return deal_stage_dates
 
 
 def _search(name: str, modified: str, properties: list[str]) -> dict:
@@ -102,7 +140,9 @@ def _search(name: str, modified: str, properties: list[str]) -> dict:
             },
             "data_selector": "results",
             "paginator": SearchWindows(name, modified),
-            "incremental": {"cursor_path": f"properties.{modified}", "initial_value": EPOCH},
+            # `lag`: start that far before the stored cursor (late indexing, see above)
+            "incremental": {"cursor_path": f"properties.{modified}", "initial_value": EPOCH,
+                            "lag": hubspot_search_lookback_seconds()},
         },
         "processing_steps": [{"filter": NewAtBoundary(modified)}],
     }
@@ -135,12 +175,16 @@ def _replaced(name: str, path: str, selector: str = "results", paged: bool = Fal
 
 
 def source(api: ApiSource):
-    from orchestration.connectors.hubspot_paging import RecentEngagements  # imports dlt
+    from orchestration.connectors.hubspot_paging import (  # imports dlt
+        RecentEngagements,
+        searched,
+        space_searches,
+    )
 
-    session = throttled_session()  # no fixed spacing: HubSpot's limit headers drive pauses
-    stages = _stage_ids(api, session)
-    deal_props = list(DEAL_PROPERTIES) + [f"hs_v2_date_{event}_{s}" for s in stages
-                                          for event in ("entered", "exited")]
+    # no fixed spacing but the search API's: HubSpot's limit headers drive the other pauses
+    session = throttled_session(before_send=space_searches, on_response=searched)
+    client = _client(api, session)
+    stage_props = _stage_properties(_stage_ids(client))
     config = {
         "client": {"base_url": api.base_url, "auth": {"type": "bearer", "token": api.token},
                    "session": session},
@@ -153,7 +197,7 @@ def source(api: ApiSource):
             _replaced("owners", "/crm/v3/owners", paged=True),
             _search("contacts", "lastmodifieddate", list(CONTACT_PROPERTIES)),
             _archived("contacts"),
-            _search("deals", "hs_lastmodifieddate", deal_props),
+            _search("deals", "hs_lastmodifieddate", list(DEAL_PROPERTIES)),
             _archived("deals"),
             {
                 "name": "deal_contacts",
@@ -186,7 +230,9 @@ def source(api: ApiSource):
             },
         ],
     }
-    return rest_source("hubspot", config)
+    source = rest_source("hubspot", config)
+    source.resources.add(_stage_dates(client, source.resources["deals"], stage_props))
+    return source
 
 
 def _association(row: dict) -> dict:
@@ -284,9 +330,12 @@ def deals_sql(con: duckdb.DuckDBPyConnection) -> str:
         for stage in json.loads(stages or "[]"):
             header = f'{stage["label"]} ({pipeline})'
             for event in ("entered", "exited"):
-                prop = p(f"hs_v2_date_{event}_{stage['id']}")
-                name = quote(f'Date {event} "{header}"')
-                stage_cols.append(f"{q.local(prop)} as {name}")
+                # from the batch read; a deal not changed since the syncs that asked the
+                # search for stage dates still has them among its own properties
+                name = f"hs_v2_date_{event}_{stage['id']}"
+                prop = f"coalesce({p(name, 'sd')}, {p(name)})"
+                column = quote(f'Date {event} "{header}"')
+                stage_cols.append(f"{q.local(prop)} as {column}")
     return f"""
         select t.id as "Record ID", {p('dealname')} as "Deal Name",
             pl.label as "Pipeline",
@@ -300,6 +349,7 @@ def deals_sql(con: duckdb.DuckDBPyConnection) -> str:
             {q.local(p('notes_last_updated'))} as "Last Activity Date"
             {''.join(', ' + c for c in stage_cols)}
         from ds.deals t
+        left join ds.deal_stage_dates sd on sd.id = t.id
         left join ds.pipelines pl on pl.id = {p('pipeline')}
         left join {_latest_links('deal_id')} links on links.deal_id = t.id"""
 
@@ -350,7 +400,7 @@ CONNECTOR = Connector(
     label="HubSpot",
     source=source,
     resources=("account", "contact_properties", "deal_properties", "pipelines", "owners",
-               "contacts", "deals", "deal_contacts", "engagements"),
+               "contacts", "deals", "deal_stage_dates", "deal_contacts", "engagements"),
     tables={
         "account": {"time_zone": "varchar"},
         "contact_properties": {"name": "varchar", "options": JSON_T},
@@ -361,6 +411,7 @@ CONNECTOR = Connector(
                    "last_name": "varchar", "archived": "boolean", "teams": JSON_T},
         "contacts": {"id": "varchar", "properties": JSON_T},
         "deals": {"id": "varchar", "properties": JSON_T},
+        "deal_stage_dates": {"id": "varchar", "properties": JSON_T},
         "deal_contacts": {"deal_id": "varchar", "contact_id": "varchar",
                           "_dlt_load_id": "varchar"},
         "engagements": {"id": "varchar", "engagement": JSON_T, "associations": JSON_T},

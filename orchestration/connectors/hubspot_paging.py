@@ -9,8 +9,8 @@
   is skipped, and no query goes near the cap, however many records changed. Only records
   stamped with one same instant are paged through with `after`. Search requests also have
   their own rate limit, 4 a second per token (HubSpot's developer changelog, "CRM Search API
-  Rate Limit Increase"): they are spaced to that ahead of time, since every 429 costs a wait
-  and a request of the quota.
+  Rate Limit Increase"): they are spaced to that ahead of time, right before each goes out
+  (`space_searches`, in the session), since every 429 costs a wait and a request of the quota.
 - Recent engagements (`/engagements/v1/engagements/recent/modified`): "will only return
   records updated in the last 30 days, or the 10k most recently updated records" (its API
   reference page). Past the 10k the older changes are simply not in the answer, so
@@ -37,13 +37,29 @@ RECENT_CAP = 10_000  # engagements the recent endpoint returns at most
 _spacing = {"lock": threading.Lock(), "next": 0.0}
 
 
-def space_searches() -> None:
-    """Wait until the next search request may go (shared by every search of the process)."""
+def space_searches(request) -> None:
+    """Wait until the next search request may go (shared by every search of the process);
+    other requests go at once. Runs right before each attempt is sent (rest.py)."""
+    if not _is_search(request.url):
+        return
     with _spacing["lock"]:
         wait = _spacing["next"] - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         _spacing["next"] = time.monotonic() + 1.0 / SEARCH_PER_SECOND
+
+
+def searched(response) -> None:
+    """After a search's answer: the next one waits a full interval from now, so a request
+    that left late (a busy machine) does not bring the next one closer to it."""
+    if response.request is not None and _is_search(response.request.url):
+        with _spacing["lock"]:
+            _spacing["next"] = max(_spacing["next"],
+                                   time.monotonic() + 1.0 / SEARCH_PER_SECOND)
+
+
+def _is_search(url: str) -> bool:
+    return url.split("?")[0].endswith("/search")
 
 
 class SearchWindows(JSONResponseCursorPaginator):
@@ -60,7 +76,6 @@ class SearchWindows(JSONResponseCursorPaginator):
 
     def init_request(self, request) -> None:
         self._start = _filter(request.json)["value"]
-        space_searches()
 
     def update_state(self, response, data=None) -> None:
         super().update_state(response, data)
@@ -79,7 +94,6 @@ class SearchWindows(JSONResponseCursorPaginator):
                 "bring them in; the API sync gets past that instant once they change again.")
 
     def update_request(self, request) -> None:
-        space_searches()
         if self._restart is None:
             super().update_request(request)
             return

@@ -20,22 +20,38 @@ API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
   permanent-deletion-logic-for-6-core-entities); a second resource asks for them, with its own
   `updated_since` cursor. Persons and activities carry `is_deleted`. Staging drops deleted
   records.
+- Archived deals: since 15 July 2025 `GET /api/v2/deals` leaves archived deals out, and they
+  come from `GET /api/v2/deals/archived` (same parameters, incl. `updated_since`, `sort_by` and
+  the cursor; developers.pipedrive.com/changelog/post/breaking-change-archived-deals-and-leads-
+  will-not-be-returned-in-existing-endpoints-and-will-not-be-editable). A third resource reads
+  them into the same table, with their update logs, and marks them `is_archived` (true from
+  that list, false from the other: each list holds only its kind). An archived deal is still
+  a deal: staging keeps it.
 - Stage history: GET /v1/deals/{id}/flow, the deal's updates log; its `dealChange` items with
   `field_key` stage_id / status / user_id are every stage change, win, loss, reopen and owner
   change (the same endpoint dlt's verified Pipedrive source reads for `deals_flow`). The
   changelog endpoint has the same changes but pages worse (devcommunity.pipedrive.com thread
-  18539). It is per deal, so only deals changed since the last sync are asked for. v1 pages
+  18539). It is per deal, so only deals changed since their log was last read are asked for,
+  after the lists are stored and in loads of FLOW_BATCH deals (`follow_ups`), each recording
+  the deals read (`deal_flow_synced`): a first sync that runs out of the daily budget keeps
+  what it read, and the next sync continues with the rest instead of starting over. v1 pages
   with `start`/`limit` and `additional_data.pagination.next_start`.
 - Rate limits: token-based per company; answers carry `x-ratelimit-limit`,
   `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds), and a 429 with `Retry-After`
   when exhausted - "core-api-concepts-rate-limiting". The shared session waits for the reset
   when remaining reaches 0; dlt's client retries 429 (Retry-After) and 5xx with backoff.
+  Beside that 2-second window, each company has a daily token budget (30,000 tokens x plan
+  multiplier x seats; each request costs tokens by endpoint): once it is used up, requests are
+  refused "until the budget resets at the start of the next day" (same page, "Token-Based Rate
+  Limiting"). A 429 whose Retry-After is that long is no window to wait out: the sync stops at
+  once with a message (`_stop_on_budget`) instead of retrying for minutes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from orchestration.connectors.errors import ConnectorLimitError
 from orchestration.connectors.records import ApiTable, fields, records_connector, records_source
 from orchestration.connectors.rest import throttled_session
 from orchestration.connectors.windows import SyncWindow
@@ -45,6 +61,7 @@ NAME = "pipedrive"
 PAGE = 500
 EPOCH = "1970-01-01T00:00:00Z"
 DELETED_DAYS = 30  # `status=deleted` returns deals deleted in the last 30 days
+WINDOW_WAIT = 60  # seconds: a 429 asking a longer wait is the daily budget, not the window
 
 TABLES = (
     ApiTable(NAME, "deals", "deals", fields(
@@ -52,7 +69,7 @@ TABLES = (
         "pipeline_id, stage_id, status, probability:number, lost_reason, add_time:timestamp, "
         "update_time:timestamp, stage_change_time:timestamp, close_time:timestamp, "
         "won_time:timestamp, lost_time:timestamp, expected_close_date:timestamp, "
-        "is_deleted:boolean")),
+        "is_deleted:boolean, is_archived:boolean, archive_time:timestamp")),
     ApiTable(NAME, "deal_changes", "deal_flow", fields(
         "id, deal_id, user_id, field_key, old_value, new_value, log_time:timestamp")),
     ApiTable(NAME, "pipelines", "pipelines", fields(
@@ -95,6 +112,91 @@ def _deal_change(record: dict) -> dict:
             "new_value": d.get("new_value"), "log_time": d.get("log_time")}
 
 
+def _stop_on_budget(response) -> None:
+    """A 429 asking to wait longer than a rate-limit window: the daily token budget is used
+    up, and retrying until it resets would only hold the run."""
+    if response.status_code != 429:
+        return
+    try:
+        wait = float(response.headers.get("Retry-After") or 0)
+    except ValueError:
+        return
+    if wait > WINDOW_WAIT:
+        raise ConnectorLimitError(
+            f"Pipedrive API: the company's daily API token budget is used up (429, retry in "
+            f"{wait / 3600:.1f} hours). What this run stored before stays (the lists, and the "
+            "deals' update logs in batches); the next run after the reset continues from "
+            "there. Other integrations share the budget: see Company settings > Usage in "
+            "Pipedrive (and the README, Pipedrive).")
+
+
+def _archived(flag: bool):
+    """A map step marking each deal of a list as archived or not (each list holds one kind)."""
+    def mark(record: dict) -> dict:
+        record["is_archived"] = flag
+        return record
+    return mark
+
+
+FLOW_BATCH = 200  # deals whose update logs one load stores
+SYNCED = "deal_flow_synced"  # deal id -> the update_time its update log was read at
+
+
+def _pending(pipeline) -> tuple[list[tuple], list[tuple]]:
+    """Deals (id, update_time) whose update log was not read since they last changed, oldest
+    change first; and, in a dataset synced before `deal_flow_synced` existed (the logs were
+    read along with the deals then), the deals this run's lists did not bring, to mark read."""
+    with pipeline.sql_client() as client:
+        tables = {r[0] for r in client.execute_sql(
+            "select table_name from information_schema.tables where table_schema = %s",
+            client.dataset_name)}
+        if "deals" not in tables:
+            return [], []
+        deals = client.make_qualified_table_name("deals")
+        alive = "not coalesce(d.is_deleted, false)"
+        if SYNCED in tables:
+            synced = client.make_qualified_table_name(SYNCED)
+            return client.execute_sql(
+                f"select d.id, d.update_time from {deals} d left join {synced} s "
+                f"on s.id = d.id where {alive} and (s.id is null or s.update_time < "
+                "d.update_time) order by d.update_time, d.id"), []
+        if "deal_flow" not in tables:  # a first sync
+            return client.execute_sql(f"select d.id, d.update_time from {deals} d where "
+                                      f"{alive} order by d.update_time, d.id"), []
+        latest = f"d._dlt_load_id = (select max(_dlt_load_id) from {deals})"
+        return (client.execute_sql(f"select d.id, d.update_time from {deals} d where {alive} "
+                                   f"and {latest} order by d.update_time, d.id"),
+                client.execute_sql(f"select d.id, d.update_time from {deals} d where {alive} "
+                                   f"and not {latest}"))
+
+
+def follow_ups(api: ApiSource, pipeline):
+    """The update logs of the deals changed since theirs was read, FLOW_BATCH deals a load:
+    a sync stopped by the daily token budget keeps the logs it read, and the next one
+    continues with the others (each log costs one request: a first sync of a large account
+    can take more than a day's budget, README)."""
+    session = _session()
+    pending, already_read = _pending(pipeline)
+    if already_read:
+        yield _flows(api, session, already_read, ask=False)
+    for start in range(0, len(pending), FLOW_BATCH):
+        yield _flows(api, session, pending[start:start + FLOW_BATCH])
+
+
+def _flows(api: ApiSource, session, deals: list[tuple], ask: bool = True):
+    import dlt
+
+    # one page (a list in a list): rest_api resolves a child's parameters page by page
+    synced = dlt.resource([[{"id": i, "update_time": t} for i, t in deals]], name=SYNCED,
+                          primary_key="id", write_disposition="merge")
+    flow = {"name": "deal_flow",
+            "endpoint": {"path": f"v1/deals/{{resources.{SYNCED}.id}}/flow",
+                         "params": {"limit": PAGE}, "paginator": V1_PAGES},
+            "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]}
+    return records_source(NAME, api, _auth(api), session, _defaults(),
+                          [synced, *([flow] if ask else [])])
+
+
 def _is_deal_change(record: dict) -> bool:
     return record.get("object") == "dealChange" and (record.get("data") or {}).get(
         "field_key") in ("stage_id", "status", "user_id")
@@ -114,25 +216,40 @@ def _v2(path: str, incremental: bool = True, **params: Any) -> dict:
     return endpoint
 
 
-def source(api: ApiSource):
+V1_PAGES = {"type": "cursor", "cursor_path": "additional_data.pagination.next_start",
+            "cursor_param": "start"}
+
+
+def _auth(api: ApiSource) -> dict:
+    return {"type": "api_key", "name": "x-api-token", "api_key": api.token,
+            "location": "header"}
+
+
+def _defaults() -> dict:
     cursor = {"type": "cursor", "cursor_path": "additional_data.next_cursor",
               "cursor_param": "cursor"}
-    v1_pages = {"type": "cursor", "cursor_path": "additional_data.pagination.next_start",
-                "cursor_param": "start"}
-    auth = {"type": "api_key", "name": "x-api-token", "api_key": api.token,
-            "location": "header"}
-    defaults = {"primary_key": "id", "write_disposition": "merge",
-                "endpoint": {"data_selector": "data", "paginator": cursor}}
+    return {"primary_key": "id", "write_disposition": "merge",
+            "endpoint": {"data_selector": "data", "paginator": cursor}}
+
+
+def _session():
+    return throttled_session(reset_header="X-RateLimit-Reset", on_response=_stop_on_budget)
+
+
+def source(api: ApiSource):
+    """Every list; the deals' update logs follow in their own loads (`follow_ups`)."""
     return records_source(
-        NAME, api, auth, throttled_session(reset_header="X-RateLimit-Reset"), defaults, [
-            {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS},
+        NAME, api, _auth(api), _session(), _defaults(), [
+            {"name": "deals", "endpoint": _v2("deals"), "columns": NEWEST_WINS,
+             "processing_steps": [{"map": _archived(False)}]},
             # deleted deals only come with status=deleted; merged into the same table
             {"name": "deals_deleted", "table_name": "deals", "columns": NEWEST_WINS,
-             "endpoint": _v2("deals", status="deleted")},
-            {"name": "deal_flow", "endpoint": {
-                "path": "v1/deals/{resources.deals.id}/flow", "params": {"limit": PAGE},
-                "paginator": v1_pages},
-             "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]},
+             "endpoint": _v2("deals", status="deleted"),
+             "processing_steps": [{"map": _archived(False)}]},
+            # archived deals only come from their own list; merged into the same table
+            {"name": "deals_archived", "table_name": "deals", "columns": NEWEST_WINS,
+             "endpoint": _v2("deals/archived"),
+             "processing_steps": [{"map": _archived(True)}]},
             {"name": "persons", "endpoint": _v2("persons"), "columns": NEWEST_WINS,
              "processing_steps": [{"map": _person}]},
             {"name": "activities", "endpoint": _v2("activities"), "columns": NEWEST_WINS},
@@ -147,12 +264,13 @@ def source(api: ApiSource):
 
 CONNECTOR = records_connector(
     NAME, "Pipedrive", source,
-    ("deals", "deals_deleted", "deal_flow", "persons", "activities", "pipelines", "stages",
-     "users"),
+    ("deals", "deals_deleted", "deals_archived", "deal_flow", "persons", "activities",
+     "pipelines", "stages", "users"),
     TABLES,
     window=SyncWindow(
         DELETED_DAYS, "deleted deals",
         "Delete the connectors/pipedrive/ folder in SALESPIPE_DATA_DIR for a full re-sync, which "
         "leaves the deals deleted meanwhile out (it asks every deal's update log again: slow for "
         "a large account). Sync at least every few weeks to avoid this."),
+    follow_ups=follow_ups,
 )

@@ -88,11 +88,13 @@ def records_source(name: str, api: ApiSource, auth: Any, session: Any, defaults:
 
 def records_connector(name: str, label: str,
                       source: Callable[[ApiSource], Any], resources: tuple[str, ...],
-                      tables: tuple[ApiTable, ...], window: SyncWindow | None = None
+                      tables: tuple[ApiTable, ...], window: SyncWindow | None = None,
+                      follow_ups: Callable[[ApiSource, Any], Any] | None = None
                       ) -> Connector:
     """A `Connector` whose snapshots are its `tables`, one per raw table, each read from its
     dataset table (an empty stand-in until a record is synced)."""
     return Connector(name=name, label=label, source=source,
                      resources=resources,
                      tables={t.dataset_table: t.stand_in for t in tables},
-                     snapshots=tuple(t.snapshot() for t in tables), window=window)
+                     snapshots=tuple(t.snapshot() for t in tables), window=window,
+                     follow_ups=follow_ups)

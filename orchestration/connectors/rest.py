@@ -10,6 +10,7 @@ of the quota.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from orchestration.connectors.dlt_overrides import retrying_session
@@ -22,10 +23,18 @@ def rest_source(name: str, config: dict) -> Any:
     return rest_api_source(config, name=name, max_table_nesting=0)
 
 
-def throttled_session(per_second: float | None = None, reset_header: str | None = None) -> Any:
+def throttled_session(per_second: float | None = None, reset_header: str | None = None,
+                      before_send: Callable[[Any], None] | None = None,
+                      on_response: Callable[[Any], None] | None = None) -> Any:
     """A dlt requests session (retries per RUNTIME__REQUEST_*, Retry-After honoured) that
     spaces requests to at most `per_second` (ActiveCampaign: 5/s per account) and pauses when
-    a response says the rate-limit window is used up (X-RateLimit-Remaining: 0)."""
+    a response says the rate-limit window is used up (X-RateLimit-Remaining: 0).
+    `before_send(request)` runs right before each attempt goes out (HubSpot spaces its search
+    requests there: spacing any earlier would count time the request still waits).
+    `on_response(response)` sees each answer before dlt's retry does, and may raise a
+    ConnectorError to stop a retry that cannot help (Pipedrive's used-up daily budget)."""
+
+    import requests
 
     def spaced(send):
         state = {"next": 0.0}
@@ -34,7 +43,16 @@ def throttled_session(per_second: float | None = None, reset_header: str | None 
             wait = state["next"] - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            response = send(request, **kwargs)
+            if before_send is not None:
+                before_send(request)
+            try:
+                response = send(request, **kwargs)
+            except requests.HTTPError as err:  # dlt's response hook raised for the status
+                if on_response is not None and err.response is not None:
+                    on_response(err.response)
+                raise
+            if on_response is not None:
+                on_response(response)
             gap = 1.0 / per_second if per_second else 0.0
             remaining = _header_number(response, "X-HubSpot-RateLimit-Remaining",
                                        "X-RateLimit-Remaining")

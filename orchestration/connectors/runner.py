@@ -14,6 +14,9 @@ Where dlt loads: one DuckDB file per source (paths.py), not the warehouse, becau
 The run lock still covers syncs: the API assets require the warehouse resource, which holds
 the lock for the whole run, so two runs never sync one source at the same time.
 
+A connector's `follow_ups` (Pipedrive's per-deal update logs) run after the main load, each
+stored as its own load, so work too large for one day keeps what it did.
+
 Retries are dlt's requests client (rest.py). A 401/403 fails at once with `ConnectorAuthError`
 naming the variable to fix; a token never appears in a message or a log line (errors.py,
 redaction.py).
@@ -76,8 +79,9 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
     """Sync one source into its dataset, then write its snapshot files.
 
     Not configured: skipped, with one line saying which variable to set. Any failure raises a
-    ConnectorError whose message holds no token; nothing of a failed run is stored and the
-    incremental cursors stay where the last stored load left them."""
+    ConnectorError whose message holds no token; nothing of a failed load is stored and the
+    incremental cursors stay where the last stored load left them (a connector's follow-up
+    loads finished before the failure stay stored)."""
     api = api or api_settings(connector.name)
     result = SyncResult(connector.name)
     if not api.configured:
@@ -94,6 +98,10 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
             info = pipeline.run(connector.source(api))
             result.loaded = _loaded_rows(pipeline, info)
             hold_cursors(pipeline, connector, started - CURSOR_MARGIN)
+            for follow_up in (connector.follow_ups or _none)(api, pipeline):
+                pipeline.run(follow_up)
+                for table, n in _loaded_rows(pipeline, None).items():
+                    result.loaded[table] = result.loaded.get(table, 0) + n
         except ConnectorError:
             raise
         except Exception as exc:  # noqa: BLE001 - dlt wraps every failure in PipelineStepFailed
@@ -101,6 +109,10 @@ def sync(connector: Connector, data_dir: Path, api: ApiSource | None = None) -> 
     result.snapshots, result.rows = write_snapshots(connector, data_dir)
     log.info(result.line())
     return result
+
+
+def _none(api, pipeline):
+    return ()
 
 
 def _loaded_rows(pipeline, info) -> dict[str, int]:

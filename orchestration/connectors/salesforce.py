@@ -25,6 +25,13 @@ API facts used (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest
   `Sforce-Limit-Info: api-usage=used/limit` (the org's rolling 24-hour API request
   allocation): the sync logs it and stops with a clear message before using the last 5%
   ("headers_api_usage.htm"), so the nightly run never locks the org's integrations out.
+  An org whose allocation is used up anyway (by other integrations) answers 403
+  `REQUEST_LIMIT_EXCEEDED`, not 429 ("API Request Limits and Allocations"): reported as the
+  limit it is, not as bad credentials (errors.py), and not retried.
+- Deletes are seen only while the deleted records are in the Recycle Bin: 15 days, then they
+  are purged and `queryAll` no longer returns them (Apex Developer Guide, "Restoring Deleted
+  Records"; SOAP API `emptyRecycleBin()`). So a sync more than 14 days after the last stored
+  one would keep deleted records as live ones for good: it stops before asking (`SyncWindow`).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import Any
 from orchestration.connectors.errors import ConnectorError
 from orchestration.connectors.records import ApiTable, fields, records_connector, records_source
 from orchestration.connectors.rest import throttled_session
+from orchestration.connectors.windows import SyncWindow
 from orchestration.settings import (
     ApiSource,
     salesforce_api_version,
@@ -46,6 +54,7 @@ NAME = "salesforce"
 EPOCH = "1970-01-01T00:00:00.000+0000"
 USAGE_STOP = 0.95  # share of the org's daily API allocation the sync never goes beyond
 TOKEN_SECONDS = 15 * 60  # the shortest session timeout an org can set
+RECYCLE_BIN_DAYS = 15  # deleted records stay queryable (queryAll) this long
 log = logging.getLogger("salespipe.connectors")
 
 # sObject -> (raw table name, SOQL fields, incremental?)
@@ -201,5 +210,10 @@ def source(api: ApiSource):
                           [_resource(s, version, salesforce_currency()) for s in OBJECTS])
 
 
-CONNECTOR = records_connector(NAME, "Salesforce", source,
-                              tuple(snake(s) for s in OBJECTS), TABLES)
+CONNECTOR = records_connector(
+    NAME, "Salesforce", source, tuple(snake(s) for s in OBJECTS), TABLES,
+    window=SyncWindow(
+        RECYCLE_BIN_DAYS, "deleted records (the Recycle Bin, which queryAll reads)",
+        "Delete the connectors/salesforce/ folder in SALESPIPE_DATA_DIR for a full re-sync, "
+        "which leaves the records deleted meanwhile out. Sync at least every two weeks to "
+        "avoid this."))

@@ -5,8 +5,9 @@ checked before a sync asks for anything) and the cursors held back to the sync's
 dlt keeps its incremental cursors in the dataset file (`_dlt_pipeline_state`, committed with
 the data of the same load), so a cursor never runs ahead of the stored rows: a failed sync
 stores nothing and leaves them where the last stored load put them. What dlt cannot know is
-that some APIs forget (HubSpot's recent engagements, Pipedrive's deleted deals: 30 days) and
-that some lists are not read in modified order; these two functions cover that.
+that some APIs forget (HubSpot's recent engagements, Pipedrive's deleted deals: 30 days;
+Salesforce's deleted records: 15 days) and that some lists are not read in modified order;
+these two functions cover that.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SyncWindow:
     """How far back the API still shows what an incremental sync must see (HubSpot's recent
-    engagements, Pipedrive's deleted deals: 30 days). A sync that comes later than that after
+    engagements, Pipedrive's deleted deals: 30 days; Salesforce's Recycle Bin: 15 days). A sync that comes later than that after
     the last stored one would miss some of it for good, so it stops instead (`check_window`)."""
 
     days: int

@@ -5,7 +5,14 @@ Shapes follow ActiveCampaign's API reference (https://developers.activecampaign.
   (https://developers.activecampaign.com/reference/authentication); without a valid one the
   API answers 403 `{"message": "No Result found..."}`-style errors, 401 here;
 - pagination: `limit` (default 20, max 100) and `offset`, the total in `meta.total` as a
-  string (https://developers.activecampaign.com/reference/pagination);
+  string (https://developers.activecampaign.com/reference/pagination), which says responses
+  "can" carry that metadata: `send_meta = False` leaves it out, as several list responses saved
+  in docs/export-formats.md do;
+- update dates: `udate` (contacts) and `mdate` (deals) can be null on a record never changed
+  since it was created (ActiveCampaign's reference does not say; other taps fall back to
+  `cdate` for it, e.g. Airbyte's and Singer's ActiveCampaign sources): `ActiveCampaignData.
+  add_deal` creates such a deal. The reference does not say how `filters[updated_after]`
+  treats them either; this server compares their `cdate`;
 - rate limit: 5 requests per second per account, 429 beyond
   (https://developers.activecampaign.com/reference/rate-limits);
 - lists: `GET /api/3/contacts` and `/deals` with `filters[updated_after]`, contacts also
@@ -57,8 +64,8 @@ class ActiveCampaignData:
         self.deal_activities = _load(folder, "dealActivities", "dealActivities")
         self.activities = _load(folder, "activities", "activities")
         self.lists = {name: _load(folder, name, name) for name in LISTS}
-        stamps = [c["udate"] for c in self.contacts.values()] + [
-            d["mdate"] for d in self.deals.values()]
+        stamps = [c["udate"] or c["cdate"] for c in self.contacts.values()] + [
+            d["mdate"] or d["cdate"] for d in self.deals.values()]
         self._clock = max(stamps, key=_instant)
 
     def tick(self) -> str:
@@ -72,6 +79,14 @@ class ActiveCampaignData:
 
     def update_contact(self, contact_id: str, **fields) -> None:
         self.contacts[contact_id].update(fields, udate=self.tick())
+
+    def add_deal(self, **fields) -> str:
+        """A new deal as the API shows it before its first change: `mdate` null."""
+        template = self.deals[min(self.deals, key=int)]
+        deal_id = str(max(int(i) for i in self.deals) + 1)
+        self.deals[deal_id] = {**template, **fields, "id": deal_id, "cdate": self.tick(),
+                               "mdate": None}
+        return deal_id
 
 
 def _error(status: int, message: str) -> dict:
@@ -89,6 +104,7 @@ class ActiveCampaignApi(MockApi):
         # called with each list page served, and its key (a test's change between two pages)
         self.after_page: Callable[[str, list[dict]], None] | None = None
         self.ignore_orders = False
+        self.send_meta = True  # False: list answers without `meta` (see the docstring)
         for name in LISTS:
             self.route("GET", rf"/api/3/{name}", lambda req, n=name: self._page(
                 req, n, self.data.lists[n]))
@@ -108,7 +124,7 @@ class ActiveCampaignApi(MockApi):
     def _contacts(self, req: Request) -> Reply:
         records = self._updated(req, self.data.contacts.values(), "udate")
         if self.ignore_orders:  # an account where `orders[id]` would not be honoured
-            records.sort(key=lambda r: _instant(r["udate"]), reverse=True)
+            records.sort(key=lambda r: _instant(r["udate"] or r["cdate"]), reverse=True)
         if req.arg("id_greater"):
             records = [r for r in records if int(r["id"]) > int(req.arg("id_greater"))]
         return self._page(req, "contacts", records)
@@ -119,14 +135,16 @@ class ActiveCampaignApi(MockApi):
         records = list(records)
         if after:
             since = _instant(after)
-            records = [r for r in records if _instant(r[field]) >= since]
+            records = [r for r in records if _instant(r[field] or r["cdate"]) >= since]
         return sorted(records, key=lambda r: int(r["id"]))
 
     def _page(self, req: Request, key: str, records: list[dict]) -> Reply:
         limit = min(int(req.arg("limit", "20")), 100)
         offset = int(req.arg("offset", "0"))
         page = records[offset:offset + limit]
-        body = {key: json.loads(json.dumps(page)), "meta": {"total": str(len(records))}}
+        body = {key: json.loads(json.dumps(page))}
+        if self.send_meta:
+            body["meta"] = {"total": str(len(records))}
         if self.after_page:  # after the page is answered, as it is
             self.after_page(key, page)
         return Reply(body=body)

@@ -6,7 +6,21 @@ Shapes follow HubSpot's documentation:
   `after`; answers {total, results: [{id, properties, createdAt, updatedAt, archived}],
   paging.next.after}). Search always returns hs_object_id, createdate and the last-modified
   property besides those asked for. A query reaches at most its first 10,000 results: asking
-  for a page at `after` >= 10,000 is a 400 (the "Limitations" section of that page).
+  for a page at `after` >= 10,000 is a 400 (the "Limitations" section of that page). A request
+  body over 3,000 characters is a 400 too (same section, as the issue that brought this rule
+  quotes it; the stored copies of that page searched here did not show the sentence). Newly
+  created or updated records "may take a few moments to appear in search" (same guide):
+  `HubSpotApi.unindexed` holds ids search does not show yet (batch read and lists do).
+- Batch read: https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/deals/batch/
+  get-deals (POST /crm/v3/objects/deals/batch/read, `{properties, inputs: [{id}]}`, at most
+  100 inputs; answers {status, results: [{id, properties, createdAt, updatedAt, archived}]}).
+- Rate limits: https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
+  (per 10 seconds: 100 a private app on Free/Starter, 190 on Professional/Enterprise; every
+  answer carries X-HubSpot-RateLimit-Daily, -Daily-Remaining, -Interval-Milliseconds, -Max,
+  -Remaining, -Secondly and -Secondly-Remaining; beyond the limit a 429 with
+  `policyName`). Search answers carry none of them (community.hubspot.com, "Rate limit headers
+  will now appear for OAuth authenticated calls", replies: search gives only
+  X-HubSpot-Correlation-Id) and have their own limit, which the connector spaces to.
 - Objects list with archived=true: https://developers.hubspot.com/docs/api-reference/crm-deals-v3
 - Associations v4: https://developers.hubspot.com/docs/api-reference/crm-associations-v4
   (GET /crm/v4/objects/{from}/{id}/associations/{to}: results [{toObjectId, associationTypes}])
@@ -38,6 +52,7 @@ import csv
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -186,6 +201,24 @@ class HubSpotData:
         record["properties"].update(props)
         record["properties"]["lastmodifieddate"] = record["updatedAt"] = self.tick()
 
+    def add_pipelines(self, pipelines: int, stages: int) -> list[str]:
+        """More deal pipelines, as a larger account has them: their stage ids (numeric, as
+        HubSpot gives stages created in the UI)."""
+        ids = []
+        for n in range(pipelines):
+            pipeline_id = str(90_000_000 + n)
+            stage_list = []
+            for k in range(stages):
+                stage_id = str(1_200_000_000 + n * 1000 + k)
+                ids.append(stage_id)
+                stage_list.append({"id": stage_id, "label": f"Step {k + 1}",
+                                   "displayOrder": k, "archived": False,
+                                   "metadata": {"isClosed": "false", "probability": "0.5"}})
+            self.pipelines.append({"id": pipeline_id, "label": f"Region {n + 1}",
+                                   "displayOrder": 10 + n, "archived": False,
+                                   "stages": stage_list})
+        return ids
+
     def archive(self, obj: str, record_id: str) -> None:
         record = getattr(self, obj).pop(record_id)
         record.update(archived=True, archivedAt=self.tick())
@@ -206,6 +239,10 @@ def _record(record_id: str, props: dict, modified: str) -> dict:
 
 
 SEARCH_CAP = 10_000  # results one search query can page through
+SEARCH_BODY_CAP = 3_000  # characters of a search request body
+BATCH_CAP = 100  # inputs of a batch read
+RATE_MAX, RATE_INTERVAL_MS = 190, 10_000  # requests per window (Professional), its length
+DAILY = 625_000  # requests a day (Professional)
 RECENT_CAP = 10_000  # engagements recent/modified returns at most
 
 
@@ -229,7 +266,8 @@ class HubSpotApi(MockApi):
     """`with HubSpotApi(data, token) as api:` ... `api.url` is the base URL to configure."""
 
     def __init__(self, data: HubSpotData, token: str, search_cap: int = SEARCH_CAP,
-                 recent_cap: int = RECENT_CAP):
+                 recent_cap: int = RECENT_CAP, rate_max: int = RATE_MAX,
+                 rate_interval_ms: int = RATE_INTERVAL_MS):
         super().__init__(
             check_auth=lambda req: req.headers.get("Authorization") == f"Bearer {token}",
             error_body=_error)
@@ -239,6 +277,9 @@ class HubSpotApi(MockApi):
         # called with each search page served (a test's change between two pages)
         self.after_search_page: Callable[[str, list[dict]], None] | None = None
         self.after_engagements_page: Callable[[list[dict]], None] | None = None
+        self.unindexed: set[str] = set()  # record ids search does not show yet
+        self.rate_max, self.rate_interval_ms = rate_max, rate_interval_ms
+        self._window = {"start": 0.0, "used": 0, "daily": 0}
         self.route("GET", r"/account-info/v3/details", self._account)
         self.route("GET", r"/crm/v3/properties/(contacts|deals)", self._properties)
         self.route("GET", r"/crm/v3/pipelines/deals", lambda r: Reply(body={
@@ -246,8 +287,38 @@ class HubSpotApi(MockApi):
         self.route("GET", r"/crm/v3/owners/?", self._owners)
         self.route("POST", r"/crm/v3/objects/(contacts|deals)/search", self._search)
         self.route("GET", r"/crm/v3/objects/(contacts|deals)", self._list)
+        self.route("POST", r"/crm/v3/objects/(deals)/batch/read", self._batch_read)
         self.route("GET", r"/crm/v4/objects/deals/(\d+)/associations/contacts", self._links)
         self.route("GET", r"/engagements/v1/engagements/recent/modified", self._engagements)
+
+    def _answer(self, req: Request) -> tuple[Reply, str]:
+        """The 10-second window of every request but searches: counted, its headers sent, and
+        a 429 once it is used up."""
+        if req.path.endswith("/search"):
+            return super()._answer(req)
+        with self._lock:
+            now, window = time.monotonic(), self._window
+            if now - window["start"] >= self.rate_interval_ms / 1000:
+                window.update(start=now, used=0)
+            over = window["used"] >= self.rate_max
+            if not over:
+                window["used"] += 1
+                window["daily"] += 1
+            headers = {"X-HubSpot-RateLimit-Daily": str(DAILY),
+                       "X-HubSpot-RateLimit-Daily-Remaining": str(DAILY - window["daily"]),
+                       "X-HubSpot-RateLimit-Interval-Milliseconds": str(self.rate_interval_ms),
+                       "X-HubSpot-RateLimit-Max": str(self.rate_max),
+                       "X-HubSpot-RateLimit-Remaining": str(self.rate_max - window["used"]),
+                       "X-HubSpot-RateLimit-Secondly": str(self.rate_max // 10),
+                       "X-HubSpot-RateLimit-Secondly-Remaining": str(
+                           max(0, self.rate_max // 10 - window["used"]))}
+        if over:
+            body = {**_error(429, "You have reached your ten_secondly_rolling limit."),
+                    "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}
+            return Reply(429, body, headers), "rate_limit"
+        reply, fault = super()._answer(req)
+        reply.headers = {**headers, **reply.headers}
+        return reply, fault
 
     def _account(self, req: Request) -> Reply:
         offset = dt.datetime.now(self.data.tz).utcoffset()
@@ -273,8 +344,11 @@ class HubSpotApi(MockApi):
 
     def _search(self, req: Request) -> Reply:
         obj = req.match.group(1)
+        if len(req.body) > SEARCH_BODY_CAP:
+            return Reply(400, _error(400, f"The request body has {len(req.body)} characters; "
+                                          f"search requests are limited to {SEARCH_BODY_CAP}"))
         body = req.json or {}
-        records = list(getattr(self.data, obj).values())
+        records = [r for r in getattr(self.data, obj).values() if r["id"] not in self.unindexed]
         for group in body.get("filterGroups", [])[:1]:
             for f in group.get("filters", []):
                 records = [r for r in records if _matches(r, f)]
@@ -297,6 +371,20 @@ class HubSpotApi(MockApi):
         if self.after_search_page:
             self.after_search_page(obj, page)
         return Reply(body={"total": len(records), "results": results, **paging})
+
+    def _batch_read(self, req: Request) -> Reply:
+        body = req.json or {}
+        inputs = body.get("inputs") or []
+        if len(inputs) > BATCH_CAP:
+            return Reply(400, _error(400, f"a batch reads at most {BATCH_CAP} inputs"))
+        wanted = set(body.get("properties") or []) | {"hs_object_id", "createdate",
+                                                      "hs_lastmodifieddate"}
+        records = [self.data.deals[i["id"]] for i in inputs if i["id"] in self.data.deals]
+        results = [{**r, "properties": {k: v for k, v in r["properties"].items() if k in wanted}}
+                   for r in records]
+        return Reply(body={"status": "COMPLETE", "results": results,
+                           "startedAt": "2026-01-01T00:00:00.000Z",
+                           "completedAt": "2026-01-01T00:00:00.100Z"})
 
     def _list(self, req: Request) -> Reply:
         obj = req.match.group(1)
@@ -335,8 +423,11 @@ def _matches(record: dict, f: dict) -> bool:
         raise ValueError(f"operator {f.get('operator')} not supported by the mock")
     if value is None:
         return False
-    wanted = str(f["value"])
-    if wanted.isdigit():  # HubSpot takes epoch milliseconds too
-        wanted = dt.datetime.fromtimestamp(int(wanted) / 1000, dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%S.000Z")
-    return value >= wanted
+    return _instant(value) >= _instant(str(f["value"]))
+
+
+def _instant(value: str) -> dt.datetime:
+    """An ISO instant in any precision, or epoch milliseconds (HubSpot takes both)."""
+    if value.isdigit():
+        return dt.datetime.fromtimestamp(int(value) / 1000, dt.UTC)
+    return dt.datetime.fromisoformat(value)

@@ -13,7 +13,13 @@ Shapes follow Pipedrive's API reference (https://developers.pipedrive.com/docs/a
   reference), here that item's sort key; `updated_since` (RFC 3339,
   records with `update_time` >= it), `sort_by` id / update_time / add_time, `sort_direction`;
   deals: deleted ones only with `status=deleted`
-  (https://developers.pipedrive.com/docs/api/v1/Deals#getDeals v2);
+  (https://developers.pipedrive.com/docs/api/v1/Deals#getDeals v2); archived deals never in
+  `/api/v2/deals`, only in `GET /api/v2/deals/archived`, which takes the same parameters
+  (https://developers.pipedrive.com/changelog/post/breaking-change-archived-deals-and-leads-
+  will-not-be-returned-in-existing-endpoints-and-will-not-be-editable, effective 15 July 2025);
+  archiving a deal sets `is_archived`, `archive_time` and, as any change of a deal does here,
+  `update_time` (the changelog does not say whether archiving moves `update_time`: if it did
+  not, no `updated_since` sync could see an archiving at all);
 - `GET /v1/deals/{id}/flow`: the deal's updates, newest first, `{object, timestamp, data}`
   items (dealChange, activity, ...), offset pagination `start`/`limit` with
   `additional_data.pagination.{more_items_in_collection, next_start}`
@@ -21,7 +27,15 @@ Shapes follow Pipedrive's API reference (https://developers.pipedrive.com/docs/a
 - `GET /v1/users` (https://developers.pipedrive.com/docs/api/v1/Users#getUsers);
 - rate limiting: every answer carries `x-ratelimit-limit`, `x-ratelimit-remaining` and
   `x-ratelimit-reset`; beyond the limit a 429 with `Retry-After`
-  (https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting).
+  (https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting);
+- the daily token budget (same page, "Token-Based Rate Limiting"): each request costs tokens
+  from the company's daily budget (30,000 x plan multiplier x seats); once it is used up,
+  requests are refused until it resets at the start of the next day. The page's cost table
+  was not in the stored copy searched here: `LIST_COST` is the figure a third-party summary
+  gives for a list GET (rate-limits.apis.io/rate-limits/pipedrive, 20 tokens; Pipedrive's
+  "Guide for optimizing API usage" says v2 endpoints cost less, without a figure found), and
+  the refusal is a 429 with `Retry-After` until the reset (the page says requests are
+  "temporarily blocked"; its exact answer was not found). `daily_budget=None`: no budget.
 
 Data: the generator's `pipedrive/` records, loaded once; tests change them through
 `PipedriveData` (a stage change, a win, a deletion) to drive incremental syncs.
@@ -41,6 +55,7 @@ from .common import MockApi, Reply, Request
 V2_LISTS = ("deals", "persons", "activities", "pipelines", "stages")
 RATE_LIMIT = 80  # requests per window (the mock's default; a test can lower it)
 RESET_SECONDS = 2  # x-ratelimit-reset: seconds until the window resets
+LIST_COST = 20  # tokens a list request costs (see the docstring)
 
 
 def _load(folder: Path, stem: str) -> list[dict]:
@@ -113,6 +128,10 @@ class PipedriveData:
     def delete_deal(self, deal_id: int) -> None:
         self.deals[deal_id].update(is_deleted=True, update_time=_v2_time(self.tick()))
 
+    def archive_deal(self, deal_id: int) -> None:
+        when = _v2_time(self.tick())
+        self.deals[deal_id].update(is_archived=True, archive_time=when, update_time=when)
+
 
 def _error(status: int, message: str) -> dict:
     errors = {401: "unauthorized access", 404: "Not found", 429: "Rate limit exceeded"}
@@ -140,11 +159,14 @@ class PipedriveApi(MockApi):
     """`with PipedriveApi(data, token) as api:` ... configure `api.url` as the company URL."""
 
     def __init__(self, data: PipedriveData, token: str, rate_limit: int = RATE_LIMIT,
-                 reset_seconds: int = RESET_SECONDS):
+                 reset_seconds: int = RESET_SECONDS, daily_budget: int | None = None,
+                 budget_reset_seconds: int = 6 * 3600):
         super().__init__(check_auth=lambda req: _authorised(req, token), error_body=_error)
         self.data = data
         self.rate_limit, self.reset_seconds = rate_limit, reset_seconds
         self.used = 0  # requests in the current window
+        self.daily_budget, self.budget_reset_seconds = daily_budget, budget_reset_seconds
+        self.tokens_used = 0  # of the daily budget
         # called with each v2 list page served, and the list's name (a test's change between
         # two pages)
         self.after_page: Callable[[str, list[dict]], None] | None = None
@@ -152,6 +174,8 @@ class PipedriveApi(MockApi):
         for name in V2_LISTS:
             self.route("GET", rf"/api/v2/{name}", self._limited(
                 lambda req, n=name: self._list(req, n)))
+        self.route("GET", r"/api/v2/deals/archived", self._limited(
+            lambda req: self._list(req, "deals", archived=True)))
         self.route("GET", r"/v1/deals/(\d+)/flow", self._limited(self._flow))
         self.route("GET", r"/v1/users", self._limited(
             lambda req: {"success": True, "data": self.data.users}))
@@ -163,6 +187,11 @@ class PipedriveApi(MockApi):
         def serve(req: Request) -> Reply:
             now = time.monotonic()
             with self._lock:
+                if self.daily_budget is not None and \
+                        self.tokens_used + LIST_COST > self.daily_budget:
+                    return Reply(429, _error(429, ""),
+                                 {"Retry-After": str(self.budget_reset_seconds)})
+                self.tokens_used += LIST_COST
                 if self.used >= self.rate_limit:
                     if now < self.window_ends:
                         wait = max(1, round(self.window_ends - now))
@@ -179,9 +208,10 @@ class PipedriveApi(MockApi):
 
         return serve
 
-    def _list(self, req: Request, name: str) -> dict:
+    def _list(self, req: Request, name: str, archived: bool = False) -> dict:
         records = list(self.data.lists[name].values())
         if name == "deals":
+            records = [r for r in records if bool(r.get("is_archived")) == archived]
             deleted = req.arg("status") == "deleted"
             records = [r for r in records if bool(r.get("is_deleted")) == deleted]
             if req.arg("status") in ("open", "won", "lost"):

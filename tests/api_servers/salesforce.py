@@ -17,6 +17,14 @@ Shapes follow the REST API Developer Guide
   `MALFORMED_QUERY`, an unknown field 400 `INVALID_FIELD`
   (sforce_api_calls_soql_select_dateformats.htm for the literal);
 - every answer carries `Sforce-Limit-Info: api-usage=<used>/<limit>` (headers_api_usage.htm);
+- limits: Salesforce answers 403 `REQUEST_LIMIT_EXCEEDED` ("TotalRequests Limit exceeded.")
+  once the org's rolling 24-hour request allocation is used up, and the same code for too many
+  concurrent long-running requests (developer.salesforce.com, "API Request Limits and
+  Allocations"; errorcodes.htm). It sends no 429, so the `rate_limit` fault answers that 403
+  here;
+- deleted records stay in the Recycle Bin, and in `queryAll`, for 15 days (Apex Developer
+  Guide, "Restoring Deleted Records"); `SalesforceData.purge_recycle_bin` empties it, as the
+  org does after 15 days;
 - the OAuth 2.0 client-credentials flow (help.salesforce.com, "OAuth 2.0 Client Credentials
   Flow for Server-to-Server Integration"): `POST /services/oauth2/token`, form-encoded
   `grant_type=client_credentials&client_id=...&client_secret=...`, answers `{"access_token",
@@ -104,6 +112,11 @@ class SalesforceData:
         now = self.tick()
         self.opportunity(opp_id).update(IsDeleted=True, SystemModstamp=now)
 
+    def purge_recycle_bin(self) -> None:
+        """What the org does 15 days after a deletion: the record is gone, even for queryAll."""
+        self.records = {obj: [r for r in rows if not r.get("IsDeleted")]
+                        for obj, rows in self.records.items()}
+
 
 def _errors(status: int, message: str) -> list[dict]:
     codes = {401: "INVALID_SESSION_ID", 404: "NOT_FOUND", 429: "REQUEST_LIMIT_EXCEEDED",
@@ -111,6 +124,10 @@ def _errors(status: int, message: str) -> list[dict]:
     if status == 401:
         message = "Session expired or invalid"
     return [{"message": message, "errorCode": codes.get(status, "UNKNOWN_EXCEPTION")}]
+
+
+LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.",
+                   "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 
 
 def _authorised(req: Request, token: str) -> bool:
@@ -161,8 +178,16 @@ class SalesforceApi(MockApi):
                            "issued_at": str(int(dt.datetime.now(dt.UTC).timestamp() * 1000)),
                            "signature": "c2lnbmF0dXJl"})
 
+    def _fault_reply(self, fault) -> Reply:
+        if fault.kind == "rate_limit":  # Salesforce's limit answer is a 403, not a 429
+            return Reply(403, LIMIT_EXCEEDED)
+        return super()._fault_reply(fault)
+
     def _reply(self, status: int, body) -> Reply:
-        self.used += 1
+        if self.used >= self.daily_limit:  # the allocation is used up: refused, not counted
+            status, body = 403, LIMIT_EXCEEDED
+        else:
+            self.used += 1
         return Reply(status, body, {"Sforce-Limit-Info": f"api-usage={self.used}/"
                                                          f"{self.daily_limit}"})
 
