@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.publish.comments import MartDoc
+
 WATCHED = ("models", "macros", "seeds", "snapshots", "tests")
 
 
@@ -77,3 +79,13 @@ def published_partitions(manifest_path: Path, schema: str) -> dict[str, str]:
     return {node["alias"]: node["config"]["meta"]["publish_partition_by"] for node in nodes
             if node["resource_type"] == "model" and node["schema"] == schema
             and "publish_partition_by" in node.get("config", {}).get("meta", {})}
+
+
+def mart_docs(manifest_path: Path, schema: str) -> dict[str, MartDoc]:
+    """Every model in `schema`, by table name, with its description and its columns' from the
+    dbt yml: what the publication comments its tables and columns with."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    return {node["alias"]: MartDoc(node.get("description") or "",
+                                   {name: column.get("description") or ""
+                                    for name, column in node.get("columns", {}).items()})
+            for node in nodes if node["resource_type"] == "model" and node["schema"] == schema}
