@@ -2,19 +2,8 @@
 its own virtualenv (what a BI tool's embedded driver is), and SQLAlchemy with duckdb-engine (how
 Superset connects).
 
-The virtualenvs live in the system temp folder under a name keyed by the DuckDB and Python
-versions, so a machine installs each once (~15 s, one wheel from the package registry) and
-later test runs reuse it; pytest-xdist workers wait on a lock instead of installing twice.
+The older DuckDB's virtualenv: benchmarks/duckdb_releases.py (made once per machine, reused).
 """
-
-from __future__ import annotations
-
-import fcntl
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 # The oldest DuckDB the README promises, and the current 1.x long-term-support release.
 OLDEST, LTS = "1.1.3", "1.4.5"
@@ -81,25 +70,3 @@ while True:
         break
     time.sleep(0.05)
 """
-
-
-def duckdb_python(version: str) -> Path:
-    """The Python of a virtualenv holding DuckDB `version` (from the package registry, wheels
-    only), made once per machine."""
-    tag = f"{sys.version_info.major}{sys.version_info.minor}"
-    venv = Path(tempfile.gettempdir()) / f"salespipe-duckdb-{version}-py{tag}"
-    python, done = venv / "bin" / "python", venv / ".installed"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{venv}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            shutil.rmtree(venv, ignore_errors=True)  # a half-made one from a killed run
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--only-binary",
-                                  ":all:", f"duckdb=={version}"],
-                                 check=False, capture_output=True, text=True)
-            if pip.returncode:
-                raise RuntimeError(f"could not install duckdb=={version} from the package "
-                                   f"registry into {venv}: {pip.stderr[-2000:]}")
-            done.touch()
-    return python

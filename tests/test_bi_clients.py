@@ -13,8 +13,9 @@ import json
 import subprocess
 
 import pytest
-from bi_clients import DUCKDB_READER, LTS, OLDEST, SQLALCHEMY_READER, duckdb_python
+from bi_clients import DUCKDB_READER, LTS, OLDEST, SQLALCHEMY_READER
 
+from benchmarks.duckdb_releases import duckdb_python
 from orchestration.publish.comments import MartDoc
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.transform.manifest import mart_docs

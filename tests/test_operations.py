@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from bi_clients import DUCKDB_READER, OLDEST, SQLALCHEMY_READER, duckdb_python
+from bi_clients import DUCKDB_READER, OLDEST, SQLALCHEMY_READER
 
+from benchmarks.duckdb_releases import duckdb_python
 from orchestration.pipeline import PipelineFailed, run_pipeline
 from orchestration.publish.publication import PublishError, current, publish
 
