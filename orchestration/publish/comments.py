@@ -27,7 +27,7 @@ def write(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str,
     """Comment table `catalog`.`schema`.`name` and its columns; returns how many columns got a
     description."""
     table = f'{catalog}.{schema}."{name}"'
-    con.execute(f"comment on table {table} is {_text(doc.description)}")
+    statements = [f"comment on table {table} is {_text(doc.description)}"]
     described = {column.lower(): text for column, text in doc.columns.items() if text}
     count = 0
     for (column,) in con.execute(
@@ -36,7 +36,9 @@ def write(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str,
         text = described.get(column.lower(), "")
         count += bool(text)
         quoted = column.replace('"', '""')
-        con.execute(f'comment on column {table}."{quoted}" is {_text(text)}')
+        statements.append(f'comment on column {table}."{quoted}" is {_text(text)}')
+    # one call for them all: a call per statement costs ~10x more (0.4 s for the marts)
+    con.execute(";\n".join(statements))
     return count
 
 
