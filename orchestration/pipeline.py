@@ -14,6 +14,7 @@ from orchestration.checks.results import CheckRow, check_rows
 from orchestration.checks.results import summary_lines as check_summary_lines
 from orchestration.engines import mart_reader
 from orchestration.operations.runlock import LockPathError, RunLocked, acquire, release
+from orchestration.publish.compat import readers
 from orchestration.publish.publication import current as current_publication
 from orchestration.publish.publication import describe
 from orchestration.runlog.capture import LOGGER_KEY, RUN_CONFIG, run_log, run_logger
@@ -127,7 +128,8 @@ def _run(settings: Settings, selection, run_id: str) -> RunSummary:
         summary.steps = step_times(instance, result.run_id)
     pub = current_publication(OperationsSettings.from_env().publish_dir)
     if pub is not None and pub.run_id == result.run_id:
-        summary.published = f"{pub.database} (Parquet: {pub.parquet_dir}/)"
+        summary.published = (f"{pub.database} ({readers(pub.storage_version)} open it; "
+                             f"Parquet: {pub.parquet_dir}/)")
     return summary
 
 

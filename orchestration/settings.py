@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +163,24 @@ def _timezone(name: str) -> str:
     return name
 
 
+# The oldest storage format DuckDB 2.0 writes: DuckDB 0.10 to 1.1 all read and write it (the
+# names v0.10.0 to v1.1.3 give the same format), and it holds every type the marts use;
+# measured in the README's "What BI tools should read".
+PUBLISH_STORAGE_VERSION = "v1.0.0"
+
+
+def _storage_version(value: str) -> str:
+    """SALESPIPE_PUBLISH_STORAGE_VERSION as DuckDB's ATTACH takes it: `v1.0.0`, or `latest`.
+    DuckDB itself refuses a version it does not know, when publishing."""
+    version = value.strip() or PUBLISH_STORAGE_VERSION
+    version = version if version[:1] in ("v", "l") else f"v{version}"
+    if version != "latest" and not re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        raise SettingsError(
+            "SALESPIPE_PUBLISH_STORAGE_VERSION must be a DuckDB version like v1.0.0 (the oldest "
+            f"DuckDB that should open the published file) or latest, got {value!r}")
+    return version
+
+
 @dataclass(frozen=True)
 class OperationsSettings:
     """Nightly operations: publication folder, schedule, source freshness, test pause hook.
@@ -176,6 +195,9 @@ class OperationsSettings:
     # Test hook: "<phase>:<seconds>" sleeps at that phase (only "publish" is used) so a test
     # can kill the process at a known point. Empty in production.
     pause_at: str
+    # DuckDB storage format of the published file: BI tools embed older DuckDB drivers, which
+    # cannot open a file in a newer format (orchestration/publish/compat.py)
+    publish_storage_version: str = PUBLISH_STORAGE_VERSION
 
     @classmethod
     def from_env(cls) -> OperationsSettings:
@@ -193,6 +215,8 @@ class OperationsSettings:
             timezone=_timezone(env.get("SALESPIPE_TIMEZONE") or "UTC"),
             max_source_age_hours=max_age,
             pause_at=env.get("SALESPIPE_PAUSE_AT", ""),
+            publish_storage_version=_storage_version(
+                env.get("SALESPIPE_PUBLISH_STORAGE_VERSION", "")),
         )
 
     def pause(self, phase: str) -> None:

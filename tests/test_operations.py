@@ -18,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from bi_clients import DUCKDB_READER, OLDEST, SQLALCHEMY_READER
 
+from benchmarks.duckdb_releases import duckdb_python
 from orchestration.pipeline import PipelineFailed, run_pipeline
 from orchestration.publish.publication import PublishError, current, publish
 
@@ -157,16 +159,29 @@ def test_a_second_run_refuses_while_one_runs(kills):
 
 @pytest.fixture(scope="module")
 def recovered(ops, kills, tmp_path_factory):
-    """The next run, with a reader process querying the published file throughout."""
-    stop = tmp_path_factory.mktemp("reader") / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(ops.published), str(stop)],
-                              stdout=subprocess.PIPE, text=True)
+    """The next run, with reader processes querying the published file throughout: this
+    DuckDB, the oldest DuckDB the README promises and SQLAlchemy with duckdb-engine (the BI
+    tools' clients, tests/bi_clients.py)."""
+    folder = tmp_path_factory.mktemp("reader")
+    stop = folder / "stop"
+    clients = {"current": (sys.executable, READER),
+               "oldest": (duckdb_python(OLDEST), DUCKDB_READER),
+               "sqlalchemy": (sys.executable, SQLALCHEMY_READER)}
+    readers = {}
+    for name, (python, script) in clients.items():  # to files: a full pipe would block them
+        with open(folder / name, "w") as out:
+            readers[name] = subprocess.Popen(
+                [str(python), "-c", script, str(ops.published), str(stop)], stdout=out)
     time.sleep(1)
     summary = run_pipeline()
     time.sleep(1)
     stop.touch()
-    out, _ = reader.communicate(timeout=30)
-    return summary, [json.loads(line) for line in out.splitlines()]
+    for reader in readers.values():
+        reader.wait(timeout=30)
+    seen = {name: [json.loads(line) for line in (folder / name).read_text().splitlines()]
+            for name in readers}
+    ops.clients = seen
+    return summary, seen["current"]
 
 
 def test_reader_sees_the_old_or_the_new_publication_never_a_mix(ops, recovered):
@@ -177,6 +192,16 @@ def test_reader_sees_the_old_or_the_new_publication_never_a_mix(ops, recovered):
     deals = {ops.version_a: 6, version_b: 7}
     assert {o["version"] for o in observations} == {ops.version_a, version_b}
     assert all(o["consistent"] and o["deals"] == deals[o["version"]] for o in observations)
+
+
+@pytest.mark.parametrize("client", ["oldest", "sqlalchemy"])
+def test_bi_clients_read_every_mart_during_the_run(ops, recovered, client):
+    observations = ops.clients[client]
+    assert [o for o in observations if "error" in o] == []
+    assert {o["version"] for o in observations} == {ops.version_a, ops.version()}
+    assert all(o["consistent"] for o in observations)  # every mart, the same state
+    deals = {o["version"]: o["rows"]["fct_deals"] for o in observations}
+    assert deals == {ops.version_a: 6, ops.version(): 7}
 
 
 def test_run_after_kills_loses_and_duplicates_nothing(ops, recovered):

@@ -220,3 +220,114 @@ def test_a_failure_while_reusing_the_previous_file_is_reported_as_it_is(warehous
     assert current(tmp_path / "published") == first
     assert sorted(p.name for p in (tmp_path / "published").iterdir()) == [
         ".versions", "parquet", "publication.json", "warehouse.duckdb"]
+
+
+# --- the file BI tools' older DuckDB drivers open (compat.py, comments.py) ----------------------
+
+def _storage_format(path) -> str:
+    """The storage format DuckDB reads in the file's header, e.g. `v1.0.0+`."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{path}' as f (read_only)")
+        return con.execute("select tags['storage_version'] from duckdb_databases() "
+                           "where database_name = 'f'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_the_storage_version_holds_on_every_path_and_a_change_rebuilds(warehouse, tmp_path):
+    first = _publish(warehouse, tmp_path)  # the default: SALESPIPE_PUBLISH_STORAGE_VERSION's
+    assert first.storage_version == "v1.0.0"
+    assert _storage_format(first.database) == "v1.0.0+"
+    warehouse.execute("insert into marts.facts select 'crm', i, i, ? from range(1000, 1010) t(i)",
+                      [RUN_2])
+    second = _publish(warehouse, tmp_path)  # from a copy of the previous file
+    assert second.methods["facts"] == "delta" and second.full_build_at == first.full_build_at
+    assert _storage_format(second.database) == "v1.0.0+"
+    newer = publish(warehouse, tmp_path / "published", "2026-11-02", "test", keys=KEYS,
+                    storage_version="v1.4.0")  # the setting changed: the file is rebuilt
+    assert newer.methods == {"facts": "copied", "dims": "copied"}
+    assert newer.full_build_at > first.full_build_at
+    assert _storage_format(newer.database) == "v1.4.0+"
+    assert _differences(warehouse, tmp_path) == {}
+    newest = "select tags['storage_version'] from duckdb_databases() where database_name = ?"
+    warehouse.execute(f"attach '{tmp_path / 'new.duckdb'}' as new")  # DuckDB's default
+    try:  # the working warehouse keeps DuckDB's newest format
+        assert warehouse.execute(newest, ["warehouse"]).fetchone() == \
+            warehouse.execute(newest, ["new"]).fetchone() != ("v1.0.0+",)
+    finally:
+        warehouse.execute("detach new")
+
+
+@pytest.mark.parametrize("column", ["'12:00:00'::time_ns", "1::variant"])
+def test_a_type_old_readers_lack_is_refused_naming_the_column(warehouse, tmp_path, column):
+    first = _publish(warehouse, tmp_path)
+    warehouse.execute(f"create table marts.odd as select 1 as id, {column} as at")
+    with pytest.raises(PublishError) as refused:
+        _publish(warehouse, tmp_path)
+    message = str(refused.value)
+    needs = "v1.4.0" if "time_ns" in column else "v1.5.0"
+    assert "marts.odd.at is" in message and f"DuckDB before {needs} lacks" in message
+    assert f"SALESPIPE_PUBLISH_STORAGE_VERSION={needs}" in message
+    assert current(tmp_path / "published") == first  # the previous publication stays
+    assert not list((tmp_path / "published").glob(".*.tmp"))
+    raised = publish(warehouse, tmp_path / "published", "2026-11-01", "test", keys=KEYS,
+                     storage_version=needs)
+    assert raised.tables["odd"] == 1
+
+
+def test_an_unknown_storage_version_names_the_setting(warehouse, tmp_path):
+    with pytest.raises(PublishError, match=r"SALESPIPE_PUBLISH_STORAGE_VERSION=v9\.9\.9 is not a "
+                                           "DuckDB storage version"):
+        publish(warehouse, tmp_path / "published", "2026-11-01", "test", storage_version="v9.9.9")
+
+
+def test_the_setting_refuses_what_is_no_version(monkeypatch):
+    from orchestration.settings import OperationsSettings, SettingsError
+
+    assert OperationsSettings.from_env().publish_storage_version == "v1.0.0"
+    monkeypatch.setenv("SALESPIPE_PUBLISH_STORAGE_VERSION", "1.4.0")
+    assert OperationsSettings.from_env().publish_storage_version == "v1.4.0"
+    monkeypatch.setenv("SALESPIPE_PUBLISH_STORAGE_VERSION", "1.4")
+    with pytest.raises(SettingsError, match="SALESPIPE_PUBLISH_STORAGE_VERSION must be a DuckDB "
+                                            "version like v1.0.0"):
+        OperationsSettings.from_env()
+
+
+def _comments(path) -> dict[str, str | None]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(con.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts' union all"
+            " select table_name || '.' || column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts'").fetchall())
+    finally:
+        con.close()
+
+
+def test_dbt_descriptions_become_comments_and_only_dbt_marts_are_published(warehouse, tmp_path):
+    from orchestration.publish.comments import MartDoc
+
+    warehouse.execute("create table marts.facts__helper as select 1 as x")  # no dbt mart
+    docs = {"facts": MartDoc("One row per fact.\n  Grows each run.",
+                             {"id": "The fact's id.", "amount": "In cents.", "gone": "Not there"}),
+            "dims": MartDoc()}
+    first = publish(warehouse, tmp_path / "published", "2026-11-01", "test", keys=KEYS,
+                    docs=docs)
+    assert sorted(first.tables) == ["dims", "facts"] and first.left_out == ["facts__helper"]
+    assert first.described_columns == 2
+    seen = _comments(first.database)
+    assert seen["facts"] == "One row per fact. Grows each run."
+    assert (seen["facts.id"], seen["facts.amount"], seen["facts.source"]) == \
+        ("The fact's id.", "In cents.", None)
+    assert seen["dims"] is None
+    # the next night starts from this file: a description removed from the yml goes too
+    warehouse.execute("insert into marts.facts select 'crm', i, i, ? from range(1000, 1010) t(i)",
+                      [RUN_2])
+    docs["facts"] = MartDoc("One row per fact.", {"id": "The fact's id."})
+    second = publish(warehouse, tmp_path / "published", "2026-11-02", "test", keys=KEYS,
+                     docs=docs)
+    assert second.methods["facts"] == "delta"
+    seen = _comments(second.database)
+    assert (seen["facts"], seen["facts.id"], seen["facts.amount"]) == \
+        ("One row per fact.", "The fact's id.", None)

@@ -8,11 +8,12 @@ publish when any ERROR-severity check of this run has failed.
 
 import dagster as dg
 
+from orchestration.publish.compat import readers
 from orchestration.publish.publication import publish
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import EngineSettings, OperationsSettings, Settings
 from orchestration.transform.assets import dbt_project
-from orchestration.transform.manifest import incremental_keys, published_partitions
+from orchestration.transform.manifest import incremental_keys, mart_docs, published_partitions
 
 
 def failed_error_checks(context: dg.AssetExecutionContext) -> list[str]:
@@ -66,10 +67,18 @@ def _publish(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> d
     with warehouse.connect() as con:
         pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause,
                       keys=incremental_keys(manifest, "marts"),
-                      partitions=published_partitions(manifest, "marts"))
+                      partitions=published_partitions(manifest, "marts"),
+                      storage_version=ops.publish_storage_version,
+                      docs=mart_docs(manifest, "marts"))
     how = {m: sorted(t for t, v in pub.methods.items() if v == m) for m in set(pub.methods.values())}
     context.log.info(f"published {len(pub.tables)} marts to {pub.database} ({pub.version}); "
                      + "; ".join(f"{m}: {', '.join(t)}" for m, t in sorted(how.items())))
+    context.log.info(f"storage format {pub.storage_version} (SALESPIPE_PUBLISH_STORAGE_VERSION): "
+                     f"{readers(pub.storage_version)} open it; "
+                     f"{pub.described_columns} columns described from the dbt yml")
+    if pub.left_out:
+        context.log.warning(f"not published, not dbt marts: {', '.join(pub.left_out)} in the "
+                            "warehouse's marts schema (BI tools see the dbt marts only)")
     return dg.MaterializeResult(metadata={
         "database": dg.MetadataValue.path(pub.database),
         "parquet_dir": dg.MetadataValue.path(pub.parquet_dir),
@@ -77,5 +86,7 @@ def _publish(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> d
         "tables": dg.MetadataValue.json(pub.tables),
         "methods": dg.MetadataValue.json(pub.methods),
         "full_build_at": pub.full_build_at,
+        "storage_version": pub.storage_version,
+        "described_columns": pub.described_columns,
         "parquet_partitions": dg.MetadataValue.json(pub.partitions),
     })

@@ -16,8 +16,9 @@ dbt wrote since:
    refresh): the mart is copied whole.
 
 Every other mart is copied whole. The file is rebuilt from nothing when the previous one cannot
-be used (missing, a `.wal` beside it, over a quarter of it free blocks, or its last full build
-older than `REBUILD_AFTER`), which keeps its size and any drift bounded.
+be used (missing, a `.wal` beside it, over a quarter of it free blocks, its last full build
+older than `REBUILD_AFTER`, or written in another storage format than the one asked for now),
+which keeps its size and any drift bounded.
 """
 
 from __future__ import annotations
@@ -34,24 +35,28 @@ MAX_FREE_SHARE, MIN_FREE_BYTES = 0.25, 64 * 2**20  # the byte floor spares small
 COPIED, DELTA, UNCHANGED = "copied", "delta", "unchanged"
 
 
-def start_from(previous: Path, tmp_db: Path, now: dt.datetime) -> dt.datetime | None:
-    """Copy the previous publication to `tmp_db` if it can be brought up to date; returns the
-    time of its last full build (carried on), or None when the new file starts empty."""
+def start_from(previous: Path, tmp_db: Path, now: dt.datetime,
+               storage_version: str) -> dt.datetime | None:
+    """Copy the previous publication to `tmp_db` if it can be brought up to date and is in the
+    storage format `storage_version` (DuckDB keeps a file's format: a copy in another one would
+    stay in it); returns the time of its last full build (carried on), or None when the new
+    file starts empty."""
     if not previous.is_file() or previous.with_name(previous.name + ".wal").exists():
         return None
     try:
         con = duckdb.connect(str(previous), read_only=True)
         try:
-            built = con.execute("select max(full_build_at) from meta.publication").fetchone()[0]
+            built, stored = con.execute("select max(full_build_at), max(storage_version) "
+                                        "from meta.publication").fetchone()
             size, free, total = con.execute(
                 "select block_size, free_blocks, total_blocks from pragma_database_size()"
             ).fetchone()
         finally:
             con.close()
-    except duckdb.Error:  # unreadable, or published before full_build_at existed
+    except duckdb.Error:  # unreadable, or published before full_build_at/storage_version
         return None
     wasted = free > MAX_FREE_SHARE * total and free * size > MIN_FREE_BYTES
-    if built is None or now - built > REBUILD_AFTER or wasted:
+    if built is None or now - built > REBUILD_AFTER or wasted or stored != storage_version:
         return None
     shutil.copyfile(previous, tmp_db)
     return built

@@ -3,7 +3,10 @@
 BI tools cannot read the working warehouse while a run writes it (DuckDB allows one writer and
 locks readers out), so a run builds there and then publishes a copy:
 
-    <publish dir>/warehouse.duckdb    every `marts` table, plus meta.publication / meta.tables
+    <publish dir>/warehouse.duckdb    every mart (the dbt models of schema `marts`, with their
+                                      descriptions as comments), plus meta.publication /
+                                      meta.tables; in the storage format of
+                                      SALESPIPE_PUBLISH_STORAGE_VERSION (compat.py)
     <publish dir>/parquet/<mart>.parquet   (a symlink to .versions/<version>/)
     <publish dir>/parquet/<mart>/<column>=<value>/data.parquet   a partitioned mart
                                       (orchestration/publish/partitions.py)
@@ -29,8 +32,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publish import delta
+from orchestration.publish import comments, compat, delta
 from orchestration.publish import partitions as parquet_partitions
+from orchestration.settings import PUBLISH_STORAGE_VERSION
 
 DB_NAME = "warehouse.duckdb"
 PARQUET_LINK = "parquet"
@@ -57,6 +61,11 @@ class Publication:
     full_build_at: str = ""  # when the DuckDB file was last built from nothing
     # partitioned marts' Parquet partitions: how many were written and linked
     partitions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the DuckDB storage format the file is written in (SALESPIPE_PUBLISH_STORAGE_VERSION)
+    storage_version: str = ""
+    # tables in the warehouse's `marts` schema that are no dbt mart (left out); columns described
+    left_out: list[str] = field(default_factory=list)
+    described_columns: int = 0
 
 
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
@@ -78,7 +87,7 @@ def _write_parquet(con, source: str, target: Path, unchanged_in: Path | None) ->
     con.execute(f"copy (select * from {source}) to {_literal(target)} (format parquet)")
 
 
-def _literal(path: Path) -> str:
+def _literal(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -90,11 +99,30 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _marts(con, docs: dict[str, comments.MartDoc] | None, pub: Publication) -> list[str]:
+    """The marts to publish: the tables of `marts` that dbt's manifest names (`docs`), or every
+    one when not given. Anything else there (a helper, a crashed build's leftover) stays out."""
+    names = _relations(con)
+    if docs is None:
+        return names
+    pub.left_out = [name for name in names if name not in docs]
+    return [name for name in names if name in docs]
+
+
+def _attach(con, tmp_db: Path, storage_version: str) -> None:
+    try:
+        con.execute(f"attach {_literal(tmp_db)} as pub "
+                    f"(storage_version {_literal(storage_version)})")
+    except duckdb.InvalidInputException as exc:  # a version this DuckDB does not know
+        raise PublishError(compat.unknown_version(storage_version, exc)) from None
+
+
 def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str, list[str]],
-          partitions: dict[str, str], reuse: bool, previous_parquet: Path | None) -> None:
+          partitions: dict[str, str], reuse: bool, previous_parquet: Path | None,
+          names: list[str], docs: dict[str, comments.MartDoc] | None) -> None:
     """Bring every mart into the file (views become tables: the published file has no upstream
-    schemas) and write its Parquet file."""
-    con.execute(f"attach {_literal(tmp_db)} as pub")
+    schemas), comment it, and write its Parquet file."""
+    _attach(con, tmp_db, pub.storage_version)
     # Rows of a table have no order to keep, and keeping it makes Parquet writes ~25% slower.
     con.execute("set preserve_insertion_order = false")
     began = False  # a failure before `begin` has no transaction to roll back
@@ -104,7 +132,6 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
         began = True
         con.execute(f"create schema if not exists pub.{SCHEMA}")
-        names = _relations(con)
         for stale in set(_relations(con, "pub")) - set(names):
             con.execute(f'drop table pub.{SCHEMA}."{stale}"')
         for name in names:
@@ -112,6 +139,8 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
             pub.methods[name] = how
             pub.tables[name] = con.execute(
                 f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
+            if docs is not None:
+                pub.described_columns += comments.write(con, "pub", SCHEMA, name, docs[name])
             source = f'{SCHEMA}."{name}"'
             if name in partitions:  # the weekly rebuild (not reuse) writes every partition
                 pub.partitions[name] = parquet_partitions.write(
@@ -124,8 +153,9 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
                     "?::timestamp as published_at, ? as as_of, ? as run_id, "
-                    "?::timestamp as full_build_at",
-                    [pub.version, pub.published_at, pub.as_of, pub.run_id, pub.full_build_at])
+                    "?::timestamp as full_build_at, ? as storage_version",
+                    [pub.version, pub.published_at, pub.as_of, pub.run_id, pub.full_build_at,
+                     pub.storage_version])
         con.execute("create table pub.meta.tables (table_name varchar, row_count bigint)")
         con.executemany("insert into pub.meta.tables values (?, ?)", list(pub.tables.items()))
         con.execute("commit")
@@ -170,32 +200,45 @@ def _linked_version(publish_dir: Path) -> str:
 
 def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_id: str,
             pause=lambda phase: None, keys: dict[str, list[str]] | None = None,
-            partitions: dict[str, str] | None = None) -> Publication:
+            partitions: dict[str, str] | None = None,
+            storage_version: str = PUBLISH_STORAGE_VERSION,
+            docs: dict[str, comments.MartDoc] | None = None) -> Publication:
     """Publish the `marts` schema of the database `con` is connected to. `keys`: the unique
     key of each incremental mart, whose new rows alone are copied (delta.py);
-    `partitions`: the column each partitioned mart's Parquet is split by."""
+    `partitions`: the column each partitioned mart's Parquet is split by; `storage_version`:
+    the oldest DuckDB the file is for; `docs`: every mart with its descriptions (dbt's
+    manifest), None to publish every table in `marts` without comments."""
     version = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     pub = Publication(version, now.isoformat(sep=" "), as_of, run_id,
-                      str(publish_dir / DB_NAME), str(publish_dir / PARQUET_LINK), {})
+                      str(publish_dir / DB_NAME), str(publish_dir / PARQUET_LINK), {},
+                      storage_version=storage_version)
+    names = _marts(con, docs, pub)
+    too_new = compat.too_new(con, SCHEMA, names, storage_version)
+    if too_new:  # before anything is written: the previous publication stays as it is
+        raise PublishError(f"not published for DuckDB {storage_version}: "
+                           + "; ".join(too_new) + ". The previous publication is untouched.")
     tmp_db = publish_dir / f".{DB_NAME}.{version}.tmp"
     parquet_dir = publish_dir / VERSIONS / version
     try:
         parquet_dir.mkdir(parents=True)
         previous = _linked_version(publish_dir)
         _clean(publish_dir, keep={previous, version})
-        built = delta.start_from(publish_dir / DB_NAME, tmp_db, now)
+        built = delta.start_from(publish_dir / DB_NAME, tmp_db, now, storage_version)
         pub.full_build_at = (built or now).isoformat(sep=" ")
         _copy(con, tmp_db, parquet_dir, pub, keys or {}, partitions or {},
               reuse=built is not None,
-              previous_parquet=publish_dir / VERSIONS / previous if previous else None)
+              previous_parquet=publish_dir / VERSIONS / previous if previous else None,
+              names=names, docs=docs)
         for path in [tmp_db, *parquet_dir.rglob("*"), parquet_dir]:
             _fsync(path)
         pause("publish")
         _swap(publish_dir, tmp_db, version, pub)
-    except (OSError, duckdb.Error) as exc:
+    except (OSError, duckdb.Error, PublishError) as exc:
         tmp_db.unlink(missing_ok=True)
         shutil.rmtree(parquet_dir, ignore_errors=True)
+        if isinstance(exc, PublishError):
+            raise
         raise PublishError(
             f"publishing to {publish_dir} failed: {exc}. The previous publication is untouched; "
             "check SALESPIPE_PUBLISH_DIR is writable and has free space.") from None

@@ -4,10 +4,13 @@ unless the dbt project changed since the last one; and what publishing reads fro
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+
+from orchestration.publish.comments import MartDoc
 
 WATCHED = ("models", "macros", "seeds", "snapshots", "tests")
 
@@ -56,10 +59,22 @@ def _parse(project_dir: Path) -> None:
         )
 
 
+def _nodes(manifest_path: Path) -> list[dict]:
+    """The manifest's nodes; parsed once per version of the file (publishing reads several
+    things from it, and parsing costs ~0.2 s)."""
+    path = Path(manifest_path)
+    return _parsed(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed(path: str, mtime_ns: int) -> list[dict]:
+    return list(json.loads(Path(path).read_text())["nodes"].values())
+
+
 def incremental_keys(manifest_path: Path, schema: str) -> dict[str, list[str]]:
     """The unique key of every incremental model in `schema`, by table name: what publishing
     needs to apply the rows a run wrote the way dbt's delete+insert did."""
-    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    nodes = _nodes(manifest_path)
     keys = {}
     for node in nodes:
         config = node.get("config", {})
@@ -73,7 +88,17 @@ def incremental_keys(manifest_path: Path, schema: str) -> dict[str, list[str]]:
 def published_partitions(manifest_path: Path, schema: str) -> dict[str, str]:
     """The column each model in `schema` has its published Parquet split by (model meta
     `publish_partition_by`), by table name."""
-    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    nodes = _nodes(manifest_path)
     return {node["alias"]: node["config"]["meta"]["publish_partition_by"] for node in nodes
             if node["resource_type"] == "model" and node["schema"] == schema
             and "publish_partition_by" in node.get("config", {}).get("meta", {})}
+
+
+def mart_docs(manifest_path: Path, schema: str) -> dict[str, MartDoc]:
+    """Every model in `schema`, by table name, with its description and its columns' from the
+    dbt yml: what the publication comments its tables and columns with."""
+    nodes = _nodes(manifest_path)
+    return {node["alias"]: MartDoc(node.get("description") or "",
+                                   {name: column.get("description") or ""
+                                    for name, column in node.get("columns", {}).items()})
+            for node in nodes if node["resource_type"] == "model" and node["schema"] == schema}
