@@ -18,16 +18,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from . import activities as act
 from . import render, vocab
-from .activities import (
-    Chunk,
-    Stats,
-    chunk_deals,
-    chunk_history,
-    last_changed,
-    stage_probabilities,
-    stage_steps,
-)
+from .activities import Chunk, Stats
 from .company import Company
 from .paths import LOST, WON
 from .render import FormatWriter, cat
@@ -114,9 +107,9 @@ class ActiveCampaignWriter(FormatWriter):
     def _deal_log(self, ch: Chunk, i: int, n: int) -> None:
         """dealActivities for the chunk's deals: stage history, owner changes, notes/tasks."""
         c = self.c
-        d0, d1 = chunk_deals(c, i)
-        deal, stage, t = chunk_history(c, i)
-        k, first, prev = stage_steps(c, deal, stage)
+        d0, d1 = act.chunk_deals(c, i)
+        deal, stage, t = act.chunk_history(c, i)
+        k, first, prev = act.stage_steps(c, deal, stage)
         prev_open_id = self._stage_id(deal, np.where(first, stage, np.minimum(prev, k - 1)))
         # Row kind: 0 create, 1 stage change, 2 status change.
         is_status = (stage >= k) | (~first & (prev == k + 1))
@@ -185,15 +178,14 @@ class ActiveCampaignWriter(FormatWriter):
 
     def _contacts(self, stats: Stats) -> None:
         c = self.c
-        parts = render.pages(c.n_contacts, PAGE_ROWS)
         self.n_fv = 0
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("contacts", c.n_contacts, PAGE_ROWS):
             f = render.contacts_frame(self.w, c, lo, hi, stats)
             udate = np.maximum(f["created_utc"].to_numpy(), f["last_any_utc"].to_numpy())
             f["udate"], f["udate_off"] = self._ts(udate)
             f["cdate"], f["cdate_off"] = f["created"], f["created_off"]
             fv = self._field_values(lo, hi)
-            self.w.json_object(render.page_name("contacts", "json", p, len(parts)), [
+            self.w.json_object(page, [
                 ("contacts", f, f"""SELECT CAST(i + 1 AS VARCHAR) AS id,
                     {render.EMAIL_SQL} AS email, CAST(first AS VARCHAR) AS firstName,
                     CAST(last AS VARCHAR) AS lastName, coalesce({render.PHONE_SQL}, '') AS phone,
@@ -237,10 +229,9 @@ class ActiveCampaignWriter(FormatWriter):
 
     def _deals(self, stats: Stats) -> None:
         c, d = self.c, self.c.deal
-        mdate = last_changed(c, stats.deal_any)
-        prob = stage_probabilities(c)
-        parts = render.pages(c.n_deals, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        mdate = act.last_changed(c, stats.deal_any)
+        prob = act.stage_probabilities(c)
+        for page, lo, hi in render.paged("deals", c.n_deals, PAGE_ROWS):
             sl = slice(lo, hi)
             st = d["status"][sl]
             pct = np.where(st == WON, 100, np.where(st == LOST, 0,
@@ -260,7 +251,7 @@ class ActiveCampaignWriter(FormatWriter):
             cols["c"], cols["c_off"] = self._ts(d["created"][sl])
             cols["m"], cols["m_off"] = self._ts(mdate[sl])
             cols.update(render.deal_name_columns(c, lo, hi))
-            self.w.json_object(render.page_name("deals", "json", p, len(parts)), [(
+            self.w.json_object(page, [(
                 "deals", pd.DataFrame(cols), f"""SELECT CAST(i + 1 AS VARCHAR) AS id,
                     {render.DEAL_NAME_SQL} AS title, CAST(value AS VARCHAR) AS value,
                     CAST(currency AS VARCHAR) AS currency, CAST(grp AS VARCHAR) AS "group",

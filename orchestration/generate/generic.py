@@ -130,8 +130,7 @@ class GenericWriter(FormatWriter):
         stages = stage_table(c.prof)
         entered_sql = [f"us_ts(e{g}) AS {_q(entered_header(r['stage'].label))}"
                        for g, r in enumerate(stages) if r["kind"] == "open"]
-        parts = render.pages(c.n_deals, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("deals", c.n_deals, PAGE_ROWS, ext="csv"):
             sl = slice(lo, hi)
             cols = {
                 "i": np.arange(lo, hi) + 1,
@@ -153,7 +152,7 @@ class GenericWriter(FormatWriter):
             for g, r in enumerate(stages):
                 if r["kind"] == "open":
                     cols[f"e{g}"] = w.local(entered[:, g])
-            w.copy(render.page_name("deals", "csv", p, len(parts)), pd.DataFrame(cols), f"""
+            w.copy(page, pd.DataFrame(cols), f"""
                 SELECT i AS {_q(m["deal_id"])}, {render.DEAL_NAME_SQL} AS {_q(m["deal_name"])},
                     opt_str(amount) AS {_q(m["amount"])}, currency AS {_q(m["currency"])},
                     {render.COMPANY_SQL} AS "Deal - Organization",
@@ -167,10 +166,9 @@ class GenericWriter(FormatWriter):
 
     def _contacts(self, stats: Stats) -> None:
         c, m = self.c, CONTACT_COLUMNS
-        parts = render.pages(c.n_contacts, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("contacts", c.n_contacts, PAGE_ROWS, ext="csv"):
             f = render.contacts_frame(self.w, c, lo, hi, stats)
-            self.w.copy(render.page_name("contacts", "csv", p, len(parts)), f, f"""
+            self.w.copy(page, f, f"""
                 SELECT i + 1 AS {_q(m["contact_id"])}, first AS {_q(m["first_name"])},
                     last AS {_q(m["last_name"])}, {render.EMAIL_SQL} AS {_q(m["email"])},
                     {render.PHONE_SQL} AS "Person - Phone",

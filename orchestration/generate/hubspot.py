@@ -92,8 +92,7 @@ class HubSpotWriter(FormatWriter):
             q = name.replace('"', '""')
             date_cols.append(f'hs_ts(e{g}) AS "Date entered ""{q}"""')
             date_cols.append(f'hs_ts(x{g}) AS "Date exited ""{q}"""')
-        parts = render.pages(c.n_deals, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("deals", c.n_deals, PAGE_ROWS, ext="csv"):
             sl = slice(lo, hi)
             closed = d["closed_at"][sl] >= 0
             # Close Date: when it closed, or the expected close date while open.
@@ -115,7 +114,7 @@ class HubSpotWriter(FormatWriter):
             for g in range(len(stages)):
                 cols[f"e{g}"] = w.local(entered[:, g])
                 cols[f"x{g}"] = w.local(exited[:, g])
-            w.copy(render.page_name("deals", "csv", p, len(parts)), pd.DataFrame(cols), f"""
+            w.copy(page, pd.DataFrame(cols), f"""
                 SELECT i AS "Record ID", {render.DEAL_NAME_SQL} AS "Deal Name",
                     pipeline AS "Pipeline", stage AS "Deal Stage", opt_str(amount) AS "Amount",
                     currency AS "Currency", hs_ts(close) AS "Close Date",
@@ -125,10 +124,9 @@ class HubSpotWriter(FormatWriter):
                 FROM t LEFT JOIN deal_ids ON deal_ids.deal = t.i ORDER BY t.i""")
 
     def _contacts(self, stats: Stats) -> None:
-        parts = render.pages(self.c.n_contacts, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("contacts", self.c.n_contacts, PAGE_ROWS, ext="csv"):
             frame = render.contacts_frame(self.w, self.c, lo, hi, stats)
-            self.w.copy(render.page_name("contacts", "csv", p, len(parts)), frame, f"""
+            self.w.copy(page, frame, f"""
                 SELECT {CONTACT_COLUMNS} FROM t
                 LEFT JOIN contact_ids ON contact_ids.contact = {CONTACT_BASE} + t.i
                 ORDER BY t.i""")

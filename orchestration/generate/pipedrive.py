@@ -19,16 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import activities as act
 from . import render
-from .activities import (
-    Chunk,
-    Stats,
-    chunk_deals,
-    chunk_history,
-    last_changed,
-    stage_probabilities,
-    stage_steps,
-)
+from .activities import Chunk, Stats
 from .company import LOST_REASONS, Company
 from .paths import LOST, WON
 from .render import FormatWriter, cat
@@ -80,9 +73,9 @@ class PipedriveWriter(FormatWriter):
     def _flow(self, i: int, n: int) -> None:
         """dealChange updates of the chunk's deals: stage, status and owner changes."""
         c = self.c
-        d0, d1 = chunk_deals(c, i)
-        deal, stage, t = chunk_history(c, i)
-        k, first, prev = stage_steps(c, deal, stage)
+        d0, d1 = act.chunk_deals(c, i)
+        deal, stage, t = act.chunk_history(c, i)
+        k, first, prev = act.stage_steps(c, deal, stage)
         is_status = (stage >= k) | (prev == k + 1)
         # Row kind: 0 stage change, 1 status change (the creation is the deal's add_time).
         kind = np.where(is_status, 1, 0)[~first]
@@ -127,10 +120,9 @@ class PipedriveWriter(FormatWriter):
 
     def _deals(self, stats: Stats) -> None:
         c, d = self.c, self.c.deal
-        update = last_changed(c, stats.deal_sales)
-        prob = stage_probabilities(c)
-        parts = render.pages(c.n_deals, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        update = act.last_changed(c, stats.deal_sales)
+        prob = act.stage_probabilities(c)
+        for page, lo, hi in render.paged("deals", c.n_deals, PAGE_ROWS):
             sl = slice(lo, hi)
             st = d["status"][sl]
             cols = {
@@ -149,7 +141,7 @@ class PipedriveWriter(FormatWriter):
                 "reason": cat(d["lost_reason"][sl], LOST_REASONS),
             }
             cols.update(render.deal_name_columns(c, lo, hi))
-            self.w.copy(render.page_name("deals", "json", p, len(parts)), pd.DataFrame(cols), f"""
+            self.w.copy(page, pd.DataFrame(cols), f"""
                 SELECT i + 1 AS id, {render.DEAL_NAME_SQL} AS title,
                     pd_id(owner) AS creator_user_id, pd_id(owner) AS owner_id,
                     CAST(value AS DOUBLE) AS value, CAST(currency AS VARCHAR) AS currency,
@@ -165,11 +157,10 @@ class PipedriveWriter(FormatWriter):
 
     def _persons(self, stats: Stats) -> None:
         c = self.c
-        parts = render.pages(c.n_contacts, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("persons", c.n_contacts, PAGE_ROWS):
             f = render.contacts_frame(self.w, c, lo, hi, stats)
             f["upd"] = np.maximum(f["created_utc"].to_numpy(), f["last_any_utc"].to_numpy())
-            self.w.copy(render.page_name("persons", "json", p, len(parts)), f, f"""
+            self.w.copy(page, f, f"""
                 SELECT i + 1 AS id, CAST(first AS VARCHAR) || ' ' || CAST(last AS VARCHAR)
                     AS name, CAST(first AS VARCHAR) AS first_name,
                     CAST(last AS VARCHAR) AS last_name, pd_id(owner_i) AS owner_id,

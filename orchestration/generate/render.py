@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -74,6 +75,13 @@ def page_name(stem: str, ext: str, i: int, n: int) -> str:
 def pages(n: int, size: int) -> list[tuple[int, int]]:
     k = max(1, -(-n // size))
     return [(n * i // k, n * (i + 1) // k) for i in range(k)]
+
+
+def paged(stem: str, n: int, size: int, ext: str = "json") -> Iterator[tuple[str, int, int]]:
+    """n rows written `size` at most a file: each page's file name and its rows [lo, hi)."""
+    parts = pages(n, size)
+    for i, (lo, hi) in enumerate(parts):
+        yield page_name(stem, ext, i, len(parts)), lo, hi
 
 
 class Writer:

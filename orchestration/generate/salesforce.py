@@ -165,8 +165,7 @@ class SalesforceWriter(FormatWriter):
         pl = c.prof.pipelines[0]
         labels = [s.label for s in pl.all_stages]
         prob = np.array([s.probability for s in pl.all_stages])
-        parts = render.pages(c.n_deals, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("Opportunity", c.n_deals, PAGE_ROWS):
             sl = slice(lo, hi)
             st = d["status"][sl]
             stage = render.global_stage(c, lo, hi)  # one pipeline: global = local
@@ -181,8 +180,7 @@ class SalesforceWriter(FormatWriter):
                 "reason": cat(d["lost_reason"][sl], LOST_REASONS),
             }
             cols.update(render.deal_name_columns(c, lo, hi))
-            self.w.copy(render.page_name("Opportunity", "json", p, len(parts)),
-                        pd.DataFrame(cols), f"""
+            self.w.copy(page, pd.DataFrame(cols), f"""
                 SELECT {attributes_sql('Opportunity', id_sql('Opportunity', 'n'))},
                     {id_sql('Opportunity', 'n')} AS Id, {render.DEAL_NAME_SQL} AS Name,
                     {id_sql('Account', 'account')} AS AccountId,
@@ -198,8 +196,7 @@ class SalesforceWriter(FormatWriter):
 
     def _people(self, stats: Stats) -> None:
         c = self.c
-        parts = render.pages(c.n_contacts, PAGE_ROWS)
-        for p, (lo, hi) in enumerate(parts):
+        for page, lo, hi in render.paged("Contact", c.n_contacts, PAGE_ROWS):
             f = render.contacts_frame(self.w, c, lo, hi, stats)
             f["upd"] = np.maximum(f["created_utc"].to_numpy(), f["last_any_utc"].to_numpy())
             f["num"] = self.number[lo:hi]
@@ -211,13 +208,13 @@ class SalesforceWriter(FormatWriter):
                       f"{id_sql('User', 'owner_i')} AS OwnerId, sf_ts(created_utc) AS CreatedDate, "
                       "sf_ts(upd) AS LastModifiedDate, sf_ts(upd) AS SystemModstamp, "
                       "false AS IsDeleted")
-            self.w.copy(render.page_name("Contact", "json", p, len(parts)), f, f"""
+            self.w.copy(page, f, f"""
                 SELECT {attributes_sql('Contact', id_sql('Contact', 'num'))},
                     {id_sql('Contact', 'num')} AS Id, {person},
                     {id_sql('Account', 'account')} AS AccountId,
                     CAST(country AS VARCHAR) AS MailingCountry FROM t WHERE is_contact""",
                         fmt="json")
-            self.w.copy(render.page_name("Lead", "json", p, len(parts)), f, f"""
+            self.w.copy(page.replace("Contact", "Lead", 1), f, f"""
                 SELECT {attributes_sql('Lead', id_sql('Lead', 'num'))},
                     {id_sql('Lead', 'num')} AS Id, {person},
                     {render.COMPANY_SQL} AS Company, CAST(industry AS VARCHAR) AS Industry,
