@@ -1,9 +1,13 @@
 -- The benchmark's reference: the pipeline's core transformation as one plain DuckDB script,
 -- with none of the pipeline's machinery (no typing rules, quarantine, load bookkeeping, dbt,
--- tests, checks, publication). It ingests deals and stage changes of the three export formats
--- written by `salespipe generate`, builds the stage transitions (consecutive events in the same
--- stage collapse into one stay) and flags stalled deals: open deals whose current stay is
--- longer than the 90th percentile of completed stays in that stage.
+-- tests, checks, publication). It lands every file the pipeline lands from the three export
+-- formats written by `salespipe generate` (deals, stage history, contacts, contact field
+-- values, activities, owners, teams, pipelines and stages) and builds the same core outputs:
+-- the stage transitions (consecutive events in the same stage collapse into one stay), stalled
+-- deals (open deals whose current stay is longer than the 90th percentile of completed stays in
+-- that stage), the stage funnel (deals that entered each stage, are in it now, and reached a
+-- later one) and engagement scores (each activity's points halved every 30 days of age), so
+-- that "full run / reference" compares like with like (issue 26, decision 7).
 -- {export} is replaced by the export folder and {as_of} by the as-of day (benchmarks/run.py).
 set TimeZone = 'UTC';
 
@@ -33,6 +37,64 @@ from read_json('{export}/activecampaign/dealStages*.json', maximum_object_size =
 
 create table g_deals as
 select * from read_csv('{export}/generic/deals*.csv', all_varchar = true, union_by_name = true);
+
+create table hs_contacts as
+select * from read_csv('{export}/hubspot/contacts*.csv', all_varchar = true, union_by_name = true);
+
+create table hs_activities as
+select * from read_csv('{export}/hubspot/activities*.csv', all_varchar = true,
+                       union_by_name = true);
+
+create table hs_owners as
+select unnest(results, recursive := true) from read_json('{export}/hubspot/owners.json');
+
+create table ac_contacts as
+select unnest(contacts, recursive := true)
+from read_json('{export}/activecampaign/contacts*.json', union_by_name = true,
+               maximum_object_size = 2000000000);
+
+create table ac_field_values as
+select unnest(fieldValues, recursive := true)
+from read_json('{export}/activecampaign/contacts*.json', union_by_name = true,
+               maximum_object_size = 2000000000);
+
+create table ac_activities as
+select unnest(activities, recursive := true)
+from read_json('{export}/activecampaign/activities*.json', union_by_name = true,
+               maximum_object_size = 2000000000);
+
+create table ac_users as
+select unnest(users, recursive := true) from read_json('{export}/activecampaign/users.json');
+
+create table ac_teams as
+select unnest(groups, recursive := true) from read_json('{export}/activecampaign/groups.json');
+
+create table ac_fields as
+select unnest(fields, recursive := true) from read_json('{export}/activecampaign/fields.json');
+
+create table ac_pipelines as
+select unnest(dealGroups, recursive := true)
+from read_json('{export}/activecampaign/dealGroups.json');
+
+create table g_contacts as
+select * from read_csv('{export}/generic/contacts*.csv', all_varchar = true, union_by_name = true);
+
+create table g_activities as
+select * from read_csv('{export}/generic/activities*.csv', all_varchar = true,
+                       union_by_name = true);
+
+create table g_owners as
+select * from read_csv('{export}/generic/owners*.csv', all_varchar = true);
+
+-- the generic export's stages come from its mapping.yml (seeds/generic/mapping.yml)
+create table g_stages as
+select * from (values
+    ('Sales', 'Lead In', 1), ('Sales', 'Qualified', 2), ('Sales', 'Demo Scheduled', 3),
+    ('Sales', 'Proposal Made', 4), ('Sales', 'Negotiation', 5), ('Sales', 'Contract Sent', 6),
+    ('Sales', 'Won', 7), ('Sales', 'Lost', 8), ('Renewals', 'Renewal Due', 1),
+    ('Renewals', 'Renewal Review', 2), ('Renewals', 'Renewal Quote Sent', 3),
+    ('Renewals', 'Renewed', 4), ('Renewals', 'Churned', 5)
+) as t(pipeline, stage, stage_order);
 
 -- stage events, one canonical shape ----------------------------------------------------------
 create table events as
@@ -118,8 +180,80 @@ inner join open_deals as o on o.deal_id = t.deal_id
 inner join normal as n on n.pipeline = t.pipeline and n.stage = t.stage
 where t.exited_at is null and t.days_in_stage > n.p90_days;
 
+-- stage funnel -------------------------------------------------------------------------------
+create table stage_order as
+select 'hubspot' as source, s.pipeline, s.stage, s.stage_order from hs_stages as s
+union all
+-- ActiveCampaign's events carry the pipeline (group) and stage ids; won/lost come last
+select 'activecampaign', st."group", st.id, cast(st."order" as integer) from ac_stages as st
+union all
+select 'activecampaign', p.id, s.stage, s.stage_order
+from ac_pipelines as p, (values ('won', 100), ('lost', 101)) as s(stage, stage_order)
+union all
+select 'generic', * from g_stages;
+
+create table stage_funnel as
+with entered as (
+    select t.deal_id, t.pipeline, t.stage, o.stage_order, t.exited_at is null as is_current
+    from transitions as t
+    left join stage_order as o
+        on o.source = split_part(t.deal_id, '-', 1) and o.pipeline = t.pipeline
+        and o.stage = t.stage
+),
+furthest as (
+    select deal_id, max(stage_order) as furthest_order from entered group by deal_id
+)
+select
+    split_part(e.deal_id, '-', 1) as source, e.pipeline, e.stage,
+    count(distinct e.deal_id) as deals_entered,
+    count(distinct case when e.is_current then e.deal_id end) as deals_in_stage_now,
+    count(distinct case when f.furthest_order > e.stage_order then e.deal_id end)
+        as deals_reached_later
+from entered as e
+inner join furthest as f on f.deal_id = e.deal_id
+group by all;
+
+-- engagement scores -----------------------------------------------------------------------------
+create table activities as
+select 'hubspot-' || "Associated Contact IDs" as contact_id, "Activity Type" as source_type,
+       strptime("Activity Date", '%Y-%m-%d %H:%M') as occurred_at
+from hs_activities
+union all
+select 'activecampaign-' || contact, type,
+       cast(cast(tstamp as timestamptz) at time zone 'UTC' as timestamp)
+from ac_activities
+union all
+select 'generic-' || "Activity - Person ID", "Activity - Type",
+       strptime("Activity - Done time", '%m/%d/%Y %H:%M')
+from g_activities;
+
+create table engagement as
+with points as (
+    select * from (values
+        ('EMAIL_OPEN', 1), ('EMAIL_CLICK', 3), ('PAGE_VIEW', 2), ('FORM_SUBMISSION', 10),
+        ('CALL', 5), ('MEETING', 15), ('open', 1), ('click', 3), ('visit', 2), ('form', 10),
+        ('call', 5), ('meeting', 15), ('Email opened', 1), ('Email clicked', 3),
+        ('Website visit', 2), ('Form submitted', 10), ('Call', 5), ('Meeting', 15)
+    ) as t(source_type, points)
+)
+select a.contact_id,
+       sum(p.points * power(0.5, date_diff('day', cast(a.occurred_at as date),
+                                           cast('{as_of}' as date)) / 30.0)) as engagement
+from activities as a
+inner join points as p on p.source_type = a.source_type
+where a.contact_id is not null and a.occurred_at < cast('{as_of}' as date) + interval 1 day
+group by a.contact_id;
+
 select
     (select count(*) from events) as stage_events,
     (select count(*) from transitions) as transitions,
     (select count(*) from open_deals) as open_deals,
-    (select count(*) from stalled) as stalled_deals;
+    (select count(*) from stalled) as stalled_deals,
+    (select count(*) from hs_contacts) + (select count(*) from ac_contacts)
+        + (select count(*) from g_contacts) as contacts,
+    (select count(*) from ac_field_values) as field_values,
+    (select count(*) from activities) as activities,
+    (select count(*) from hs_owners) + (select count(*) from ac_users)
+        + (select count(*) from g_owners) as owners,
+    (select count(*) from stage_funnel) as funnel_rows,
+    (select count(*) from engagement) as engaged_contacts;
