@@ -31,9 +31,7 @@ def pipeline_report(context: dg.AssetExecutionContext,
         new = queries.alerts(con)
         as_of = queries.as_of(con)
     new = [a for a in new if a["status"] == "new"]
-    sent = "not configured"
-    if settings.alert_webhook:
-        sent = webhook.send_summary(settings.alert_webhook, new, str(as_of), context.log)
+    sent = webhook.post_new_alerts(settings, new, str(as_of), context.log)
     context.log.info(f"report written to {files.html} ({files.open_alerts} open alerts)")
     return dg.MaterializeResult(metadata={
         "html": dg.MetadataValue.path(str(files.html)),
