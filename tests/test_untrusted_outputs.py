@@ -224,3 +224,14 @@ def test_long_and_alike_owner_names_get_their_own_files(report):
     assert {LONG_OWNER} in owners.values()
     assert {ALIKE[0], ALIKE[2]} in owners.values() and {ALIKE[1]} in owners.values()
     assert (report.html.parent / CSV_DIR).is_dir() and report.html.name == HTML_NAME
+
+
+def test_check_metadata_table_is_plain_text(warehouse):
+    """The asset check's markdown table in the Dagster UI: a name cannot become a link, a tag
+    or a new column there either."""
+    from orchestration.alerts.assets import top_alerts_markdown
+
+    table = top_alerts_markdown(new_alerts(warehouse))
+    assert r"Deal \<\!channel\> \<\!everyone\> \& \<https\:\/\/evil\.example\|Payroll\>" in table
+    assert r"\=HYPERLINK\(\"https\:\/\/evil\.example\"\,\"open\"\)" in table
+    assert all(line.count("|") - line.count(r"\|") == 6 for line in table.splitlines())

@@ -44,6 +44,13 @@ def chart_label(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def markdown_text(text: str) -> str:
+    """Text in a markdown table cell (Dagster's metadata): every ASCII punctuation character
+    backslash-escaped (CommonMark), so `[label](https://...)`, `<https://...>` or `|` show as
+    typed instead of a link or a new column; one line."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", plain_line(text))
+
+
 def spreadsheet_cell(value):
     """A CSV cell a spreadsheet shows as text: a text cell starting with =, +, -, @, tab or
     carriage return gets a leading single quote (OWASP's advice); numbers stay numbers."""
