@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from typer.testing import CliRunner
+from webhook_receiver import RECEIVED, Hook
 
 from orchestration.alerts import webhook
 from orchestration.alerts.assets import deal_alerts_check
@@ -38,21 +39,6 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-RECEIVED: list[dict] = []  # what the local webhook server was sent
-
-
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers["Content-Length"])
-        RECEIVED.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")

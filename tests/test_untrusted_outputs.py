@@ -18,6 +18,7 @@ import dagster as dg
 import duckdb
 import pytest
 from typer.testing import CliRunner
+from webhook_receiver import RECEIVED, Hook
 
 from orchestration.alerts import queries, webhook
 from orchestration.alerts.assets import pipeline_report
@@ -138,21 +139,6 @@ def test_webhook_without_scheme_warns_and_never_shows_the_url(warehouse, tmp_pat
     assert ReportSettings.from_env().alert_webhook == "http://127.0.0.1:9/hook"
 
 
-RECEIVED: list[dict] = []  # what the local webhook server was sent
-
-
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers["Content-Length"])
-        RECEIVED.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 def test_slack_control_sequences_arrive_as_plain_text(warehouse):
     """Item 5: `<!channel>`, `<!everyone>`, `<!here>` and a disguised link in deal or owner
     names are escaped as Slack documents (&amp; &lt; &gt;), so Slack shows them as typed."""
@@ -161,10 +147,10 @@ def test_slack_control_sequences_arrive_as_plain_text(warehouse):
     try:
         url = f"http://127.0.0.1:{server.server_port}/hook"
         assert webhook.send_summary(url, new_alerts(warehouse), "2024-04-16") == "sent"
+        text = RECEIVED.pop()["text"]  # leaves the list as tests/test_alerts.py counts it
     finally:
         server.shutdown()
         server.server_close()
-    text = RECEIVED[-1]["text"]
     assert "<" not in text and ">" not in text  # no control sequence at all, only entities
     assert ("Deal &lt;!channel&gt; &lt;!everyone&gt; &amp; &lt;https://evil.example|Payroll&gt;"
             " (&lt;!here&gt; Eve, 5,000 USD)") in text
