@@ -72,7 +72,7 @@ def file_stem(name: str) -> str:
     at most FILE_STEM_MAX characters of the name, then a short hash of the name (case and
     spacing ignored), so names that differ only after the cut or in punctuation never share a
     file and the same name always gives the same file ("Ana María López" ->
-    "ana-maría-lópez-3f1c2a9b")."""
+    "ana-maría-lópez-2d0d5baa")."""
     key = " ".join(name.casefold().split())
     slug = re.sub(r"[^\w]+", "-", key).strip("-_")[:FILE_STEM_MAX].rstrip("-_")
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]

@@ -31,7 +31,7 @@ class ReportFiles:
 
 def owner_slug(owner: str) -> str:
     """The file name (no extension) of an owner's CSV: "no-owner" for deals without one, else
-    a capped slug of the name and its hash ("Ana María López" -> "ana-maría-lópez-3f1c2a9b"),
+    a capped slug of the name and its hash ("Ana María López" -> "ana-maría-lópez-2d0d5baa"),
     so a 300-character name fits and two owners never share a file unless their names differ
     only in case or spacing."""
     return "no-owner" if owner == queries.NO_OWNER else escaping.file_stem(owner)
