@@ -57,6 +57,10 @@ def run(
         settings = Settings.from_env()
     except SettingsError as exc:
         _fail(str(exc))
+    from orchestration.settings import ReportSettings
+
+    if problem := ReportSettings.from_env().webhook_problem:  # a warning: the run goes on
+        typer.secho(f"salespipe: warning: {problem}", fg=typer.colors.YELLOW, err=True)
     if not settings.source_dir.is_dir():
         _fail(f"source folder {settings.source_dir} does not exist: set SALESPIPE_SOURCE_DIR "
               "or pass --source-dir")

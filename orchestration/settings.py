@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,15 +239,55 @@ class ReportSettings:
 
     report_dir: Path
     # Slack-compatible incoming-webhook URL for the summary of new alerts; empty: none sent.
-    alert_webhook: str
+    # A secret (whoever has it posts to the channel): never in repr(), messages or logs.
+    alert_webhook: str = field(repr=False)
+    # Why a SALESPIPE_ALERT_WEBHOOK that is set is not used (then alert_webhook is empty): a
+    # warning, never an error, since the webhook never fails a run; it never holds the URL.
+    webhook_problem: str = ""
 
     @classmethod
     def from_env(cls) -> ReportSettings:
         env = os.environ
+        url = env.get("SALESPIPE_ALERT_WEBHOOK", "").strip()
+        problem = webhook_problem(url, env.get(WEBHOOK_LOCAL_HTTP, ""))
         return cls(
             report_dir=Path(env.get("SALESPIPE_REPORT_DIR") or data_dir() / "reports"),
-            alert_webhook=env.get("SALESPIPE_ALERT_WEBHOOK", "").strip(),
+            alert_webhook="" if problem else url,
+            webhook_problem=problem,
         )
+
+
+# Allows an http:// webhook on this machine (a relay, the tests' local server); anything else
+# must be https://, since the summary names deals, owners and amounts.
+WEBHOOK_LOCAL_HTTP = "SALESPIPE_ALERT_WEBHOOK_ALLOW_LOCAL_HTTP"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def webhook_problem(url: str, allow_local_http: str) -> str:
+    """Why the webhook URL cannot be used ("" when it can, or when none is set), naming the
+    setting and never quoting the URL."""
+    if not url:
+        return ""
+    fix = "no alert summary is sent until then; the report is written as usual"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        host = None
+    if host is None or parts.scheme not in ("https", "http") or not url.isprintable() \
+            or any(c.isspace() for c in url):
+        return ("SALESPIPE_ALERT_WEBHOOK is not a URL like https://hooks.slack.com/services/..."
+                f": {fix}")
+    if parts.scheme == "https":
+        return ""
+    allowed = allow_local_http.strip().lower()
+    if allowed not in ("", "true", "false", "1", "0", "yes", "no"):
+        return f"{WEBHOOK_LOCAL_HTTP} must be true or false: {fix}"
+    if host in LOCAL_HOSTS and allowed in ("true", "1", "yes"):
+        return ""
+    return ("SALESPIPE_ALERT_WEBHOOK must be an https:// URL (http:// only to localhost, with "
+            f"{WEBHOOK_LOCAL_HTTP}=true): {fix}")
 
 
 ENGINES = ("duckdb", "spark")

@@ -26,10 +26,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from typer.testing import CliRunner
+from webhook_receiver import RECEIVED, Hook
 
 from orchestration.alerts import webhook
 from orchestration.alerts.assets import deal_alerts_check
 from orchestration.alerts.queries import Alert
+from orchestration.alerts.report import owner_slug
 from orchestration.cli import app
 from orchestration.pipeline import run_pipeline
 from orchestration.resources import DuckDBWarehouse
@@ -37,21 +39,6 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-RECEIVED: list[dict] = []  # what the local webhook server was sent
-
-
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        length = int(self.headers["Content-Length"])
-        RECEIVED.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +79,7 @@ def runs(tmp_path_factory, hook_server):
         env.setenv("SALESPIPE_REPORT_DIR", str(tmp / "reports"))
         # Run 1: nobody listens on this port; the run must not fail because of it.
         env.setenv("SALESPIPE_ALERT_WEBHOOK", "http://127.0.0.1:9/nobody-listens")
+        env.setenv("SALESPIPE_ALERT_WEBHOOK_ALLOW_LOCAL_HTTP", "true")  # local servers only
         set_d1_amount(source, "")
         env.setenv("SALESPIPE_AS_OF", "2024-03-31")
         first = run_pipeline()
@@ -173,14 +161,14 @@ def test_webhook_failure_is_reported_not_raised():
 
 def test_owner_csvs_hold_their_open_alerts(runs):
     csvs = runs["csvs_after_run2"]
-    bob = list(csv.DictReader(csvs["bob-ray.csv"].splitlines()))
+    bob = list(csv.DictReader(csvs[owner_slug("Bob Ray") + ".csv"].splitlines()))
     assert {r["alert_id"] for r in bob} >= {"hubspot-102:overdue", "hubspot-102:stalled"}
     assert all(r["owner_name"] == "Bob Ray" and r["status"] in ("new", "ongoing") for r in bob)
-    dee = list(csv.DictReader(csvs["dee-fox.csv"].splitlines()))
+    dee = list(csv.DictReader(csvs[owner_slug("Dee Fox") + ".csv"].splitlines()))
     assert any(r["alert_id"] == "pipedrive_export-D1:incomplete" and r["reason"] ==
                "Missing amount" for r in dee)
     # After run 3 D1's alert is resolved: no longer in Dee Fox's open alerts.
-    now = runs["tmp"] / "reports" / "alerts_by_owner" / "dee-fox.csv"
+    now = runs["tmp"] / "reports" / "alerts_by_owner" / f"{owner_slug('Dee Fox')}.csv"
     assert not now.exists() or "pipedrive_export-D1:incomplete" not in now.read_text()
 
 
@@ -262,7 +250,8 @@ def test_owner_csvs_share_a_file_when_names_give_the_same_file_name(tmp_path):
                    "first_flagged_at", "resolved_at"):
         con.execute(f"alter table marts.deal_alerts add column {column} varchar")
     paths = write_owner_csvs(con, tmp_path)
-    assert sorted(p.name for p in paths) == ["bob-ray.csv", "no-owner.csv"]
-    bob = list(csv.DictReader((tmp_path / "bob-ray.csv").read_text().splitlines()))
+    bob_file = f"{owner_slug('Bob Ray')}.csv"
+    assert sorted(p.name for p in paths) == sorted([bob_file, "no-owner.csv"])
+    bob = list(csv.DictReader((tmp_path / bob_file).read_text().splitlines()))
     assert [r["alert_id"] for r in bob] == ["a2", "a3", "a1"]
     assert [r["owner_name"] for r in bob] == ["bob ray", "Bob Ray", "Bob Ray"]

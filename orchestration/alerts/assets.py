@@ -5,6 +5,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.alerts import queries, report, webhook
+from orchestration.alerts.escaping import markdown_text
 from orchestration.engines import local_marts
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import ReportSettings
@@ -31,9 +32,7 @@ def pipeline_report(context: dg.AssetExecutionContext,
         new = queries.alerts(con)
         as_of = queries.as_of(con)
     new = [a for a in new if a["status"] == "new"]
-    sent = "not configured"
-    if settings.alert_webhook:
-        sent = webhook.send_summary(settings.alert_webhook, new, str(as_of), context.log)
+    sent = webhook.post_new_alerts(settings, new, str(as_of), context.log)
     context.log.info(f"report written to {files.html} ({files.open_alerts} open alerts)")
     return dg.MaterializeResult(metadata={
         "html": dg.MetadataValue.path(str(files.html)),
@@ -45,14 +44,16 @@ def pipeline_report(context: dg.AssetExecutionContext,
 
 
 def top_alerts_markdown(alerts: list[queries.Alert], limit: int = TOP_IN_CHECK) -> str:
-    """A markdown table of the largest alerts, for the check's metadata in the UI."""
+    """A markdown table of the largest alerts, for the check's metadata in the UI; the CRM's
+    strings in it are plain text (escaping.markdown_text)."""
     rows = sorted(alerts, key=lambda a: -(a["amount"] or 0))[:limit]
     lines = ["| deal | owner | alert | amount | reason |", "|---|---|---|---:|---|"]
     for a in rows:
-        cells = [a["deal_name"] or a["deal_id"], a.owner, a["alert_type"],
-                 f"{a['amount']:,.0f} {a['currency'] or ''}" if a["amount"] else "",
-                 a["reason"]]
-        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+        cells = [markdown_text(a["deal_name"] or a["deal_id"]), markdown_text(a.owner),
+                 a["alert_type"],
+                 f"{a['amount']:,.0f} {markdown_text(a['currency'] or '')}" if a["amount"] else "",
+                 markdown_text(a["reason"])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -7,18 +7,21 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from orchestration.alerts.escaping import chart_label
+
 
 def funnel_figure(rows: list[tuple[str, str, int, int]]) -> go.Figure:
-    """One funnel per pipeline: deals that reached each stage (won last)."""
+    """One funnel per pipeline: deals that reached each stage (won last). Pipeline and stage
+    names come from the CRM: plain text, not plotly markup (escaping.chart_label)."""
     pipelines = list(dict.fromkeys(r[0] for r in rows))
     cols = min(3, max(1, len(pipelines)))
     nrows = max(1, math.ceil(len(pipelines) / cols))
-    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=pipelines,
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[chart_label(p) for p in pipelines],
                         horizontal_spacing=0.18, vertical_spacing=0.12)
     for i, name in enumerate(pipelines):
         stages = [r for r in rows if r[0] == name]
-        fig.add_trace(go.Funnel(y=[r[1] for r in stages], x=[r[3] for r in stages],
-                                name=name, textinfo="value+percent initial"),
+        fig.add_trace(go.Funnel(y=[chart_label(r[1]) for r in stages], x=[r[3] for r in stages],
+                                name=chart_label(name), textinfo="value+percent initial"),
                       row=i // cols + 1, col=i % cols + 1)
     fig.update_layout(title="Funnel: deals that reached each stage", showlegend=False,
                       height=330 * nrows, margin={"l": 10, "r": 10, "t": 70, "b": 10})

@@ -9,6 +9,7 @@ import json
 import shutil
 import textwrap
 
+from orchestration.alerts.escaping import plain_line, spreadsheet_cell
 from orchestration.alerts.queries import Alert
 
 COLUMNS = ["status", "alert_type", "owner_name", "deal_name", "amount", "currency", "reason",
@@ -25,20 +26,24 @@ def render(alerts: list[Alert], fmt: str) -> str:
 
 
 def to_csv(alerts: list[Alert]) -> str:
+    """For spreadsheets: a text cell that would run as a formula starts with a single quote."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows([[a[c] for c in COLUMNS] for a in alerts])
+    writer.writerows([[spreadsheet_cell(a[c]) for c in COLUMNS] for a in alerts])
     return out.getvalue()
 
 
 def to_table(alerts: list[Alert]) -> str:
+    """For the terminal: CRM strings lose their escape sequences and control characters, so a
+    deal name cannot clear the screen, retitle the window or hide the rows after it."""
     if not alerts:
         return "No open alerts."
     header = ["status", "type", "owner", "deal", "amount", "reason"]
-    rows = [[a["status"], a["alert_type"], a.owner, _clip(a["deal_name"] or a["deal_id"], 40),
-             f"{a['amount']:,.0f} {a['currency'] or ''}".strip() if a["amount"] else "-",
-             a["reason"]] for a in alerts]
+    rows = [[a["status"], a["alert_type"], plain_line(a.owner),
+             _clip(plain_line(a["deal_name"] or a["deal_id"]), 40),
+             plain_line(f"{a['amount']:,.0f} {a['currency'] or ''}".strip()) if a["amount"]
+             else "-", plain_line(a["reason"])] for a in alerts]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
     # The reason takes what the terminal has left, wrapped under its own column.
     indent = sum(widths) + 2 * len(widths)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from orchestration.alerts import charts, queries
+from orchestration.alerts import charts, escaping, queries
 from orchestration.ingest.spec import literal
 
 HTML_NAME = "pipeline_report.html"
@@ -31,9 +30,11 @@ class ReportFiles:
 
 
 def owner_slug(owner: str) -> str:
-    """A file name for an owner's CSV ("Ana María López" -> "ana-maría-lópez")."""
-    slug = re.sub(r"[^\w]+", "-", owner.lower()).strip("-")
-    return slug or "no-owner"
+    """The file name (no extension) of an owner's CSV: "no-owner" for deals without one, else
+    a capped slug of the name and its hash ("Ana María López" -> "ana-maría-lópez-2d0d5baa"),
+    so a 300-character name fits and two owners never share a file unless their names differ
+    only in case or spacing."""
+    return "no-owner" if owner == queries.NO_OWNER else escaping.file_stem(owner)
 
 
 def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportFiles:
@@ -56,7 +57,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportFiles:
 def write_owner_csvs(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
     """One CSV of open alerts per owner (new first, then by amount), written by DuckDB: at a
     million deals they are over 100,000 rows. Owners whose names give the same file name share
-    the file."""
+    the file. Text cells a spreadsheet would run as a formula start with a single quote."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.csv"):  # an owner without open alerts keeps no stale file
         old.unlink()
@@ -64,17 +65,27 @@ def write_owner_csvs(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]
     for (owner,) in con.execute("select distinct coalesce(owner_name, ?) from marts.deal_alerts "
                                 "where status <> 'resolved'", [queries.NO_OWNER]).fetchall():
         owners[owner_slug(owner)].append(owner)
+    columns = _spreadsheet_safe_columns(con)
     paths = []
     for slug, names in sorted(owners.items()):
         path = folder / f"{slug}.csv"
         con.execute(
-            f"copy (select {', '.join(CSV_COLUMNS)} from marts.deal_alerts "
+            f"copy (select {columns} from marts.deal_alerts "
             "where status <> 'resolved' and coalesce(owner_name, ?) in (select unnest(?)) "
             "order by case status when 'new' then 0 else 1 end, coalesce(amount, 0) desc, "
             f"amount desc nulls last, deal_id, alert_type) to {literal(str(path))} (header)",
             [queries.NO_OWNER, names])
         paths.append(path)
     return paths
+
+
+def _spreadsheet_safe_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The CSV's select list: its text columns neutralised (escaping.spreadsheet_cell_sql),
+    numbers, dates and timestamps as they are, so a negative amount stays a number."""
+    types = dict(con.execute("select column_name, column_type from (describe marts.deal_alerts)")
+                 .fetchall())
+    return ", ".join(escaping.spreadsheet_cell_sql(c) if types[c] == "VARCHAR" else c
+                     for c in CSV_COLUMNS)
 
 
 def _replace(path: Path, text: str) -> None:
