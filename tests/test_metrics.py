@@ -21,7 +21,7 @@ AS_OF_END = pd.Timestamp("2026-11-01")  # the end of the as-of day 2026-10-31
 METRICS_MARTS = " or ".join(
     f'+key:"marts/{name}"' for name in
     ["stage_funnel", "pipeline_metrics", "pipeline_metrics_by_owner", "pipeline_targets",
-     "pipeline_daily"])
+     "pipeline_daily", "forecast_accuracy"])
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def tables(warehouse):
     try:
         names = ["fct_deals", "fct_deal_stage_transitions", "dim_pipeline_stages",
                  "stage_funnel", "pipeline_metrics", "pipeline_metrics_by_owner",
-                 "pipeline_targets", "pipeline_daily"]
+                 "pipeline_targets", "pipeline_daily", "forecast_accuracy"]
         return {n: con.execute(f"select * from marts.{n}").df() for n in names}
     finally:
         con.close()
@@ -234,6 +234,35 @@ def test_pipeline_daily_matches_pandas_on_sample_days(tables):
                                         trailing["avg_sales_cycle_days"]) else None)
             assert_same(row, {"pipeline_velocity_per_day": velocity},
                         f"{pipeline_id} {currency} {day}")
+
+
+def test_forecast_accuracy_matches_pandas(tables):
+    """Each day's 30-day forecast against the amounts won in the 30 days after it, per month."""
+    daily = tables["pipeline_daily"]
+    daily = daily[daily.day + pd.Timedelta(days=30) <= pd.Timestamp("2026-10-31")].copy()
+    daily["forecast"] = 30 * daily.pipeline_velocity_per_day
+    deals = deals_frame(tables)
+    won = deals[(deals.outcome == "won") & deals.closed_at.notna()].copy()
+    won["won_day"] = won.closed_at.dt.normalize()
+    pairs = daily.merge(won[["pipeline_id", "currency", "won_day", "amount"]],
+                        on=["pipeline_id", "currency"], how="left")
+    inside = (pairs.won_day > pairs.day) & (pairs.won_day <= pairs.day + pd.Timedelta(days=30))
+    pairs["amount"] = pairs.amount.where(inside, 0).fillna(0)
+    daily = daily.merge(pairs.groupby(["pipeline_id", "currency", "day"], as_index=False)
+                        .amount.sum().rename(columns={"amount": "actual"}))
+    daily["period"] = daily.day.dt.strftime("%Y-%m")
+    got = tables["forecast_accuracy"].set_index(["pipeline_id", "currency", "period"])
+    assert len(got) == daily.groupby(["pipeline_id", "currency", "period"]).ngroups > 100
+    for key, g in daily.groupby(["pipeline_id", "currency", "period"]):
+        row, f = got.loc[key], g[g.forecast.notna()]
+        error, actual = (f.forecast - f.actual), f.actual.sum()
+        assert row.days_compared == len(g) and row.days_without_forecast == len(g) - len(f)
+        assert_same(row, {
+            "avg_forecast_amount": f.forecast.mean() if len(f) else None,
+            "avg_actual_amount": f.actual.mean() if len(f) else None,
+            "mean_abs_error": error.abs().mean() if len(f) else None,
+            "weighted_abs_pct_error": error.abs().sum() / actual if actual else None,
+            "bias": error.sum() / actual if actual else None}, str(key))
 
 
 # --- stage history where the CRM gives none: the deals snapshot over three exports -----------
