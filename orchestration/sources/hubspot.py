@@ -51,11 +51,15 @@ DEALS = RawTable(SYSTEM, "hubspot_deals", (
     Column("Amount", type="number", currency="Currency"), Column("Currency"), _ts("Close Date"),
     _ts("Create Date", required=True), Column("Deal owner"), Column("Deal Type"),
     Column("Associated Contact IDs"), _ts("Last Activity Date"),
+    # Optional: what they add where no pipelines.json says it (docs/export-formats.md)
+    Column("Is Closed Won", type="boolean"), Column("Is Deal Closed?", type="boolean"),
+    Column("Deal probability", type="number"),
 ), id_column="Record ID")
 
 DEAL_STAGE_DATES = RawTable(SYSTEM, "hubspot_deal_stage_dates", (
     Column("deal_id"), Column("pipeline_label"), Column("stage_label"),
     Column("entered_at", type="timestamp"), Column("exited_at", type="timestamp"),
+    Column("stage_position", type="integer"),
 ))
 
 ACTIVITIES = RawTable(SYSTEM, "hubspot_activities", (
@@ -126,19 +130,21 @@ def land_stage_dates(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
             stages.setdefault((pipeline, stage), {})[event] = header
     ensure_table(con, DEAL_STAGE_DATES.name, {
         "deal_id": "varchar", "pipeline_label": "varchar", "stage_label": "varchar",
-        "entered_at": "timestamp", "exited_at": "timestamp"})
+        "entered_at": "timestamp", "exited_at": "timestamp", "stage_position": "bigint"})
     con.execute(f"delete from raw.{DEAL_STAGE_DATES.name} where _source_file = ?",
                 [str(load.path)])
     if not stages:
         return
     parse = "try_strptime(nullif(trim({}), ''), [" + ", ".join(map(literal, DATE_FORMATS)) + "])"
     selects = []
-    for (pipeline, stage), cols in stages.items():
+    # HubSpot lists the columns in each pipeline's stage order: the order without pipelines.json
+    for position, ((pipeline, stage), cols) in enumerate(stages.items(), start=1):
         entered = parse.format(quote(cols["entered"])) if "entered" in cols else "null"
         exited = parse.format(quote(cols["exited"])) if "exited" in cols else "null"
         selects.append(
             f"select trim(\"Record ID\") as deal_id, {literal(pipeline)} as pipeline_label, "
             f"{literal(stage)} as stage_label, {entered} as entered_at, {exited} as exited_at, "
+            f"{position} as stage_position, "
             f"_line from __src where {entered} is not null"
         )
     con.execute(
