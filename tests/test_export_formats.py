@@ -307,3 +307,25 @@ def test_hubspot_encoding_setting_and_a_utf16_export(workspace, monkeypatch):
     deals.write_bytes(text.replace("Acmé", "Acmè").encode("utf-16"))
     run_pipeline(selection=HUBSPOT_DEALS)
     assert ws.query(names)[0] == ("Acmè “renewal”",)
+
+
+def test_hubspot_deals_dbt_could_not_place_are_quarantined_at_ingest(workspace):
+    """Caught when the file lands, with line and column, instead of as a dbt test failure."""
+    ws = workspace.copy_fixture()
+    deals = ws.source / "hubspot" / "deals.csv"
+    _rewrite(deals, "101,Acme renewal,Sales Pipeline,Closed Won,",
+             "101,Acme renewal,Sales Pipeline,Closed Duplicate,")
+    _rewrite(deals, "102,Beta expansion,Sales Pipeline,", "102,Beta expansion,,")
+    run_pipeline(selection=HUBSPOT_DEALS)
+    assert _quarantine(ws) == [
+        (2, "Deal Stage", "Closed Duplicate",
+         ("stage not in pipeline Sales Pipeline of pipelines.json (renamed or deleted in "
+         "HubSpot? save GET /crm/v3/pipelines/deals again): the deal is kept with no stage "
+         "and counts as open")),
+        (3, "Pipeline", None, ("no pipeline: the deal is kept in raw but stays out of the "
+         "marts; fill its Pipeline in HubSpot and export again")),
+    ]
+    assert ws.query('select record_id, pipeline, deal_stage from raw.hubspot_deals '
+                    'order by _line') == [("101", "Sales Pipeline", None),
+                                          ("102", None, "Presentation Scheduled"),
+                                          ("103", "Sales Pipeline", "Closed Lost")]

@@ -166,6 +166,50 @@ def _quarantine_bad_dates(con, load: FileLoad, headers: list[str], parse: str) -
         )
 
 
+def check_pipelines_and_stages(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
+    """Deal rows dbt could not place, quarantined at ingest with file, line and column: no
+    pipeline (kept in raw, out of the marts), no stage, or a stage pipelines.json does not list
+    for the deal's pipeline (kept with no stage, counted as open, like the generic loader)."""
+    rows = f"from raw.{DEALS.name} as d where d._source_file = {literal(str(load.path))}"
+    problems = [
+        ("Pipeline", "d.pipeline", "d.pipeline is null",
+         ("'no pipeline: the deal is kept in raw but stays out of the marts; fill its Pipeline "
+         "in HubSpot and export again'")),
+        ("Deal Stage", "d.deal_stage", "d.pipeline is not null and d.deal_stage is null",
+         "'no deal stage: the deal is kept with no stage and counts as open'"),
+    ]
+    known = _listed_stages(con, load.path.parent)
+    if known:
+        problems.append((
+            "Deal Stage", "d.deal_stage",
+            (f"d.deal_stage is not null and d.pipeline in (select pipeline from ({known})) "
+            f"and not exists (select 1 from ({known}) as k "
+            f"where k.pipeline = d.pipeline and k.stage = d.deal_stage)"),
+            ("'stage not in pipeline ' || d.pipeline || ' of pipelines.json (renamed or deleted "
+            "in HubSpot? save GET /crm/v3/pipelines/deals again): the deal is kept with no "
+            "stage and counts as open'")))
+    for header, value, where, reason in problems:
+        con.execute(
+            f"insert into raw._quarantine select ?, ?, ?, ?, d._line, ?, {value}, {reason}, ? "
+            f"{rows} and {where}",
+            [load.load_id, SYSTEM, DEALS.name, str(load.path), header, load.loaded_at])
+    if known:
+        con.execute(f"update raw.{DEALS.name} as d set deal_stage = null where d.rowid in "
+                    f"(select d.rowid {rows} and {problems[-1][2]})")
+
+
+def _listed_stages(con: duckdb.DuckDBPyConnection, folder) -> str | None:
+    """SQL of the (pipeline, stage) labels the saved pipelines.json files list, if any."""
+    selects = []
+    for path in PIPELINES.files(folder):
+        try:
+            selects.append(f"select pipelineLabel as pipeline, stageLabel as stage "
+                           f"from ({pipelines_reader(con, path)})")
+        except ReaderError:  # the pipelines asset reports a malformed file itself
+            continue
+    return " union all ".join(selects) or None
+
+
 def file_options() -> FileOptions:
     """How HubSpot's CSV and .xlsx exports are read: the SALESPIPE_HUBSPOT_* file settings."""
     encoding, number = hubspot_file_settings()
@@ -181,11 +225,13 @@ def file_options() -> FileOptions:
 
 EXPORT_READER = TabularReader(file_options)
 
+PIPELINES = SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader)
 OBJECTS = (
     SourceObject("contacts", CONTACTS, "contacts*.csv", EXPORT_READER),
-    SourceObject("deals", DEALS, "deals*.csv", EXPORT_READER, hooks=(land_stage_dates,),
+    SourceObject("deals", DEALS, "deals*.csv", EXPORT_READER,
+                 hooks=(land_stage_dates, check_pipelines_and_stages),
                  derived=(DEAL_STAGE_DATES,)),
     SourceObject("activities", ACTIVITIES, "activities*.csv", EXPORT_READER),
-    SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader),
+    PIPELINES,
     SourceObject("owners", OWNERS, "owners*.json", owners_reader),
 )
