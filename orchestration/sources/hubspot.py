@@ -225,6 +225,17 @@ def file_options() -> FileOptions:
 
 EXPORT_READER = TabularReader(file_options)
 
+# What an optional file or column adds (`salespipe check` says it where one is missing)
+OPTIONAL = {
+    "pipelines": "stage order, won and lost would come from the deals' labels and "
+                 "dbt_project/seeds/hubspot_stage_defaults.csv",
+    "owners": "owners would be the names in Deal owner, with no team",
+    "Currency": "amounts would have no currency",
+    "Is Closed Won": "won stages from the export rather than the seed (without pipelines.json)",
+    "Is Deal Closed?": "lost stages from the export rather than the seed (without "
+                       "pipelines.json)",
+    "Deal probability": "stage probabilities from the export (without pipelines.json)",
+}
 PIPELINES = SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader)
 OBJECTS = (
     SourceObject("contacts", CONTACTS, "contacts*.csv", EXPORT_READER),
