@@ -329,3 +329,26 @@ def test_hubspot_deals_dbt_could_not_place_are_quarantined_at_ingest(workspace):
                     'order by _line') == [("101", "Sales Pipeline", None),
                                           ("102", None, "Presentation Scheduled"),
                                           ("103", "Sales Pipeline", "Closed Lost")]
+
+
+HUBSPOT_CONTACTS_AND_DEALS = dg.AssetSelection.assets(
+    dg.AssetKey(["raw", "hubspot_deals"]), dg.AssetKey(["raw", "hubspot_contacts"]),
+).required_multi_asset_neighbors().without_checks()
+
+
+def test_scientific_notation_and_grouped_whole_numbers(workspace):
+    """What spreadsheets write for large and whole numbers: `1.05E+05` is a number, and
+    `1,000` in a whole-number column is one thousand (no decimal reading fits the column)."""
+    ws = workspace.copy_fixture()
+    _rewrite(ws.source / "hubspot" / "deals.csv", ",1000,USD,", ",1.05E+05,USD,")
+    contacts = ws.source / "hubspot" / "contacts.csv"
+    _rewrite(contacts, "1,Ada,Ng,ada@acme.example,,CTO,Acme,Software,250,",
+             '1,Ada,Ng,ada@acme.example,,CTO,Acme,Software,"1,000",')
+    _rewrite(contacts, "2,Ben,Ox,ben@acme.example,,Engineer,Acme,Software,250,",
+             "2,Ben,Ox,ben@acme.example,,Engineer,Acme,Software,2.5,")
+    run_pipeline(selection=HUBSPOT_CONTACTS_AND_DEALS)
+    assert ws.query('select record_id, amount from raw.hubspot_deals order by _line') == [
+        ("101", 105000.0), ("102", 500.0), ("103", None)]
+    assert ws.query("select record_id, number_of_employees from raw.hubspot_contacts "
+                    "where record_id in ('1', '2') order by _line") == [("1", 1000), ("2", None)]
+    assert _quarantine(ws) == [(3, "Number of Employees", "2.5", "not a whole number")]
