@@ -211,5 +211,55 @@ def alerts(
     typer.echo(output.render(rows, format))
 
 
+# --- Inspecting exports before a run: `check` and `mapping suggest` (issue 24) ---------------
+
+mapping_app = typer.Typer(help="Draft a generic mapping.yml from an export file.",
+                          no_args_is_help=True)
+app.add_typer(mapping_app, name="mapping")
+
+
+@app.command()
+def check(
+    folder: Path | None = typer.Argument(None, help="Folder of CRM exports [env "
+                                         "SALESPIPE_SOURCE_DIR, default seeds/]"),
+    source_dir: Path | None = typer.Option(None, help="The same as FOLDER"),
+) -> None:
+    """Say what a run would do with an export folder, file by file (format, rows, number and
+    date formats, values that would be quarantined, problems and their fix), loading nothing.
+    Exits non-zero where a run would stop."""
+    from orchestration.sources.folder_check import check_folder
+
+    target = folder or source_dir or Settings.from_env().source_dir
+    if not target.is_dir():
+        _fail(f"source folder {target} does not exist")
+    report = check_folder(target.resolve())
+    typer.echo("\n".join(report.lines))
+    if report.problems:
+        raise typer.Exit(code=1)
+
+
+@mapping_app.command("suggest")
+def mapping_suggest(
+    file: Path = typer.Argument(..., help="A deals export (.csv or .xlsx)"),
+    out: Path | None = typer.Option(None, help="Write the mapping here instead of printing it"),
+) -> None:
+    """Draft a generic mapping.yml from a deals file's headers and values, to finish by hand."""
+    from orchestration.sources.mapping_suggest import suggest
+
+    if not file.is_file():
+        _fail(f"no file {file}")
+    try:
+        text = suggest(file)
+    except ValueError as exc:
+        _fail(str(exc))
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        _fail(f"{out} exists: pass another --out, or remove it first")
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}: check it, then put it beside the export in generic/")
+
+
 if __name__ == "__main__":
     app()

@@ -20,6 +20,7 @@ from orchestration.publish.publication import describe
 from orchestration.runlog.capture import LOGGER_KEY, RUN_CONFIG, run_log, run_logger
 from orchestration.runlog.files import RunLog, prune
 from orchestration.settings import RUN_LOGS_KEPT, OperationsSettings, Settings
+from orchestration.sources.hubspot_stages import export_stage_notes
 
 JOB = "salespipe_run"
 # How an error raised as dg.Failure (the steps' user-facing errors) starts: dropped.
@@ -49,12 +50,14 @@ class RunSummary:
     # {step_key: [started, ended]} (Unix seconds) from the run's event log, for the benchmark
     steps: dict[str, list[float]] = field(default_factory=dict)
     log_path: Path | None = None  # the run's full log: Dagster's events and dbt's lines
+    notes: list[str] = field(default_factory=list)  # what the exports could not say
 
     def lines(self) -> list[str]:
         out = [f"Warehouse: {self.warehouse}", f"As of: {self.as_of}", "Marts (rows):"]
         width = max((len(n) for n in self.mart_rows), default=0)
         out += [f"  marts.{name:<{width}}  {rows:>9,}" for name, rows in self.mart_rows.items()]
         out.append(f"Quarantined values: {self.quarantined:,} (see marts.data_quarantine)")
+        out += self.notes
         out.append(f"Deals flagged for pipeline cleaning: {self.flagged_deals:,}")
         if self.published:
             out.append(f"Published for BI tools: {self.published}")
@@ -185,6 +188,7 @@ def summarise(settings: Settings) -> RunSummary:
             summary.mart_rows[name] = int(reader.query(
                 f"select count(*) from marts.{name}").iloc[0, 0])
         summary.quarantined = con.execute("select count(*) from raw._quarantine").fetchall()[0][0]
+        summary.notes = export_stage_notes(con)
         if "deal_alerts" in marts:
             summary.flagged_deals = int(reader.query(
                 "select count(distinct deal_id) from marts.deal_alerts "

@@ -22,6 +22,10 @@ HUBSPOT_DEALS = dg.AssetSelection.assets(dg.AssetKey(["raw", "hubspot_deals"])) 
     .required_multi_asset_neighbors().without_checks()
 FCT_DEALS = dg.AssetSelection.assets(dg.AssetKey(["marts", "fct_deals"])).upstream() \
     .required_multi_asset_neighbors().without_checks()
+METRICS = dg.AssetSelection.assets(
+    dg.AssetKey(["marts", "pipeline_metrics"]), dg.AssetKey(["marts", "pipeline_metrics_by_owner"]),
+    dg.AssetKey(["marts", "stage_funnel"]),
+).upstream().required_multi_asset_neighbors().without_checks()
 
 
 def _use(ws, *names: str):
@@ -58,11 +62,14 @@ def test_dollar_amounts_are_read_and_a_foreign_sign_is_quarantined(workspace):
         (6, "Deal - Value", "€2,000", "currency sign does not match the currency column (USD)")]
 
 
-def test_semicolons_decimal_commas_bom_and_a_hubspot_workbook_reach_the_marts_right(workspace):
-    ws = _use(workspace, "semicolon_bom", "xlsx/hubspot")
-    run_pipeline(selection=FCT_DEALS)
+def test_semicolons_decimal_commas_bom_and_hubspot_ui_exports_reach_the_marts_right(workspace):
+    """One build for three exports: a European generic CSV, a HubSpot workbook and HubSpot's
+    Deals index page export (hubspot_ui: default columns only). Neither HubSpot file comes with
+    pipelines.json or owners.json: pipelines, stages and owners come from the labels."""
+    ws = _use(workspace, "semicolon_bom", "xlsx/hubspot", "hubspot_ui")
+    summary = run_pipeline(selection=FCT_DEALS | METRICS)
     deals = ws.query("select deal_id, deal_name, amount, currency, cast(created_at as date) "
-                     "from marts.fct_deals order by deal_id")
+                     "from marts.fct_deals where deal_id not like 'hubspot-2%' order by deal_id")
     d = dt.date
     assert deals == [
         ("euro_export-E1", "Müller GmbH, Lizenz", 1054.0, "EUR", d(2024, 3, 25)),
@@ -81,6 +88,82 @@ def test_semicolons_decimal_commas_bom_and_a_hubspot_workbook_reach_the_marts_ri
     assert ws.scalar("select count(*) from raw.hubspot_deal_stage_dates") == 9
     assert ws.scalar("select entered_at from raw.hubspot_deal_stage_dates where deal_id = "
                      "'101' and stage_label = 'Closed Won'") == dt.datetime(2024, 2, 1, 9, 0)
+    _assert_hubspot_from_labels(ws, summary)
+    _assert_current_stage_only_funnel(ws)
+
+
+def _assert_current_stage_only_funnel(ws) -> None:
+    """The UI export has no Date entered columns: its deals' current stage is all it says
+    (207 has no Create Date either); the workbook's deals 101-103 have a history."""
+    assert ws.query(
+        "select stage_name, deals_entered, deals_current_stage_only, history_basis, "
+        "deals_advanced, deals_won_after, deals_lost_from_stage, deals_in_stage_now, "
+        "round(conversion_to_next_rate, 4), round(conversion_to_won_rate, 4) "
+        "from marts.stage_funnel where pipeline_id like 'hubspot-%' order by stage_order") == [
+        # 101 102 103 passed it, 204 is in it: 101 and 102 moved on, 101 won, 103 lost from it
+        ("Appointment Scheduled", 4, 1, "partial", 2, 1, 1, 1, 0.5, 0.25),
+        ("Qualified To Buy", 1, 0, "history", 1, 1, 0, 0, 1.0, 1.0),
+        ("Presentation Scheduled", 2, 0, "history", 1, 1, 0, 1, 0.5, 0.5),
+        ("Decision Maker Bought-In", 0, 0, None, 0, 0, 0, 0, None, None),
+        # 101 passed it; 203 is in it, and 207 too, with no created date (so no stay)
+        ("Contract Sent", 3, 2, "partial", 1, 1, 0, 2, 0.3333, 0.3333),
+        # only 206, current stage only: what it would need a history for is unknown
+        ("Negotiation", 1, 1, "current_stage_only", None, 0, None, 1, None, None),
+        ("Closed Won", 3, 2, "partial", None, None, None, 3, None, None),
+        ("Closed Lost", 2, 1, "partial", None, None, None, 2, None, None),
+    ]
+
+
+def _assert_hubspot_from_labels(ws, summary) -> None:
+    # Stage order from the workbook's Date entered columns; Decision Maker Bought-In (no
+    # column) after the stage the seed puts before it; Closed Won/Lost won and lost by the seed
+    # (hubspot_stage_defaults); Negotiation, in no column and not in the seed, open and last
+    assert ws.query("select stage_name, stage_order, is_won, is_lost, probability "
+                    "from marts.dim_pipeline_stages where source_system = 'hubspot' "
+                    "order by stage_order") == [
+        ("Appointment Scheduled", 1, False, False, 0.2),
+        ("Qualified To Buy", 2, False, False, 0.4),
+        ("Presentation Scheduled", 3, False, False, 0.6),
+        ("Decision Maker Bought-In", 4, False, False, 0.8),
+        ("Contract Sent", 5, False, False, 0.9),
+        ("Negotiation", 6, False, False, None),
+        ("Closed Won", 7, True, False, 1.0),
+        ("Closed Lost", 8, False, True, 0.0),
+    ]
+    assert ws.query("select source_deal_id, pipeline_name, stage_name, outcome, owner_name "
+                    "from marts.fct_deals where source_system = 'hubspot' order by 1") == [
+        ("101", "Sales Pipeline", "Closed Won", "won", "Ann Lee"),
+        ("102", "Sales Pipeline", "Presentation Scheduled", "open", "Bob Ray"),
+        ("103", "Sales Pipeline", "Closed Lost", "lost", None),
+        ("201", "Sales Pipeline", "Closed Won", "won", "Alex Carter"),
+        ("202", "Sales Pipeline", "Closed Lost", "lost", "Morgan Hayes"),
+        ("203", "Sales Pipeline", "Contract Sent", "open", "Alex Carter"),
+        ("204", "Sales Pipeline", "Appointment Scheduled", "open", None),
+        ("205", "Sales Pipeline", "Closed Won", "won", "Morgan Hayes"),
+        ("206", "Sales Pipeline", "Negotiation", "open", "Alex Carter"),
+        ("207", "Sales Pipeline", "Contract Sent", "open", "Morgan Hayes"),
+    ]
+    # the workbook's deals are in USD; the UI export has no Currency column, so its amounts
+    # have no currency ('unknown'): never summed with the dollars. UI export: won 201, 205 (1,000 + 700),
+    # lost 202: win rate 2/3, open 2,000 + 300 + 900. Workbook: won 101, lost 103, open 102
+    assert ws.query("select pipeline_name, currency, deals_won, deals_lost, round(win_rate, 4), "
+                    "won_amount, open_deals, open_amount from marts.pipeline_metrics "
+                    "where period = 'all' and pipeline_id like 'hubspot-%' order by 2") == [
+        ("Sales Pipeline", "USD", 1, 1, 0.5, 1000.0, 1, 500.0),
+        ("Sales Pipeline", "unknown", 2, 1, 0.6667, 1700.0, 3, 3200.0)]
+    assert ws.query("select group_name, sum(deals_won), sum(deals_lost), sum(open_deals) "
+                    "from marts.pipeline_metrics_by_owner where period = 'all' and "
+                    "group_type = 'owner' and pipeline_id like 'hubspot-%' "
+                    "group by 1 order by 1") == [
+        ("Alex Carter", 1, 0, 2), ("Ann Lee", 1, 0, 0), ("Bob Ray", 0, 0, 1),
+        ("Morgan Hayes", 1, 1, 0), ("No owner", 0, 1, 1)]
+    # what the exports cannot say is said once, naming the file to edit
+    notes = [line for line in summary.lines() if "hubspot_stage_defaults" in line]
+    assert notes == [
+        ("HubSpot: no pipelines.json, so stages come from the deals' labels, with order, won and "
+        "lost from dbt_project/seeds/hubspot_stage_defaults.csv; not in it, so counted as open "
+        "stages ordered last: 'Negotiation' (Sales Pipeline). Add them to that file, or save "
+        "pipelines.json.")]
 
 
 def test_windows_1252_is_read_through_the_setting_and_refused_without_it(workspace):
@@ -224,3 +307,48 @@ def test_hubspot_encoding_setting_and_a_utf16_export(workspace, monkeypatch):
     deals.write_bytes(text.replace("Acmé", "Acmè").encode("utf-16"))
     run_pipeline(selection=HUBSPOT_DEALS)
     assert ws.query(names)[0] == ("Acmè “renewal”",)
+
+
+def test_hubspot_deals_dbt_could_not_place_are_quarantined_at_ingest(workspace):
+    """Caught when the file lands, with line and column, instead of as a dbt test failure."""
+    ws = workspace.copy_fixture()
+    deals = ws.source / "hubspot" / "deals.csv"
+    _rewrite(deals, "101,Acme renewal,Sales Pipeline,Closed Won,",
+             "101,Acme renewal,Sales Pipeline,Closed Duplicate,")
+    _rewrite(deals, "102,Beta expansion,Sales Pipeline,", "102,Beta expansion,,")
+    run_pipeline(selection=HUBSPOT_DEALS)
+    assert _quarantine(ws) == [
+        (2, "Deal Stage", "Closed Duplicate",
+         ("stage not in pipeline Sales Pipeline of pipelines.json (renamed or deleted in "
+         "HubSpot? save GET /crm/v3/pipelines/deals again): the deal is kept with no stage "
+         "and counts as open")),
+        (3, "Pipeline", None, ("no pipeline: the deal is kept in raw but stays out of the "
+         "marts; fill its Pipeline in HubSpot and export again")),
+    ]
+    assert ws.query('select record_id, pipeline, deal_stage from raw.hubspot_deals '
+                    'order by _line') == [("101", "Sales Pipeline", None),
+                                          ("102", None, "Presentation Scheduled"),
+                                          ("103", "Sales Pipeline", "Closed Lost")]
+
+
+HUBSPOT_CONTACTS_AND_DEALS = dg.AssetSelection.assets(
+    dg.AssetKey(["raw", "hubspot_deals"]), dg.AssetKey(["raw", "hubspot_contacts"]),
+).required_multi_asset_neighbors().without_checks()
+
+
+def test_scientific_notation_and_grouped_whole_numbers(workspace):
+    """What spreadsheets write for large and whole numbers: `1.05E+05` is a number, and
+    `1,000` in a whole-number column is one thousand (no decimal reading fits the column)."""
+    ws = workspace.copy_fixture()
+    _rewrite(ws.source / "hubspot" / "deals.csv", ",1000,USD,", ",1.05E+05,USD,")
+    contacts = ws.source / "hubspot" / "contacts.csv"
+    _rewrite(contacts, "1,Ada,Ng,ada@acme.example,,CTO,Acme,Software,250,",
+             '1,Ada,Ng,ada@acme.example,,CTO,Acme,Software,"1,000",')
+    _rewrite(contacts, "2,Ben,Ox,ben@acme.example,,Engineer,Acme,Software,250,",
+             "2,Ben,Ox,ben@acme.example,,Engineer,Acme,Software,2.5,")
+    run_pipeline(selection=HUBSPOT_CONTACTS_AND_DEALS)
+    assert ws.query('select record_id, amount from raw.hubspot_deals order by _line') == [
+        ("101", 105000.0), ("102", 500.0), ("103", None)]
+    assert ws.query("select record_id, number_of_employees from raw.hubspot_contacts "
+                    "where record_id in ('1', '2') order by _line") == [("1", 1000), ("2", None)]
+    assert _quarantine(ws) == [(3, "Number of Employees", "2.5", "not a whole number")]

@@ -100,18 +100,40 @@ def _class(chars: str) -> str:
     return "[" + "".join("\\" + c if c in ".-]\\^" else c for c in chars) + "]"
 
 
+def _negative(p: str, text_sql: str) -> str:
+    return (f"({p}.sign1 = '-' or {p}.sign2 = '-' or "
+            f"(starts_with({text_sql}, '(') and ends_with({text_sql}, ')')))")
+
+
 def value(p: str, text_sql: str, fmt: NumberFormat) -> str:
     """The number of parts `p` (of the value `text_sql`) read in `fmt` (a double), null when
-    its digits do not fit it. `(1,054.00)` is negative, as accountants write it."""
+    its digits do not fit it. `(1,054.00)` is negative, as accountants write it. Scientific
+    notation as spreadsheets write large numbers (`1.05E+05`; `1,05E+05` with a decimal
+    comma) is read when its decimal separator is the file's."""
     groups = _class((fmt.thousands + GROUPING).replace(fmt.decimal, ""))
     dec = "\\" + fmt.decimal if fmt.decimal == "." else fmt.decimal
     shape = f"(?:[0-9]+|[0-9]{{1,3}}(?:{groups}[0-9]{{3}})+)(?:{dec}[0-9]+)?"
-    negative = (f"({p}.sign1 = '-' or {p}.sign2 = '-' or "
-                f"(starts_with({text_sql}, '(') and ends_with({text_sql}, ')')))")
     number = (f"try_cast(replace(regexp_replace({p}.digits, {literal(groups)}, '', 'g'), "
               f"{literal(fmt.decimal)}, '.') as double)")
+    scientific = f"[-+]?[0-9]+(?:{dec}[0-9]+)?[eE][-+]?[0-9]+"
     return (f"case when regexp_full_match({p}.digits, {literal(shape)}) then "
-            f"(case when {negative} then -1 else 1 end) * {number} end")
+            f"(case when {_negative(p, text_sql)} then -1 else 1 end) * {number} "
+            f"when regexp_full_match({text_sql}, {literal(scientific)}) then "
+            f"try_cast(replace({text_sql}, {literal(fmt.decimal)}, '.') as double) end")
+
+
+# a whole number with its thousands grouped one way throughout (1,000; 1.000; 1 000)
+WHOLE = (r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:["
+         + GROUPING + r"][0-9]{3})+")
+
+
+def whole(p: str, text_sql: str) -> str:
+    """The whole number of parts `p` (a bigint), null when it is not one. In a whole-number
+    column a separator before three digits can only group thousands: `1,000` and `1.000` are
+    one thousand (a decimal reading would have no place in the column)."""
+    return (f"case when regexp_full_match({p}.digits, {literal(WHOLE)}) then "
+            f"(case when {_negative(p, text_sql)} then -1 else 1 end) * "
+            f"try_cast(regexp_replace({p}.digits, '[^0-9]', '', 'g') as bigint) end")
 
 
 @dataclass

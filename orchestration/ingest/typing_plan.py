@@ -72,7 +72,23 @@ class TypingPlan:
             return f"coalesce({quote(plan.cell)}, {parsed})" if plan.cell else parsed
         if column.type == "timestamp" and self.options is not None:
             return self.date_expr(quote(column.header), plan)
+        if column.type == "integer" and self.options is not None:
+            return self._whole(plan, text)
         return canonical_expr(column, quote(column.header))
+
+    def _whole(self, plan: ColumnPlan, text: str) -> str:
+        """A whole-number column: the number format when one is set, else any one grouping
+        of thousands (numbers.whole); a value with a fraction is not a whole number."""
+        if self.options.number_format is not None:
+            v = numbers.value(plan.parts, text, self.options.number_format)
+            parsed = f"(case when {v} = trunc({v}) then cast({v} as bigint) end)"
+        else:
+            parsed = numbers.whole(plan.parts, text)
+        if not plan.cell:
+            return parsed
+        cell = quote(plan.cell)
+        return f"coalesce(case when {cell} = trunc({cell}) then cast({cell} as bigint) end, " \
+               f"{parsed})"
 
     def _currency_from_amount(self, column: Column) -> str | None:
         """An absent currency column takes the code the amounts are written with (`€ 5`,
@@ -151,9 +167,10 @@ def plan_file(con: duckdb.DuckDBPyConnection, table: RawTable, headers: tuple[st
             continue
         p = plan.plans[column.header] = ColumnPlan(column, date_formats=column.formats,
                                                    iso=not column.formats)
-        cell = (CELL_NUM if column.type == "number" else CELL_TS) + column.header
-        p.cell = cell if cell in src and column.type in ("number", "timestamp") else None
-        if column.type == "number" and options is not None:
+        cell = (CELL_NUM if column.type in ("number", "integer") else CELL_TS) + column.header
+        p.cell = cell if cell in src and column.type in ("number", "integer", "timestamp") \
+            else None
+        if column.type in ("number", "integer") and options is not None:
             p.parts = f"__parts_{k}"
             extra.append(f"{numbers.parts(text_sql(quote(column.header)))} as {p.parts}")
             if column.currency and column.currency in present:

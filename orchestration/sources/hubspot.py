@@ -51,11 +51,15 @@ DEALS = RawTable(SYSTEM, "hubspot_deals", (
     Column("Amount", type="number", currency="Currency"), Column("Currency"), _ts("Close Date"),
     _ts("Create Date", required=True), Column("Deal owner"), Column("Deal Type"),
     Column("Associated Contact IDs"), _ts("Last Activity Date"),
+    # Optional: what they add where no pipelines.json says it (docs/export-formats.md)
+    Column("Is Closed Won", type="boolean"), Column("Is Deal Closed?", type="boolean"),
+    Column("Deal probability", type="number"),
 ), id_column="Record ID")
 
 DEAL_STAGE_DATES = RawTable(SYSTEM, "hubspot_deal_stage_dates", (
     Column("deal_id"), Column("pipeline_label"), Column("stage_label"),
     Column("entered_at", type="timestamp"), Column("exited_at", type="timestamp"),
+    Column("stage_position", type="integer"),
 ))
 
 ACTIVITIES = RawTable(SYSTEM, "hubspot_activities", (
@@ -126,19 +130,21 @@ def land_stage_dates(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
             stages.setdefault((pipeline, stage), {})[event] = header
     ensure_table(con, DEAL_STAGE_DATES.name, {
         "deal_id": "varchar", "pipeline_label": "varchar", "stage_label": "varchar",
-        "entered_at": "timestamp", "exited_at": "timestamp"})
+        "entered_at": "timestamp", "exited_at": "timestamp", "stage_position": "bigint"})
     con.execute(f"delete from raw.{DEAL_STAGE_DATES.name} where _source_file = ?",
                 [str(load.path)])
     if not stages:
         return
     parse = "try_strptime(nullif(trim({}), ''), [" + ", ".join(map(literal, DATE_FORMATS)) + "])"
     selects = []
-    for (pipeline, stage), cols in stages.items():
+    # HubSpot lists the columns in each pipeline's stage order: the order without pipelines.json
+    for position, ((pipeline, stage), cols) in enumerate(stages.items(), start=1):
         entered = parse.format(quote(cols["entered"])) if "entered" in cols else "null"
         exited = parse.format(quote(cols["exited"])) if "exited" in cols else "null"
         selects.append(
             f"select trim(\"Record ID\") as deal_id, {literal(pipeline)} as pipeline_label, "
             f"{literal(stage)} as stage_label, {entered} as entered_at, {exited} as exited_at, "
+            f"{position} as stage_position, "
             f"_line from __src where {entered} is not null"
         )
     con.execute(
@@ -160,6 +166,50 @@ def _quarantine_bad_dates(con, load: FileLoad, headers: list[str], parse: str) -
         )
 
 
+def check_pipelines_and_stages(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
+    """Deal rows dbt could not place, quarantined at ingest with file, line and column: no
+    pipeline (kept in raw, out of the marts), no stage, or a stage pipelines.json does not list
+    for the deal's pipeline (kept with no stage, counted as open, like the generic loader)."""
+    rows = f"from raw.{DEALS.name} as d where d._source_file = {literal(str(load.path))}"
+    problems = [
+        ("Pipeline", "d.pipeline", "d.pipeline is null",
+         ("'no pipeline: the deal is kept in raw but stays out of the marts; fill its Pipeline "
+         "in HubSpot and export again'")),
+        ("Deal Stage", "d.deal_stage", "d.pipeline is not null and d.deal_stage is null",
+         "'no deal stage: the deal is kept with no stage and counts as open'"),
+    ]
+    known = _listed_stages(con, load.path.parent)
+    if known:
+        problems.append((
+            "Deal Stage", "d.deal_stage",
+            (f"d.deal_stage is not null and d.pipeline in (select pipeline from ({known})) "
+            f"and not exists (select 1 from ({known}) as k "
+            f"where k.pipeline = d.pipeline and k.stage = d.deal_stage)"),
+            ("'stage not in pipeline ' || d.pipeline || ' of pipelines.json (renamed or deleted "
+            "in HubSpot? save GET /crm/v3/pipelines/deals again): the deal is kept with no "
+            "stage and counts as open'")))
+    for header, value, where, reason in problems:
+        con.execute(
+            f"insert into raw._quarantine select ?, ?, ?, ?, d._line, ?, {value}, {reason}, ? "
+            f"{rows} and {where}",
+            [load.load_id, SYSTEM, DEALS.name, str(load.path), header, load.loaded_at])
+    if known:
+        con.execute(f"update raw.{DEALS.name} as d set deal_stage = null where d.rowid in "
+                    f"(select d.rowid {rows} and {problems[-1][2]})")
+
+
+def _listed_stages(con: duckdb.DuckDBPyConnection, folder) -> str | None:
+    """SQL of the (pipeline, stage) labels the saved pipelines.json files list, if any."""
+    selects = []
+    for path in PIPELINES.files(folder):
+        try:
+            selects.append(f"select pipelineLabel as pipeline, stageLabel as stage "
+                           f"from ({pipelines_reader(con, path)})")
+        except ReaderError:  # the pipelines asset reports a malformed file itself
+            continue
+    return " union all ".join(selects) or None
+
+
 def file_options() -> FileOptions:
     """How HubSpot's CSV and .xlsx exports are read: the SALESPIPE_HUBSPOT_* file settings."""
     encoding, number = hubspot_file_settings()
@@ -175,11 +225,24 @@ def file_options() -> FileOptions:
 
 EXPORT_READER = TabularReader(file_options)
 
+# What an optional file or column adds (`salespipe check` says it where one is missing)
+OPTIONAL = {
+    "pipelines": "stage order, won and lost would come from the deals' labels and "
+                 "dbt_project/seeds/hubspot_stage_defaults.csv",
+    "owners": "owners would be the names in Deal owner, with no team",
+    "Currency": "amounts would have no currency",
+    "Is Closed Won": "won stages from the export rather than the seed (without pipelines.json)",
+    "Is Deal Closed?": "lost stages from the export rather than the seed (without "
+                       "pipelines.json)",
+    "Deal probability": "stage probabilities from the export (without pipelines.json)",
+}
+PIPELINES = SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader)
 OBJECTS = (
     SourceObject("contacts", CONTACTS, "contacts*.csv", EXPORT_READER),
-    SourceObject("deals", DEALS, "deals*.csv", EXPORT_READER, hooks=(land_stage_dates,),
+    SourceObject("deals", DEALS, "deals*.csv", EXPORT_READER,
+                 hooks=(land_stage_dates, check_pipelines_and_stages),
                  derived=(DEAL_STAGE_DATES,)),
     SourceObject("activities", ACTIVITIES, "activities*.csv", EXPORT_READER),
-    SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipelines_reader),
+    PIPELINES,
     SourceObject("owners", OWNERS, "owners*.json", owners_reader),
 )

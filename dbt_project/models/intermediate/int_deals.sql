@@ -37,6 +37,8 @@ hubspot as (
         on s.pipeline_id = p.pipeline_id and s.stage_name = d.stage_label
     left join owners as o
         on o.source_system = 'hubspot' and o.owner_name_key = lower(trim(d.owner_name))
+    -- a deal with no pipeline is quarantined at ingest and stays out (HubSpot always has one)
+    where d.pipeline_label is not null
 ),
 
 activecampaign as (

@@ -14,6 +14,21 @@ with hubspot as (
     from {{ ref('stg_hubspot__pipeline_stages') }}
 ),
 
+-- pipelines no pipelines.json describes, from the deals' labels (int_hubspot_export_stages)
+hubspot_export as (
+    select
+        'hubspot' as source_system,
+        pipeline_id,
+        pipeline_name,
+        stage_id,
+        stage_name,
+        display_order,
+        is_won,
+        is_lost,
+        probability
+    from {{ ref('int_hubspot_export_stages') }}
+),
+
 ac_open as (
     select
         'activecampaign' as source_system,
@@ -91,6 +106,7 @@ salesforce as (
 
 unioned as (
     select * from hubspot
+    union all select * from hubspot_export
     union all select * from ac_open
     union all select * from ac_closed
     union all select * from generic

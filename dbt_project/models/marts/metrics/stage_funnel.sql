@@ -1,7 +1,11 @@
 -- One row per pipeline stage: how many deals entered it, moved on, were won or lost from it, and
 -- how long completed stays in it last. A deal counts once per stage however often it re-enters
 -- it (backward moves, reopenings), so conversions are shares of deals, not of entries.
--- Definitions and choices: _metrics__models.yml.
+-- Definitions and choices: _metrics__models.yml. A deal whose export holds only its current
+-- stage (every stay of it is source 'current_state') counts where it is, and the figures that
+-- would need its history say they rest on such deals (history_basis) or are null (unknown).
+{# a figure that needs history is unknown where no deal that entered the stage has any #}
+{% set has_history = "coalesce(p.deals_current_stage_only < p.deals_entered, true)" %}
 with stages as (
     select * from {{ ref('dim_pipeline_stages') }}
 ),
@@ -49,13 +53,40 @@ first_entries as (
     group by deal_id, stage_id
 ),
 
+-- deals with a recorded stage history (not only their current stage, source 'current_state')
+history as (
+    select
+        deal_id,
+        max(case when source <> 'current_state' then 1 else 0 end) = 1 as has_history
+    from {{ ref('fct_deal_stage_transitions') }}
+    group by deal_id
+),
+
+-- deals with no stay at all (no history and no created date to start one): in their stage now
+unplaced as (
+    select d.deal_id, d.stage_id, s.stage_order
+    from {{ ref('fct_deals') }} as d
+    inner join stages as s on d.stage_id = s.stage_id
+    where not exists (select 1 from history as h where h.deal_id = d.deal_id)
+),
+
+deal_stages as (
+    select f.deal_id, f.stage_id, f.stage_order, f.later_max_order, h.has_history
+    from first_entries as f
+    inner join history as h on f.deal_id = h.deal_id
+    union all
+    select deal_id, stage_id, stage_order, cast(null as {{ dbt.type_int() }}), false
+    from unplaced
+),
+
 per_deal as (
     select
         f.stage_id,
         count(*) as deals_entered,
+        count(case when not f.has_history then 1 end) as deals_current_stage_only,
         count(case when f.later_max_order > f.stage_order then 1 end) as deals_advanced,
         count(case when d.outcome = 'won' then 1 end) as deals_won_after
-    from first_entries as f
+    from deal_stages as f
     left join {{ ref('fct_deals') }} as d on f.deal_id = d.deal_id
     group by f.stage_id
 ),
@@ -68,10 +99,11 @@ lost_from as (
     group by from_stage_id
 ),
 
+-- from the deals themselves: also those whose stay has no start (no created date)
 current_here as (
     select stage_id, count(*) as deals_in_stage_now
-    from entries
-    where is_current
+    from {{ ref('fct_deals') }}
+    where stage_id is not null
     group by stage_id
 ),
 
@@ -97,15 +129,23 @@ select
     s.is_won,
     s.is_lost,
     coalesce(p.deals_entered, 0) as deals_entered,
-    case when not s.is_closed then coalesce(p.deals_advanced, 0) end as deals_advanced,
+    coalesce(p.deals_current_stage_only, 0) as deals_current_stage_only,
+    case
+        when p.deals_current_stage_only = 0 then 'history'
+        when p.deals_current_stage_only = p.deals_entered then 'current_stage_only'
+        when p.deals_entered > 0 then 'partial'
+    end as history_basis,
+    case when not s.is_closed and {{ has_history }} then coalesce(p.deals_advanced, 0) end
+        as deals_advanced,
     case when not s.is_closed then coalesce(p.deals_won_after, 0) end as deals_won_after,
-    case when not s.is_closed then coalesce(l.deals_lost_from_stage, 0) end
-        as deals_lost_from_stage,
+    case when not s.is_closed and {{ has_history }}
+        then coalesce(l.deals_lost_from_stage, 0)
+    end as deals_lost_from_stage,
     coalesce(c.deals_in_stage_now, 0) as deals_in_stage_now,
-    case when not s.is_closed
+    case when not s.is_closed and {{ has_history }}
         then cast(p.deals_advanced as {{ type_double() }}) / nullif(p.deals_entered, 0)
     end as conversion_to_next_rate,
-    case when not s.is_closed
+    case when not s.is_closed and {{ has_history }}
         then cast(p.deals_won_after as {{ type_double() }}) / nullif(p.deals_entered, 0)
     end as conversion_to_won_rate,
     coalesce(cs.completed_stays, 0) as completed_stays,

@@ -15,6 +15,9 @@ select
     deal_type,
     associated_contact_ids,
     last_activity_date as last_activity_at,
+    is_closed_won,
+    is_deal_closed,
+    deal_probability,
     _source_file,
     _line
 from latest
