@@ -54,8 +54,7 @@ class RunSummary:
 
     def lines(self) -> list[str]:
         out = [f"Warehouse: {self.warehouse}", f"As of: {self.as_of}", "Marts (rows):"]
-        width = max((len(n) for n in self.mart_rows), default=0)
-        out += [f"  marts.{name:<{width}}  {rows:>9,}" for name, rows in self.mart_rows.items()]
+        out += self._mart_lines()
         out.append(f"Quarantined values: {self.quarantined:,} (see marts.data_quarantine)")
         out += self.notes
         out.append(f"Deals flagged for pipeline cleaning: {self.flagged_deals:,}")
@@ -64,6 +63,15 @@ class RunSummary:
         if self.checks:
             out += check_summary_lines(self.checks)
         return out
+
+
+    def _mart_lines(self, columns: int = 2) -> list[str]:
+        """The marts and their row counts in `columns` columns read downwards, so a new mart
+        does not lengthen the summary by a line each."""
+        width = max((len(n) for n in self.mart_rows), default=0)
+        cells = [f"marts.{name:<{width}}  {rows:>9,}" for name, rows in self.mart_rows.items()]
+        height = -(-len(cells) // columns)
+        return ["  " + "    ".join(cells[i::height]) for i in range(height)]
 
 
 def failed_steps(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
