@@ -94,6 +94,13 @@ def _defaults() -> dict[str, str]:
         "SALESPIPE_SALESFORCE_API_VERSION": "62.0",
         # A single-currency org has no CurrencyIsoCode field: its currency code (e.g. USD).
         "SALESPIPE_SALESFORCE_CURRENCY": "",
+        # The drop folder (README, Security): symbolic links in SALESPIPE_SOURCE_DIR are refused
+        # unless this is true, and then only links whose target stays inside the folder.
+        "SALESPIPE_ALLOW_LINKS_INSIDE": "false",
+        # A file with more columns is refused: each column is a raw-table column, and new
+        # columns joining a table of 100,000 rows take ~1.9 GB at 2,000 columns and more than
+        # the 2 GB memory limit at 3,000 (benchmarks/RESULTS.md, wide files).
+        "SALESPIPE_MAX_COLUMNS_PER_FILE": "2000",
     }
 
 
@@ -452,3 +459,24 @@ def hubspot_file_settings() -> tuple[str | None, str | None]:
     encoding = os.environ.get("SALESPIPE_HUBSPOT_ENCODING", "").strip() or None
     number = os.environ.get("SALESPIPE_HUBSPOT_NUMBER_FORMAT", "").strip() or None
     return encoding, number
+
+
+def allow_links_inside() -> bool:
+    """SALESPIPE_ALLOW_LINKS_INSIDE: whether symbolic links in the source folder are followed
+    (only when their target stays inside it); false by default."""
+    name = "SALESPIPE_ALLOW_LINKS_INSIDE"
+    value = _env(name).strip().lower() or "false"
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+    return value in ("true", "1", "yes")
+
+
+def max_columns_per_file() -> int:
+    """SALESPIPE_MAX_COLUMNS_PER_FILE (default 2000): the most columns one export file may
+    have; a wider file is refused before it reaches the warehouse."""
+    name = "SALESPIPE_MAX_COLUMNS_PER_FILE"
+    value = _env(name).strip() or _defaults()[name]
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of columns (1 or more), like 2000; "
+                            f"got {value!r}")
+    return int(value)

@@ -17,7 +17,7 @@ import duckdb
 
 from orchestration.connectors.paths import dataset_path, snapshot_dir, snapshot_path
 from orchestration.ingest.loader import LoadResult, create_empty, land_files
-from orchestration.ingest.readers import ReaderError
+from orchestration.ingest.readers import ReaderError, path_literal
 from orchestration.ingest.spec import literal, quote
 from orchestration.sources.base import SourceObject
 
@@ -71,12 +71,12 @@ def parquet_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """Reader (orchestration/ingest) of a snapshot file: every column as text, plus `_line`."""
     try:
         columns = con.execute(
-            f"describe select * from read_parquet({literal(str(path))})").fetchall()
+            f"describe select * from read_parquet({path_literal(path)})").fetchall()
     except duckdb.Error as exc:
         raise ReaderError(f"unreadable snapshot ({str(exc).splitlines()[0]})") from None
     select = ", ".join(f"cast({quote(name)} as varchar) as {quote(name)}"
                        for name, *_ in columns if name != "_line")
-    return f"select {select}, _line from read_parquet({literal(str(path))})"
+    return f"select {select}, _line from read_parquet({path_literal(path)})"
 
 
 def land_snapshot(con: duckdb.DuckDBPyConnection, data_dir: Path, connector_name: str,

@@ -6,6 +6,7 @@ what draws lineage from raw tables to the staging models that read them.
 
 
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 
@@ -28,6 +29,7 @@ def _results(tables: list[str], result: LoadResult, counts: dict[str, int], fold
                 "files_unchanged": result.files_unchanged,
                 "rows_loaded": result.rows_loaded,
                 "rows_quarantined": result.rows_quarantined,
+                "files_still_changing": len(result.still_changing),
             })
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", table]), metadata=metadata)
 
@@ -37,9 +39,9 @@ def _count(warehouse_con, tables: list[str]) -> dict[str, int]:
             for t in tables}
 
 
-def _land(obj: SourceObject, con, folder) -> LoadResult:
+def _land(obj: SourceObject, con, folder, root) -> LoadResult:
     try:
-        return obj.load(con, folder)
+        return obj.load(con, folder, root)
     except IngestError as exc:
         # Bad input is no transient failure: retrying it only delays the message.
         raise dg.Failure(description=str(exc), allow_retries=False) from None
@@ -77,7 +79,11 @@ def raw_asset(source: str, name: str, tables: list[str],
                     create_empty(con, table)
                 result = LoadResult(tables[0])
             else:
-                result = _land(obj, con, folder)
+                result = _land(obj, con, folder, Path(source_files.source_dir))
+                for path in result.still_changing:
+                    context.log.warning(
+                        f"{path}: still being written (it changed each time it was read); "
+                        "not loaded this run, the next run loads it")
                 context.log.info(
                     f"{source} {name}: {result.files_loaded} file(s) loaded, "
                     f"{result.files_unchanged} unchanged, {result.rows_loaded} rows, "

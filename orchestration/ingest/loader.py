@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -22,6 +24,7 @@ from orchestration.ingest.readers import ReaderError
 from orchestration.ingest.spec import Column, RawTable, literal, quote, snake
 from orchestration.ingest.tabular import CELL_NUM, CELL_TS
 from orchestration.ingest.typing_plan import FormatError, TypingPlan, canonical_expr, plan_file
+from orchestration.settings import SettingsError, max_columns_per_file
 
 META_COLUMNS = {
     "_source_file": "varchar",
@@ -43,6 +46,20 @@ create table if not exists raw._quarantine (
     line bigint, column_name varchar, value varchar, reason varchar, quarantined_at timestamp
 )"""
 
+# A file that changes while it is read (an upload still in progress) is read again this many
+# times, after a pause each time, before it is left for the next run.
+READ_ATTEMPTS = 3
+CHANGING_PAUSE_SECONDS = 1.0
+# Up to this many new columns are added one ALTER each (DuckDB adds a column without touching
+# the rows); more in one statement: inside the file's transaction every ALTER keeps the table's
+# column list until commit (2,000 ALTERs: 9 s and 1.2 GB; benchmarks/RESULTS.md).
+ALTER_AT_MOST = 16
+# From this many columns, DuckDB's common-subexpression optimizer is off while the file lands:
+# its time grows with the square of the columns (2,000 `nullif(trim(c), '')` columns: 35 s to
+# plan one statement, 3 s without it), and a file's statements have no subexpressions to share
+# beyond a column's own.
+WIDE_FILE_COLUMNS = 300
+
 # A reader turns a file into SQL selecting its records as text columns named by their headers
 # plus `_line`; it may register malformed records in the `__rejects` temp table.
 Reader = Callable[[duckdb.DuckDBPyConnection, Path], str]
@@ -52,6 +69,10 @@ Hook = Callable[[duckdb.DuckDBPyConnection, "FileLoad"], None]
 
 class IngestError(RuntimeError):
     """An export file cannot be loaded; the message names the file and what to fix."""
+
+
+class StillChanging(Exception):
+    """The file changed while it was read: what was read is not landed."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +100,20 @@ class LoadResult:
     files_unchanged: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    still_changing: list[str] = field(default_factory=list)  # files left for the next run
 
     def add(self, other: LoadResult) -> None:
         self.files_loaded += other.files_loaded
         self.files_unchanged += other.files_unchanged
         self.rows_loaded += other.rows_loaded
         self.rows_quarantined += other.rows_quarantined
+        self.still_changing += other.still_changing
+
+
+def file_state(path: Path) -> tuple[int, int, int, int]:
+    """What changes when a file is written to or replaced: size, modification time, inode."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -122,9 +151,15 @@ def ensure_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, s
             [name],
         ).fetchall()
     }
-    for column, type_ in columns.items():
-        if column not in existing:
+    missing = {c: t for c, t in columns.items() if c not in existing}
+    if len(missing) <= ALTER_AT_MOST:
+        for column, type_ in missing.items():
             con.execute(f"alter table raw.{quote(name)} add column {quote(column)} {type_}")
+        return
+    # DuckDB's ALTER adds one column per statement: many are added by one rewrite instead
+    added = ", ".join(f"cast(null as {t}) as {quote(c)}" for c, t in missing.items())
+    con.execute(f"create or replace table raw.{quote(name)} as "
+                f"select *, {added} from raw.{quote(name)}")
 
 
 def declared_columns(table: RawTable) -> dict[str, str]:
@@ -147,10 +182,13 @@ class _FileLander:
     def __init__(self, con, table: RawTable, path: Path, reader: Reader, hooks: list[Hook]):
         self.con, self.table, self.path, self.reader, self.hooks = con, table, path, reader, hooks
         self.quarantined = 0
+        self.wide = False  # the optimizer setting was changed for a wide file
 
-    def run(self, digest: str) -> LoadResult:
+    def run(self, digest: str, state: tuple) -> LoadResult:
+        """Land the file whose content hashed to `digest` when it was in `state`; it is
+        committed only if the file is still in that state once read (StillChanging if not)."""
         result = LoadResult(self.table.name)
-        if self.path.stat().st_size == 0:
+        if state[0] == 0:
             raise IngestError(
                 f"{self.path}: the file is empty (0 bytes). Re-export it from the CRM, or remove "
                 "it from the source folder; nothing was loaded from it."
@@ -158,10 +196,15 @@ class _FileLander:
         self.con.execute("begin transaction")
         try:
             rows = self._land(digest)
+            if file_state(self.path) != state:
+                raise StillChanging(self.path)
             self.con.execute("commit")
         except BaseException:
             self.con.execute("rollback")
             raise
+        finally:
+            if self.wide:
+                self.con.execute("reset disabled_optimizers")
         result.files_loaded, result.rows_loaded = 1, rows
         result.rows_quarantined = self.quarantined
         return result
@@ -177,6 +220,10 @@ class _FileLander:
         con.execute(f"create or replace temp table __src as {source_sql}")
         headers = tuple(r[0] for r in con.execute("describe __src").fetchall()
                         if r[0] != "_line" and not r[0].startswith((CELL_NUM, CELL_TS)))
+        self._check_width(headers)
+        if len(headers) >= WIDE_FILE_COLUMNS:
+            con.execute("set disabled_optimizers = 'common_subexpressions'")
+            self.wide = True
         if headers:  # a file with no records at all (empty JSON array) has no headers to check
             self._check_required(headers)
         try:
@@ -200,9 +247,21 @@ class _FileLander:
         con.execute(
             "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [load.load_id, table.source_system, table.name, str(self.path), digest,
-             self.path.stat().st_size, rows, self.quarantined, load.loaded_at],
+             os.stat(self.path).st_size, rows, self.quarantined, load.loaded_at],
         )
         return rows
+
+    def _check_width(self, headers: tuple[str, ...]) -> None:
+        try:
+            cap = max_columns_per_file()
+        except SettingsError as exc:
+            raise IngestError(str(exc)) from None
+        if len(headers) > cap:
+            raise IngestError(
+                f"{self.path}: {len(headers):,} columns, more than the {cap:,} a file may have "
+                "(SALESPIPE_MAX_COLUMNS_PER_FILE). Export only the columns you need, or raise "
+                "the setting (each column is a raw-table column; see README, Security); "
+                "nothing was loaded from it.")
 
     def _check_required(self, headers: tuple[str, ...]) -> None:
         missing = [h for h in self.table.required_headers if h not in headers]
@@ -293,20 +352,45 @@ def land_files(
     reader: Reader,
     hooks: list[Hook] | None = None,
 ) -> LoadResult:
-    """Land each file of one source object; the table exists afterwards even with no files."""
+    """Land each file of one source object; the table exists afterwards even with no files.
+
+    A file is hashed and read between two looks at its size and modification time: when they
+    differ (the file is still being written), nothing of it lands and it is read again after a
+    pause, up to READ_ATTEMPTS times, then left for the next run (`still_changing`). So what
+    lands is always what was hashed, and a file that grows later has another hash: it is
+    loaded again."""
     create_empty(con, table)
     total = LoadResult(table.name)
-    changed = []
+    pending = list(files)
+    for attempt in range(READ_ATTEMPTS):
+        if attempt:
+            time.sleep(CHANGING_PAUSE_SECONDS)
+        pending = _land_once(con, table, pending, reader, hooks or [], total)
+        if not pending:
+            break
+    total.still_changing = [str(p) for p in pending]
+    return total
+
+
+def _land_once(con, table: RawTable, files: list[Path], reader: Reader, hooks: list[Hook],
+               total: LoadResult) -> list[Path]:
+    """Land the files that changed since they last landed; the ones that changed while being
+    read are returned."""
+    changed, changing = [], []
     for path in files:
+        state = file_state(path)
         digest = sha256(path)
         if digest == _landed_digest(con, table, path):
             total.files_unchanged += 1
         else:
-            changed.append((path, digest))
-    with parse_ahead(con, reader, [path for path, _ in changed]) as read:
-        for path, digest in changed:
-            total.add(_FileLander(con, table, path, read, hooks or []).run(digest))
-    return total
+            changed.append((path, digest, state))
+    with parse_ahead(con, reader, [path for path, _, _ in changed]) as read:
+        for path, digest, state in changed:
+            try:
+                total.add(_FileLander(con, table, path, read, hooks).run(digest, state))
+            except StillChanging:
+                changing.append(path)
+    return changing
 
 
 def _landed_digest(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> str | None:

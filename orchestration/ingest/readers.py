@@ -7,6 +7,8 @@ over rows in Python: DuckDB parses the files.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -20,6 +22,76 @@ class ReaderError(RuntimeError):
     """The file cannot be parsed at all (as opposed to single bad records)."""
 
 
+# Column names the readers and the loader use themselves, and what for.
+RESERVED = {"_line": "the line number of each record", "__k": "the record order"}
+RESERVED_PREFIXES = {"__cell_num__": "a workbook's number cells",
+                     "__cell_ts__": "a workbook's date cells"}
+GLOB = re.compile(r"([\[\]*?])")
+
+
+def path_literal(path: Path) -> str:
+    """`path` as a SQL string DuckDB's file readers take as that one file, not a pattern.
+
+    DuckDB treats `*`, `?` and `[` in a path as a glob pattern (a list of paths too), so each
+    of `* ? [ ]` is written as a one-character class (`[*]`, `[[]`): `deals [final].csv` reads
+    that file, not `deals f.csv`. With a backslash in the path as well, DuckDB's glob matches
+    no file at all (it takes the backslash for an escape), so such a name is refused."""
+    text = str(path)
+    if not GLOB.search(text):
+        return literal(text)
+    if "\\" in text:
+        raise ReaderError("its name has a backslash and one of * ? [ ], which salespipe cannot "
+                          "pass to DuckDB as one file; rename the file")
+    return literal(GLOB.sub(r"[\1]", text))
+
+
+def check_names(names: list[str], what: str = "column") -> None:
+    """Refuse names the readers use themselves (`_line`, ...), naming the fix."""
+    for name in names:
+        use = RESERVED.get(name) or next(
+            (u for prefix, u in RESERVED_PREFIXES.items() if name.startswith(prefix)), None)
+        if use:
+            raise ReaderError(f"has a {what} named {name!r}, a name salespipe uses for {use}; "
+                              f"rename that {what} in the export (or leave it out)")
+
+
+def json_key_problem(path: Path, key: str | None = None) -> str | None:
+    """What DuckDB cannot take in the objects of a JSON file (of its array `key`): an empty
+    key, or two keys that differ only in case (SQL names ignore case). Only called once DuckDB
+    has failed, so the file is parsed in Python for the message alone."""
+    try:
+        with path.open("rb") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    records = data.get(key) if key and isinstance(data, dict) else data
+    found = _key_problem(records, key or "the file")
+    return found or (_key_problem(data, "the file") if key else None)
+
+
+def _key_problem(value, where: str, depth: int = 0) -> str | None:
+    if depth > 4:
+        return None
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        seen: dict[str, str] = {}
+        for name in item:
+            if not name.strip():
+                return (f"an object in {where} has an empty key ({name!r}); every field needs "
+                        "a name: fix or remove that key")
+            other = seen.setdefault(name.lower(), name)
+            if other != name:
+                return (f"an object in {where} has the keys {other!r} and {name!r}, which differ "
+                        "only in case (column names ignore case): rename or remove one")
+        for name, child in item.items():
+            found = _key_problem(child, f"{where}.{name}", depth + 1)
+            if found:
+                return found
+    return None
+
+
 def csv_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """Every field as text, records with too many or too few fields set aside in `__rejects`.
 
@@ -28,13 +100,14 @@ def csv_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     con.execute("drop table if exists reject_errors")
     con.execute("drop table if exists reject_scans")
     scan = (
-        f"read_csv({literal(str(path))}, header = true, all_varchar = true, "
+        f"read_csv({path_literal(path)}, header = true, all_varchar = true, "
         "store_rejects = true, parallel = false)"
     )
     try:
         con.execute(f"create or replace temp table __good as select * from {scan}")
     except duckdb.Error as exc:
         raise ReaderError(f"not a readable CSV file ({exc})") from None
+    check_names([r[0] for r in con.execute("describe __good").fetchall()])
     con.execute(
         "insert into __rejects select line, '', any_value(csv_line), 'malformed row: ' || "
         "string_agg(distinct lower(cast(error_type as varchar)) || ': ' || error_message, '; ') "
@@ -88,7 +161,7 @@ class JsonArrayReader:
                 f"create or replace {kind} {table} as select unnest({quote(self.key)}, "
                 f"max_depth := 2) from {self._read(path, f'columns = {{{columns}}}')}")
         except duckdb.Error as exc:
-            raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
+            raise self._error(path, exc) from None
         return True
 
     def _fields(self, con: duckdb.DuckDBPyConnection,
@@ -102,7 +175,7 @@ class JsonArrayReader:
             if "expected records" in str(exc):
                 raise ReaderError(f"not a JSON object; a saved API response is an object "
                                   f"with a {self.key!r} array") from None
-            raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
+            raise self._error(path, exc) from None
         keys = found.columns
         if self.key not in keys:
             if self.optional:
@@ -113,10 +186,17 @@ class JsonArrayReader:
             )
         records = found.types[keys.index(self.key)]
         if records.id == "list" and records.child.id == "struct":
-            return [name for name, _ in records.child.children], keys
+            fields = [name for name, _ in records.child.children]
+            check_names(fields, "field")
+            return fields, keys
         if records.id == "null" or (records.id == "list" and self._empty(con, path, keys)):
             return None
-        raise ReaderError(f"{self.key!r} is not a list of records (objects)")
+        raise ReaderError(json_key_problem(path, self.key)
+                          or f"{self.key!r} is not a list of records (objects)")
+
+    def _error(self, path: Path, exc: duckdb.Error) -> ReaderError:
+        return ReaderError(json_key_problem(path, self.key)
+                           or f"malformed JSON ({str(exc).splitlines()[0]})")
 
     def _empty(self, con: duckdb.DuckDBPyConnection, path: Path, keys: list[str]) -> bool:
         """Whether the array (typed JSON[]: empty, or records mixed with other values) has
@@ -130,7 +210,7 @@ class JsonArrayReader:
     def _read(path: Path, options: str) -> str:
         # records = true: the response is an object whose keys are columns. Left to detect,
         # DuckDB reads the whole file once more to find that out.
-        return (f"read_json({literal(str(path))}, format = 'unstructured', records = true, "
+        return (f"read_json({path_literal(path)}, format = 'unstructured', records = true, "
                 f"maximum_object_size = {_object_size(path)}, {options})")
 
     def __call__(self, con: duckdb.DuckDBPyConnection, path: Path,

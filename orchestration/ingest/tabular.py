@@ -29,7 +29,7 @@ import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from orchestration.ingest.numbers import COMMA, POINT, NumberFormat
-from orchestration.ingest.readers import ReaderError, csv_reader
+from orchestration.ingest.readers import ReaderError, check_names, csv_reader
 
 CELL_NUM, CELL_TS = "__cell_num__", "__cell_ts__"
 UTF8 = ("utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig")
@@ -161,6 +161,7 @@ def xlsx_reader(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions
     if start is None:
         raise ReaderError(f"sheet {sheet!r} is empty")
     header = _headers(rows[start])
+    check_names(header)
     body = [(i + 1, row) for i, row in enumerate(rows[start + 1:], start=start + 1)
             if any(v != "" for v in row)]
     frame = {"_line": pd.array([n for n, _ in body], dtype="Int64")}

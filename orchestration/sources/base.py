@@ -9,6 +9,7 @@ import duckdb
 
 from orchestration.ingest.loader import Hook, LoadResult, Reader, create_empty, land_files
 from orchestration.ingest.spec import RawTable
+from orchestration.sources.drop_folder import check_pattern, readable
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,23 @@ class SourceObject:
     def tables(self) -> list[str]:
         return [self.table.name] + [t.name for t in self.derived]
 
-    def files(self, folder: Path) -> list[Path]:
+    def files(self, folder: Path, root: Path | None = None) -> list[Path]:
         """The files matching the pattern; a `.csv` pattern takes the same files saved as
-        `.xlsx` workbooks too (CRMs offer both downloads)."""
-        patterns = [self.pattern]
-        if self.pattern.lower().endswith(".csv"):
-            patterns.append(self.pattern[:-4] + ".xlsx")
-        return sorted({p for pattern in patterns for p in folder.glob(pattern) if p.is_file()})
+        `.xlsx` workbooks too (CRMs offer both downloads). Only files inside `root`, the source
+        folder holding `folder` (its parent by default), are taken; anything else is refused
+        (orchestration/sources/drop_folder.py)."""
+        pattern = check_pattern(self.pattern, f"{folder}: file pattern of {self.name}")
+        patterns = [pattern]
+        if pattern.lower().endswith(".csv"):
+            patterns.append(pattern[:-4] + ".xlsx")
+        root = root or folder.parent
+        found = {p for pattern in patterns for p in folder.glob(pattern)}
+        allowed = [readable(p, root) for p in found if p.is_symlink() or p.is_file()]
+        return sorted(p for p in allowed if p.is_file())
 
-    def load(self, con: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
+    def load(self, con: duckdb.DuckDBPyConnection, folder: Path,
+             root: Path | None = None) -> LoadResult:
+        files = self.files(folder, root)  # refused before anything lands
         for table in self.derived:
             create_empty(con, table)
-        return land_files(con, self.table, self.files(folder), self.reader, list(self.hooks))
+        return land_files(con, self.table, files, self.reader, list(self.hooks))

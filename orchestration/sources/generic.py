@@ -20,6 +20,7 @@ from orchestration.ingest.numbers import NumberFormat
 from orchestration.ingest.spec import Column, RawTable, literal, quote
 from orchestration.ingest.tabular import FileOptions, TabularReader
 from orchestration.sources.base import SourceObject
+from orchestration.sources.drop_folder import check_pattern, readable
 
 FOLDER = "generic"
 MAPPING_FILE = "mapping.yml"
@@ -79,13 +80,17 @@ class Mapping:
     @classmethod
     def load(cls, folder: Path) -> Mapping:
         path = folder / MAPPING_FILE
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise MappingError(f"{path}: missing. A generic CSV source needs a mapping.yml "
                                "(see docs/export-formats.md).")
+        readable(path, folder.parent)
         try:
-            raw = yaml.safe_load(path.read_text()) or {}
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise MappingError(f"{path}: not valid YAML ({exc})") from None
+        except UnicodeDecodeError:
+            raise MappingError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        _check_types(path, raw)
         return cls._parse(path, raw)
 
     @classmethod
@@ -176,6 +181,67 @@ class Mapping:
         return RawTable(self.source_name, f"generic_{obj}", columns, id_column=id_column,
                         extra_columns=extra, date_headers=stage_dates,
                         date_formats=self.date_formats)
+
+
+# What each setting of mapping.yml holds: (type, what to write, example); docs/export-formats.md
+SCALAR = (str, int, float)
+TOP_TYPES = {
+    "source_name": (str, "a name", "source_name: pipedrive_export"),
+    "date_formats": (list, "a list of formats", 'date_formats: ["%Y-%m-%d"]'),
+    "default_pipeline": (SCALAR, "a pipeline name", "default_pipeline: Sales"),
+    "encoding": (str, "an encoding name", "encoding: windows-1252"),
+    "number_format": (dict, "a mapping", 'number_format: {decimal: ".", thousands: ","}'),
+    "pipelines": (list, "a list of pipelines",
+                  "pipelines: [{name: Sales, stages: [Lead In, Won, Lost]}]"),
+}
+OBJECT_TYPES = {
+    "file": (str, "a file name pattern", "file: deals*.csv"),
+    "columns": (dict, "a mapping of canonical column to CSV header",
+                'columns: {deal_id: "Deal - ID"}'),
+    "sheet": (SCALAR, "a sheet name", "sheet: Deals"),
+    "stage_entered_columns": (dict, "a mapping of stage to CSV header",
+                              'stage_entered_columns: {Demo: "Deal - Entered Demo"}'),
+    "types": (dict, "a mapping of activity type to canonical type", "types: {Call: call}"),
+}
+PIPELINE_TYPES = {
+    "name": (SCALAR, "a name", "name: Sales"),
+    "stages": (list, "a list of stage names", "stages: [Lead In, Demo, Won, Lost]"),
+    "won": (list, "a list of stage names", "won: [Won]"),
+    "lost": (list, "a list of stage names", "lost: [Lost]"),
+    "probabilities": (dict, "a mapping of stage to probability", "probabilities: {Demo: 0.5}"),
+}
+
+
+def _check_types(path: Path, raw) -> None:
+    """Refuse a setting of the wrong kind (`date_formats: "%Y-%m-%d"` for a list) naming it,
+    before anything reads it as another kind."""
+    def check(value, types: dict, where: str) -> None:
+        if not isinstance(value, dict):
+            raise MappingError(f"{path}: {where or 'the file'} must be a mapping of settings "
+                               f"(key: value), got {value!r}")
+        for key, (kind, what, example) in types.items():
+            item = value.get(key)
+            if item is None:
+                continue
+            if not isinstance(item, kind) or isinstance(item, bool):
+                raise MappingError(f"{path}: {where}{key} must be {what}, got {item!r}; "
+                                   f"write it like {example}")
+            if kind is list or kind is dict:
+                values = item if kind is list else list(item) + list(item.values())
+                bad = next((v for v in values if not isinstance(v, SCALAR)
+                            or isinstance(v, bool)), None)
+                if bad is not None and key not in ("pipelines", "number_format"):
+                    raise MappingError(f"{path}: {where}{key} holds {bad!r}, not a name or "
+                                       f"number; write it like {example}")
+
+    check(raw, TOP_TYPES, "")
+    for obj in ("deals", "contacts", "activities", "owners"):
+        if raw.get(obj) is not None:
+            check(raw[obj], OBJECT_TYPES, f"{obj}.")
+            if "file" in raw[obj]:
+                check_pattern(raw[obj]["file"], f"{path}: {obj}.file")
+    for i, pipeline in enumerate(raw.get("pipelines") or []):
+        check(pipeline, PIPELINE_TYPES, f"pipelines[{i + 1}].")
 
 
 def empty_table(obj: str, canonical: dict) -> RawTable:

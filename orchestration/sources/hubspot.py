@@ -19,7 +19,7 @@ import duckdb
 
 from orchestration.ingest.loader import FileLoad, IngestError, ensure_table
 from orchestration.ingest.numbers import NumberFormat
-from orchestration.ingest.readers import ReaderError, literal
+from orchestration.ingest.readers import ReaderError, json_key_problem, literal, path_literal
 from orchestration.ingest.spec import Column, RawTable, quote
 from orchestration.ingest.tabular import FileOptions, TabularReader
 from orchestration.settings import hubspot_file_settings
@@ -82,20 +82,36 @@ OWNERS = RawTable(SYSTEM, "hubspot_owners", (
 ), id_column="id")
 
 
-def _saved_response(con: duckdb.DuckDBPyConnection, path, key: str) -> str:
-    source = f"read_json({literal(str(path))}, format = 'unstructured')"
+def _saved_response(con: duckdb.DuckDBPyConnection, path, key: str,
+                    fields: tuple[str, ...] = ()) -> str:
+    """The response as read_json's SQL, once its `key` array holds records with `fields`."""
+    source = f"read_json({path_literal(path)}, format = 'unstructured')"
     try:
-        keys = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]
+        found = con.sql(f"select * from {source} limit 0")
     except duckdb.Error as exc:
-        raise ReaderError(f"malformed JSON ({str(exc).splitlines()[0]})") from None
-    if key not in keys:
+        raise ReaderError(json_key_problem(path, key)
+                          or f"malformed JSON ({str(exc).splitlines()[0]})") from None
+    if key not in found.columns:
         raise ReaderError(f"no {key!r} array in this file; it should be a saved API response")
+    records = found.types[found.columns.index(key)]
+    if records.id != "list" or records.child.id != "struct":
+        problem = json_key_problem(path, key)  # keys DuckDB cannot make a record of
+        if problem:
+            raise ReaderError(problem)
+        return source  # no records (an empty array): nothing to check
+    names = [n for n, _ in records.child.children]
+    missing = [f for f in fields if f not in names]
+    if missing or not all(n.strip() for n in names):
+        raise ReaderError(json_key_problem(path, key) or (
+            f"the records of {key!r} have no {missing[0]!r} (fields found: "
+            f"{', '.join(names)}); save the whole response of the HubSpot API call "
+            "(docs/export-formats.md)"))
     return source
 
 
 def pipelines_reader(con: duckdb.DuckDBPyConnection, path) -> str:
     """One record per stage of each pipeline in a saved `GET /crm/v3/pipelines/deals`."""
-    source = _saved_response(con, path, "results")
+    source = _saved_response(con, path, "results", ("id", "label", "stages"))
     return (
         "select cast(p.id as varchar) as pipelineId, cast(p.label as varchar) as pipelineLabel, "
         "cast(p.displayOrder as varchar) as pipelineDisplayOrder, "
@@ -110,7 +126,7 @@ def pipelines_reader(con: duckdb.DuckDBPyConnection, path) -> str:
 
 def owners_reader(con: duckdb.DuckDBPyConnection, path) -> str:
     """Owners of a saved `GET /crm/v3/owners`, with the name of each one's primary team."""
-    source = _saved_response(con, path, "results")
+    source = _saved_response(con, path, "results", ("id",))
     return (
         "select cast(o.id as varchar) as id, cast(o.email as varchar) as email, "
         "cast(o.firstName as varchar) as firstName, cast(o.lastName as varchar) as lastName, "
