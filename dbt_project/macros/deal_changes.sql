@@ -11,7 +11,8 @@
 {%- endmacro %}
 
 {#- One change row of int_deal_changes from typed old/new values of `field`:
-    kind 'amount', 'date' or 'text' says which typed columns are filled. -#}
+    kind 'amount', 'date' or 'text' says which typed columns are filled (a date's text is
+    its day: close dates are timestamps in some sources). -#}
 {% macro deal_change_columns(field, kind, old, new) -%}
     '{{ field }}' as field,
     {%- if kind == 'amount' %}
@@ -19,6 +20,11 @@
     {{ amount_text(new) }} as new_value,
     cast({{ old }} as {{ type_double() }}) as old_amount,
     cast({{ new }} as {{ type_double() }}) as new_amount,
+    {%- elif kind == 'date' %}
+    cast(cast({{ old }} as date) as {{ dbt.type_string() }}) as old_value,
+    cast(cast({{ new }} as date) as {{ dbt.type_string() }}) as new_value,
+    cast(null as {{ type_double() }}) as old_amount,
+    cast(null as {{ type_double() }}) as new_amount,
     {%- else %}
     cast({{ old }} as {{ dbt.type_string() }}) as old_value,
     cast({{ new }} as {{ dbt.type_string() }}) as new_value,
