@@ -179,7 +179,9 @@ def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1"
 def alerts(
     owner: str | None = typer.Option(None, help="Only this owner's alerts (name, any case; "
                                        "'(no owner)' for deals without one)"),
-    type: str | None = typer.Option(None, "--type", help="stalled, stale, overdue or incomplete"),
+    type: str | None = typer.Option(
+        None, "--type", help="stalled, stale, overdue, incomplete, pushed, amount_dropped, "
+                             "moved_backward or single_threaded"),
     format: str = typer.Option("table", "--format", help="table, csv or json"),
     warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
                                              "[env SALESPIPE_WAREHOUSE]"),

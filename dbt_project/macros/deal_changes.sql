@@ -39,3 +39,16 @@
     cast(null as date) as new_date
     {%- endif %}
 {%- endmacro %}
+
+{#- True where the time `ts` falls within the last `days` days up to the end of the as-of day
+    (the as-of day is the first of them). -#}
+{% macro within_last_days(ts, days) -%}
+    ({{ ts }} < {{ as_of_ts() }}
+     and {{ dbt.datediff('cast(' ~ ts ~ ' as date)', "cast('" ~ as_of_date() ~ "' as date)", 'day') }}
+         < {{ days }})
+{%- endmacro %}
+
+{#- A whole number (a count, a threshold read from a seed) as text: "2", not "2.0". -#}
+{% macro whole_text(expr) -%}
+    cast(cast(round({{ expr }}, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+{%- endmacro %}
