@@ -73,32 +73,20 @@ sf_history as (
 ),
 
 salesforce as (
+    {%- for field, kind, old, new in [
+            ('amount', 'amount', 'previous_amount', 'amount'),
+            ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
+            ('probability', 'text', 'previous_probability', 'probability')] %}
     select
         deal_id,
-        {{ deal_change_columns('amount', 'amount', 'previous_amount', 'amount') }},
+        {{ deal_change_columns(field, kind, old, new) }},
         changed_at,
         cast(history_number as {{ dbt.type_bigint() }}) as change_seq,
         'native' as source
     from sf_history
-    where history_number > 1 and {{ value_changed('previous_amount', 'amount') }}
-    union all
-    select
-        deal_id,
-        {{ deal_change_columns('expected_close_date', 'date', 'previous_close_date', 'close_date') }},
-        changed_at,
-        cast(history_number as {{ dbt.type_bigint() }}),
-        'native'
-    from sf_history
-    where history_number > 1 and {{ value_changed('previous_close_date', 'close_date') }}
-    union all
-    select
-        deal_id,
-        {{ deal_change_columns('probability', 'text', 'previous_probability', 'probability') }},
-        changed_at,
-        cast(history_number as {{ dbt.type_bigint() }}),
-        'native'
-    from sf_history
-    where history_number > 1 and {{ value_changed('previous_probability', 'probability') }}
+    where history_number > 1 and {{ value_changed(old, new) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 owner_native as (
@@ -134,33 +122,20 @@ versions as (
 ),
 
 snapshot_changes as (
+    {%- for field, kind, old, new in [
+            ('amount', 'amount', 'previous_amount', 'amount'),
+            ('expected_close_date', 'date', 'previous_close_date', 'expected_close_date'),
+            ('owner', 'text', 'previous_owner_id', 'owner_id')] %}
     select
         deal_id,
         source_system,
-        {{ deal_change_columns('amount', 'amount', 'previous_amount', 'amount') }},
+        {{ deal_change_columns(field, kind, old, new) }},
         dbt_valid_from as changed_at,
         cast(version_number as {{ dbt.type_bigint() }}) as change_seq
     from versions
-    where version_number > 1 and {{ value_changed('previous_amount', 'amount') }}
-    union all
-    select
-        deal_id,
-        source_system,
-        {{ deal_change_columns('expected_close_date', 'date', 'previous_close_date',
-                               'expected_close_date') }},
-        dbt_valid_from,
-        cast(version_number as {{ dbt.type_bigint() }})
-    from versions
-    where version_number > 1 and {{ value_changed('previous_close_date', 'expected_close_date') }}
-    union all
-    select
-        deal_id,
-        source_system,
-        {{ deal_change_columns('owner', 'text', 'previous_owner_id', 'owner_id') }},
-        dbt_valid_from,
-        cast(version_number as {{ dbt.type_bigint() }})
-    from versions
-    where version_number > 1 and {{ value_changed('previous_owner_id', 'owner_id') }}
+    where version_number > 1 and {{ value_changed(old, new) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 snapshot as (

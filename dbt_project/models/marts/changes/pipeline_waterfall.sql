@@ -74,20 +74,15 @@ moves as (
 ),
 
 flows as (
-    -- in the period at its start
+    -- in the period at its start (opening) and at its end (closing)
+    {%- for category, moment in [('opening', 'window_start'), ('closing', 'window_end')] %}
     select period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id,
-        'opening' as category, exact_amount as amount
+        '{{ category }}' as category, exact_amount as amount
     from moves
     where in_scope and period_start <= cast('{{ as_of_date() }}' as date)
-        and valid_from < window_start and (valid_to is null or valid_to >= window_start)
+        and valid_from < {{ moment }} and (valid_to is null or valid_to >= {{ moment }})
     union all
-    -- in it at its end
-    select period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id,
-        'closing', exact_amount
-    from moves
-    where in_scope and period_start <= cast('{{ as_of_date() }}' as date)
-        and valid_from < window_end and (valid_to is null or valid_to >= window_end)
-    union all
+    {%- endfor %}
     -- amount changed while staying in it
     select period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id,
         case when exact_amount > prev_exact_amount then 'increased' else 'decreased' end,
