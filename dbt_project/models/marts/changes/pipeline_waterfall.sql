@@ -7,7 +7,8 @@
 -- pushed_out (close date moved out of it, later or earlier), won, lost, other_in / other_out
 -- (moved between pipelines, currencies, owners or teams; reopened). Amounts are exact
 -- decimals, so opening + ins - outs = closing to the cent (tested on every row); a deal with
--- no amount moves with 0 and still counts.
+-- no amount moves with 0 and still counts. push_rate: the share of the deals in the period's
+-- pipeline at some moment of it (pipeline_deals_count) that were pushed out of it.
 {%- set categories = ['new', 'pulled_in', 'increased', 'other_in',
                       'pushed_out', 'decreased', 'won', 'lost', 'other_out'] %}
 with states as (
@@ -135,7 +136,16 @@ select
     currency,
     {%- for c in ['opening'] + categories + ['closing'] %}
     coalesce(sum(case when category = '{{ c }}' then amount end), 0) as {{ c }}_amount,
-    count(distinct case when category = '{{ c }}' then deal_id end) as {{ c }}_count{{ ',' if not loop.last }}
+    count(distinct case when category = '{{ c }}' then deal_id end) as {{ c }}_count,
     {%- endfor %}
+    -- a deal was in the period's pipeline at some moment of it: at its start or came in
+    count(distinct case when category in ('opening', 'new', 'pulled_in', 'other_in')
+        then deal_id end) as pipeline_deals_count,
+    round(
+        cast(count(distinct case when category = 'pushed_out' then deal_id end)
+            as {{ type_double() }})
+        / nullif(count(distinct case when category in ('opening', 'new', 'pulled_in', 'other_in')
+            then deal_id end), 0),
+        4) as push_rate
 from flows
 group by period_type, period_start, group_type, group_id, pipeline_id, currency
