@@ -175,40 +175,6 @@ def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1"
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
-@app.command()
-def alerts(
-    owner: str | None = typer.Option(None, help="Only this owner's alerts (name, any case; "
-                                       "'(no owner)' for deals without one)"),
-    type: str | None = typer.Option(
-        None, "--type", help="stalled, stale, overdue, incomplete, pushed, amount_dropped, "
-                             "moved_backward or single_threaded"),
-    format: str = typer.Option("table", "--format", help="table, csv or json"),
-    warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
-                                             "[env SALESPIPE_WAREHOUSE]"),
-) -> None:
-    """Print the open deal alerts (new first) from the warehouse, as in the report."""
-    import duckdb
-
-    from orchestration.alerts import output, queries
-    from orchestration.engines import local_marts
-
-    if format not in output.FORMATS:
-        _fail(f"--format must be one of {', '.join(output.FORMATS)}, got {format!r}")
-    path = warehouse or Settings.from_env().warehouse
-    if not path.is_file():
-        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        try:  # the marts of the engine in use (SALESPIPE_ENGINE): the DuckDB file or Spark
-            with local_marts(con, ["deal_alerts"]) as marts:
-                rows = queries.alerts(marts, owner=owner, alert_type=type)
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        _fail(f"cannot read the alerts from {path}: {exc}")
-    typer.echo(output.render(rows, format))
-
-
 # --- salespipe changes (issue 25: what moved) ------------------------------------------------
 @app.command()
 def changes(
@@ -247,6 +213,41 @@ def changes(
         _fail(f"cannot read the deal changes from {path}: {exc}")
     typer.echo(deal_changes.to_table(rows, start))
 # --- end of salespipe changes ------------------------------------------------------------------
+
+
+@app.command()
+def alerts(
+    owner: str | None = typer.Option(None, help="Only this owner's alerts (name, any case; "
+                                       "'(no owner)' for deals without one)"),
+    type: str | None = typer.Option(
+        None, "--type", help="stalled, stale, overdue, incomplete, pushed, amount_dropped, "
+                             "moved_backward or single_threaded"),
+    format: str = typer.Option("table", "--format", help="table, csv or json"),
+    warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
+                                             "[env SALESPIPE_WAREHOUSE]"),
+) -> None:
+    """Print the open deal alerts (new first) from the warehouse, as in the report."""
+    import duckdb
+
+    from orchestration.alerts import output, queries
+    from orchestration.engines import local_marts
+
+    if format not in output.FORMATS:
+        _fail(f"--format must be one of {', '.join(output.FORMATS)}, got {format!r}")
+    path = warehouse or Settings.from_env().warehouse
+    if not path.is_file():
+        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:  # the marts of the engine in use (SALESPIPE_ENGINE): the DuckDB file or Spark
+            with local_marts(con, ["deal_alerts"]) as marts:
+                rows = queries.alerts(marts, owner=owner, alert_type=type)
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        _fail(f"cannot read the alerts from {path}: {exc}")
+    typer.echo(output.render(rows, format))
+
 
 
 if __name__ == "__main__":

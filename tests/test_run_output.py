@@ -32,7 +32,7 @@ def test_demo_run_prints_at_most_40_lines_and_logs_everything_to_a_file(seeds_bu
     assert re.search(r"^ingest +[\d,]+ rows landed from \d+ file", out, re.MULTILINE)
     assert re.search(r"^dbt build +\d+ models, seeds and snapshots built, \d+ tests passed",
                      out, re.MULTILINE)
-    assert re.search(r"^publish +19 marts published", out, re.MULTILINE)
+    assert re.search(r"^publish +17 marts published", out, re.MULTILINE)
     assert "Deals flagged for pipeline cleaning:" in out
     assert "STEP_SUCCESS" not in out and "START sql table model" not in out
     log = _log(out)
