@@ -249,6 +249,5 @@ def alerts(
     typer.echo(output.render(rows, format))
 
 
-
 if __name__ == "__main__":
     app()
