@@ -179,11 +179,53 @@ def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1"
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
+# --- salespipe changes (issue 25: what moved) ------------------------------------------------
+@app.command()
+def changes(
+    since: str | None = typer.Option(None, help="Changes on or after this day (YYYY-MM-DD); "
+                                       "default: the week up to the latest run's as-of date"),
+    owner: str | None = typer.Option(None, help="Only this owner's deals (name, any case; "
+                                       "'(no owner)' for deals without one)"),
+    warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
+                                             "[env SALESPIPE_WAREHOUSE]"),
+) -> None:
+    """List what changed in the deals (stage, amount, close date, owner, probability), newest
+    first, from marts.fct_deal_changes."""
+    import datetime as dt
+
+    import duckdb
+
+    from orchestration import deal_changes
+    from orchestration.engines import local_marts
+
+    try:
+        start = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        _fail(f"--since must be a date like 2026-10-31, got {since!r}")
+    path = warehouse or Settings.from_env().warehouse
+    if not path.is_file():
+        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            with local_marts(con, deal_changes.MARTS) as marts:
+                start = start or deal_changes.default_since(marts)
+                rows = deal_changes.changes(marts, start, owner)
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        _fail(f"cannot read the deal changes from {path}: {exc}")
+    typer.echo(deal_changes.to_table(rows, start))
+# --- end of salespipe changes ------------------------------------------------------------------
+
+
 @app.command()
 def alerts(
     owner: str | None = typer.Option(None, help="Only this owner's alerts (name, any case; "
                                        "'(no owner)' for deals without one)"),
-    type: str | None = typer.Option(None, "--type", help="stalled, stale, overdue or incomplete"),
+    type: str | None = typer.Option(
+        None, "--type", help="stalled, stale, overdue, incomplete, pushed, amount_dropped, "
+                             "moved_backward or single_threaded"),
     format: str = typer.Option("table", "--format", help="table, csv or json"),
     warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
                                              "[env SALESPIPE_WAREHOUSE]"),

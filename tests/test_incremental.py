@@ -66,6 +66,23 @@ def _reexport_with_deletions(source) -> None:
     ac.write_text(json.dumps(page))
 
 
+# An open HubSpot deal (an export without history) pushed and cut on the second night: its
+# close date 2024-04-15 -> 2024-05-20 and amount 500 -> 350 in the re-exported deals.csv (and
+# not lost, as the drop would have it). Checked by test_a_pushed_deal_moves_changes_waterfall_alerts.
+PUSHED_DEAL = "102"
+
+
+def _push_an_open_deal(source) -> None:
+    deals = source / "hubspot" / "deals.csv"
+    old = f"{PUSHED_DEAL},Beta expansion,Sales Pipeline,Presentation Scheduled,500,USD,2024-04-15 00:00,"
+    text = deals.read_text()
+    assert old in text
+    deals.write_text(text.replace(old, old.replace("500,USD,2024-04-15", "350,USD,2024-05-20")))
+    for drop in (source / "hubspot").glob("deals-delta-*.csv"):
+        lines = drop.read_text().splitlines(keepends=True)
+        drop.write_text("".join(x for x in lines if not x.startswith(f"{PUSHED_DEAL},")))
+
+
 def _as_built_before_load_ids(warehouse) -> None:
     """One contact table as an earlier salespipe built it (a table without the load columns):
     the nightly run must upgrade it in place and still equal a full refresh."""
@@ -88,6 +105,7 @@ def builds(tmp_path_factory):
         before = _snapshot(ws.warehouse)
         delta = write_delta(ws.source, DAY, fraction=0.5, seed=3)
         _reexport_with_deletions(ws.source)
+        _push_an_open_deal(ws.source)
         env.setenv("SALESPIPE_AS_OF", DAY.isoformat())
         nightly = run_pipeline(selection=MODELS)
         full = tmp / "full.duckdb"
@@ -304,3 +322,39 @@ def test_scoped_unique_test_catches_a_new_row_repeating_an_old_id(builds, tmp_pa
     assert failed.returncode == 1, failed.stdout[-3000:]
     assert "Got 1 result" in failed.stdout, failed.stdout[-3000:]
     assert _watermarks(copy) == [(newest,)]
+
+
+def test_a_pushed_deal_moves_changes_waterfall_alerts(builds):
+    """The second night's export pushes open deal 102 from Apr 15 to May 20 and cuts it from
+    500 to 350: HubSpot exports keep no history, so the deals snapshot sees both changes, dated
+    by the night's as-of day (not the wall clock); April's waterfall loses it as pushed out,
+    the quarter's as a decrease; and the deal gets a pushed and an amount_dropped alert."""
+    incremental, *_ = builds
+    deal = f"hubspot-{PUSHED_DEAL}"
+    con = duckdb.connect(str(incremental), read_only=True)
+    try:
+        changes = con.execute(
+            "select field, old_value, new_value, changed_at, source from marts.fct_deal_changes "
+            "where deal_id = ? and field <> 'stage' order by field", [deal]).fetchall()
+        waterfall = con.execute(
+            "select period_type, opening_amount, pushed_out_amount, decreased_amount, "
+            "closing_amount from marts.pipeline_waterfall w join marts.fct_deals d "
+            "on w.pipeline_id = d.pipeline_id and w.currency = d.currency "
+            "where d.deal_id = ? and w.group_type = 'all' and w.period_start = date '2024-04-01' "
+            "order by period_type", [deal]).fetchall()
+        alerts = dict(con.execute(
+            "select alert_type, reason from marts.deal_alerts where deal_id = ? "
+            "and alert_type in ('pushed', 'amount_dropped')", [deal]).fetchall())
+    finally:
+        con.close()
+    night = dt.datetime(2024, 4, 1)
+    assert changes == [("amount", "500.00", "350.00", night, "snapshot"),
+                       ("expected_close_date", "2024-04-15", "2024-05-20", night, "snapshot")]
+    month, quarter = waterfall
+    assert month[0] == "month" and month[1] >= 500 and month[2] == 500, month
+    assert quarter[0] == "quarter" and quarter[3] == 150, quarter
+    assert alerts == {
+        "pushed": "Close date pushed once (35 days later in all) in the last 90 days: "
+                  "2024-04-15 -> 2024-05-20",
+        "amount_dropped": "Amount down 30.0% in the last 30 days: 500.00 -> 350.00 on 2024-04-01",
+    }

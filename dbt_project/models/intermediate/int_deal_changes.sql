@@ -1,0 +1,156 @@
+-- Every change of a tracked deal field (stage, amount, expected_close_date, owner,
+-- probability), from each CRM's own history where it records that field (source = 'native'),
+-- else from the deals snapshot's versions (source = 'snapshot', dated by its dbt_valid_from:
+-- the CRM's last-modified time or the run's as-of day). Which CRM records which field natively
+-- is `native_fields` below (README, "What moved: where the changes come from").
+--   stage: every source, from int_stage_events (native stage histories, and the snapshot's
+--          inferred stage changes for deals without one);
+--   amount, expected_close_date, probability: Salesforce OpportunityHistory;
+--   owner: ActiveCampaign's deal activity log and Pipedrive's deal flow (int_deal_owner_events).
+-- change_seq orders the changes of one deal that share a time.
+with deals as (
+    select deal_id, source_system from {{ ref('int_deals') }}
+),
+
+native_fields as (
+    select 'salesforce' as source_system, 'amount' as field
+    union all select 'salesforce', 'expected_close_date'
+    union all select 'activecampaign', 'owner'
+    union all select 'pipedrive', 'owner'
+),
+
+stage_events as (
+    select
+        deal_id,
+        stage_id,
+        entered_at,
+        event_seq,
+        source,
+        lag(stage_id) over (partition by deal_id order by entered_at, event_seq)
+            as previous_stage_id,
+        max(case when source = 'native' then 1 else 0 end) over (partition by deal_id)
+            as has_native
+    from {{ ref('int_stage_events') }}
+    where entered_at is not null
+),
+
+stage as (
+    select
+        deal_id,
+        {{ deal_change_columns('stage', 'text', 'previous_stage_id', 'stage_id') }},
+        entered_at as changed_at,
+        event_seq as change_seq,
+        -- a close the native history lacks comes from the CRM's current record (its close
+        -- date), so it counts as native; snapshot-only deals' closes as snapshot
+        case
+            when source = 'native' then 'native'
+            when source = 'inferred' then 'snapshot'
+            when has_native = 1 then 'native'
+            else 'snapshot'
+        end as source
+    from stage_events
+    where previous_stage_id is not null and stage_id <> previous_stage_id
+),
+
+sf_history as (
+    select
+        {{ source_id('source_deal_id', 'salesforce') }} as deal_id,
+        amount,
+        close_date,
+        win_probability_pct / 100.0 as probability,
+        changed_at,
+        lag(amount) over (partition by source_deal_id order by changed_at, source_history_id)
+            as previous_amount,
+        lag(close_date) over (
+            partition by source_deal_id order by changed_at, source_history_id
+        ) as previous_close_date,
+        lag(win_probability_pct) over (
+            partition by source_deal_id order by changed_at, source_history_id
+        ) / 100.0 as previous_probability,
+        row_number() over (partition by source_deal_id order by changed_at, source_history_id)
+            as history_number
+    from {{ ref('stg_salesforce__opportunity_history') }}
+),
+
+salesforce as (
+    {%- for field, kind, old, new in [
+            ('amount', 'amount', 'previous_amount', 'amount'),
+            ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
+            ('probability', 'text', 'previous_probability', 'probability')] %}
+    select
+        deal_id,
+        {{ deal_change_columns(field, kind, old, new) }},
+        changed_at,
+        cast(history_number as {{ dbt.type_bigint() }}) as change_seq,
+        'native' as source
+    from sf_history
+    where history_number > 1 and {{ value_changed(old, new) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+owner_native as (
+    select
+        e.deal_id,
+        {{ deal_change_columns('owner', 'text', 'e.old_owner_id', 'e.new_owner_id') }},
+        e.occurred_at as changed_at,
+        e.event_seq as change_seq,
+        'native' as source
+    from {{ ref('int_deal_owner_events') }} as e
+    -- the log can name deals the exports no longer hold
+    inner join deals as d on e.deal_id = d.deal_id
+    where e.occurred_at is not null and {{ value_changed('e.old_owner_id', 'e.new_owner_id') }}
+),
+
+-- the snapshot's versions of deals still exported, each beside the one before it
+versions as (
+    select
+        s.deal_id,
+        d.source_system,
+        s.amount,
+        s.expected_close_date,
+        s.owner_id,
+        s.dbt_valid_from,
+        lag(s.amount) over (partition by s.deal_id order by s.dbt_valid_from) as previous_amount,
+        lag(s.expected_close_date) over (partition by s.deal_id order by s.dbt_valid_from)
+            as previous_close_date,
+        lag(s.owner_id) over (partition by s.deal_id order by s.dbt_valid_from)
+            as previous_owner_id,
+        row_number() over (partition by s.deal_id order by s.dbt_valid_from) as version_number
+    from {{ ref('deals_snapshot') }} as s
+    inner join deals as d on s.deal_id = d.deal_id
+),
+
+snapshot_changes as (
+    {%- for field, kind, old, new in [
+            ('amount', 'amount', 'previous_amount', 'amount'),
+            ('expected_close_date', 'date', 'previous_close_date', 'expected_close_date'),
+            ('owner', 'text', 'previous_owner_id', 'owner_id')] %}
+    select
+        deal_id,
+        source_system,
+        {{ deal_change_columns(field, kind, old, new) }},
+        dbt_valid_from as changed_at,
+        cast(version_number as {{ dbt.type_bigint() }}) as change_seq
+    from versions
+    where version_number > 1 and {{ value_changed(old, new) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+snapshot as (
+    select
+        c.deal_id, c.field, c.old_value, c.new_value, c.old_amount, c.new_amount,
+        c.old_date, c.new_date, c.changed_at, c.change_seq,
+        'snapshot' as source
+    from snapshot_changes as c
+    where not exists (
+        select 1 from native_fields as n
+        where n.source_system = c.source_system and n.field = c.field
+    )
+)
+
+select * from stage
+union all select * from salesforce
+union all select * from owner_native
+union all select * from snapshot

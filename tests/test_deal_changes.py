@@ -1,0 +1,40 @@
+"""`salespipe changes` on the warehouse `salespipe run` built from the samples (the shared
+seeds_build, as of 2026-10-31): what changed, newest first, with stage and owner names.
+
+The changes themselves, the waterfall and the slip alerts are checked by hand-worked dbt unit
+tests (models/**/_deal_changes__unit_tests.yml, _changes__unit_tests.yml, _alerts__unit_tests.yml)
+and, across two nightly runs, by tests/test_incremental.py (a pushed and cut export deal)."""
+
+import re
+
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+
+
+def test_changes_lists_one_owners_changes_since_a_day(seeds_build):
+    base = ["changes", "--warehouse", str(seeds_build.warehouse)]
+    riley = CliRunner().invoke(app, [*base, "--since", "2026-10-29", "--owner", "riley nash"])
+    assert riley.exit_code == 0, riley.output
+    lines = riley.output.splitlines()
+    rows = [re.split(r"\s{2,}", line) for line in lines[1:-1]]
+    # hand-checked in the samples: Riley Nash's three stage moves from Oct 29 on, newest first
+    assert rows == [
+        ["2026-10-31 14:45", "Falconstone Solutions - Pro Plan", "Riley Nash", "stage",
+         "Negotiating -> Contract Sent", "native"],
+        ["2026-10-30 16:16", "Primecloud Industries - Starter Plan", "Riley Nash", "stage",
+         "Negotiating -> Contract Sent", "native"],
+        ["2026-10-29 16:53", "Ironriver Manufacturing - Automatio…", "Riley Nash", "stage",
+         "Negotiating -> Contract Sent", "native"],
+    ], riley.output
+    assert lines[-1] == "3 change(s) since 2026-10-29"
+    # without --since: the week up to the run's as-of date (Oct 25 to Oct 31)
+    week = CliRunner().invoke(app, [*base, "--owner", "riley nash"])
+    assert week.output.splitlines()[-1].endswith("since 2026-10-25"), week.output
+
+
+def test_changes_refuses_a_bad_date(seeds_build):
+    bad = CliRunner().invoke(app, ["changes", "--warehouse", str(seeds_build.warehouse),
+                                   "--since", "31/10/2026"])
+    assert bad.exit_code == 1
+    assert "--since must be a date like 2026-10-31, got '31/10/2026'" in bad.output
