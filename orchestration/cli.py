@@ -195,7 +195,7 @@ def changes(
 
     import duckdb
 
-    from orchestration import deal_changes
+    from orchestration.alerts import deal_changes
     from orchestration.engines import local_marts
 
     try:
