@@ -19,6 +19,8 @@ class CheckRow:
     def line(self) -> str:
         failing = self.metadata.get("unexpected_count")
         counted = f", {failing} failing row(s)" if failing is not None else ""
+        if self.metadata.get("failing_columns"):  # a dbt not_null_columns test
+            counted = f": {self.metadata['failing_columns']}"
         return f"{self.severity} {self.asset} {self.check}{counted}"
 
 

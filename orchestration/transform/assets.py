@@ -14,11 +14,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.engines import mart_reader
 from orchestration.engines.prepare import prepare_dbt
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
 from orchestration.transform.failures import dbt_failure
 from orchestration.transform.manifest import ensure_manifest
+from orchestration.transform.null_columns import is_null_columns_check, null_counts, with_counts
 from orchestration.transform.parse_state import keep_parse_state, restore_parse_state
 from orchestration.transform.run_folders import prune_run_folders
 
@@ -86,15 +88,28 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     # A failed build ends the step with what failed (model or test, dbt's message), not
     # dagster-dbt's "the dbt CLI process failed": dbt's whole output is in the run's log.
     invocation = dbt.cli(args, target_path=target, context=context, raise_on_error=False)
-    yield from invocation.stream()
+    held = []  # failed not_null_columns checks, named once dbt lets go of the warehouse
+    for event in invocation.stream():
+        if is_null_columns_check(event, invocation.manifest):
+            held.append(event)
+        else:
+            yield event
     if invocation.is_successful():
         keep_parse_state(project_dir, target)
     pruned = prune_run_folders(project_dir)
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt run folders from {project_dir / 'target'}")
+    results = _run_results(invocation)
+    counts = _null_counts(results, invocation.manifest, warehouse) if held else {}
+    yield from (with_counts(event, counts) for event in held)
     if not invocation.is_successful():
-        raise dg.Failure(description=dbt_failure(_run_results(invocation),
-                                                 invocation.process.returncode))
+        raise dg.Failure(description=dbt_failure(results, invocation.process.returncode,
+                                                 counts))
+
+
+def _null_counts(results: dict | None, manifest: dict, warehouse: DuckDBWarehouse) -> dict:
+    with warehouse.connect() as con:
+        return null_counts(results, manifest, mart_reader(con).query)
 
 
 def _run_results(invocation) -> dict | None:

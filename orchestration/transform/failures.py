@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestration.transform.null_columns import describe
+
 FAILED = {"error", "fail", "runtime error"}
 SHOWN = 5  # failures named; a broken staging model fails everything after it
 
@@ -20,19 +22,24 @@ def _message(text: str | None, lines: int = 3) -> str:
     return " / ".join(kept[:lines])
 
 
-def failed_nodes(run_results: dict[str, Any]) -> list[str]:
-    """One line per node that errored or whose test failed: "test unique_x_id: Got 1 result"."""
+def failed_nodes(run_results: dict[str, Any],
+                 null_columns: dict[str, dict[str, int]] | None = None) -> list[str]:
+    """One line per node that errored or whose test failed: "test unique_x_id: Got 1 result";
+    a not_null_columns test names its null columns (`null_columns`, by test unique_id)."""
     lines = []
     for result in run_results.get("results", []):
         if result.get("status") in FAILED:
             kind, name = _node(result["unique_id"])
-            lines.append(f"{kind} {name}: {_message(result.get('message'))}")
+            columns = (null_columns or {}).get(result["unique_id"])
+            text = describe(columns) if columns else _message(result.get("message"))
+            lines.append(f"{kind} {name}: {text}")
     return lines
 
 
-def dbt_failure(run_results: dict[str, Any] | None, exit_code: int | None) -> str:
+def dbt_failure(run_results: dict[str, Any] | None, exit_code: int | None,
+                null_columns: dict[str, dict[str, int]] | None = None) -> str:
     """The message of a failed `dbt build`, naming what failed."""
-    lines = failed_nodes(run_results or {})
+    lines = failed_nodes(run_results or {}, null_columns)
     if not lines:
         return (f"dbt build failed (exit code {exit_code}) before running any model: dbt's "
                 "messages are in the full log")

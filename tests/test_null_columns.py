@@ -1,0 +1,39 @@
+"""A model's not-null columns are one dbt test (tests/generic/not_null_columns.sql): when it
+fails, the run's error and the Dagster asset check name each null column with its row count."""
+
+import dagster as dg
+import duckdb
+
+from orchestration.pipeline import assets_and_resources, failed_steps
+
+STAGES = dg.AssetKey(["intermediate", "int_pipeline_stages"])
+
+
+def test_a_failed_not_null_test_names_each_column_and_its_rows(seeds_build, tmp_path,
+                                                               monkeypatch):
+    assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
+    warehouse = seeds_build.copy_to(tmp_path)
+    monkeypatch.setenv("SALESPIPE_DATA_DIR", str(warehouse.parent))
+    monkeypatch.setenv("SALESPIPE_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("SALESPIPE_AS_OF", "2026-10-31")
+    con = duckdb.connect(str(warehouse))  # the staging rows int_pipeline_stages reads
+    con.execute("""update staging.stg_hubspot__pipeline_stages set source_pipeline_id = null
+                   where source_stage_id in (select source_stage_id
+                   from staging.stg_hubspot__pipeline_stages order by 1 limit 2)""")
+    con.execute("""update staging.stg_hubspot__pipeline_stages set source_stage_id = null
+                   where source_stage_id = (select max(source_stage_id)
+                   from staging.stg_hubspot__pipeline_stages)""")
+    con.close()
+    assets, resources = assets_and_resources()
+    result = dg.materialize(assets, resources=resources, raise_on_error=False,
+                            selection=dg.AssetSelection.assets(STAGES))
+    check, = [c for c in result.get_asset_check_evaluations()
+              if c.check_name == "not_null_int_pipeline_stages"]
+    assert not check.passed
+    assert check.metadata["null_rows_by_column"].value == {"pipeline_id": 2, "stage_id": 1}
+    assert check.metadata["failing_columns"].value == (
+        "stage_id: 1 null row, pipeline_id: 2 null rows")
+    (step, message), = failed_steps(result)
+    assert step == "dbt_models"
+    assert message == ("dbt build: 1 failed\ntest not_null_int_pipeline_stages: "
+                       "stage_id: 1 null row, pipeline_id: 2 null rows")
