@@ -60,8 +60,11 @@ class StandaloneCluster:
                                             start_new_session=True)
         out.close()
 
-    def start(self, timeout: float = 240) -> StandaloneCluster:
+    def launch(self) -> StandaloneCluster:
+        """Start the three processes and return at once (`wait` until they answer), so the
+        JVMs start while the caller does other work."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self.launched = time.monotonic()
         bin_ = SPARK_HOME / "bin"
         self._start("master", [str(bin_ / "spark-class"), "org.apache.spark.deploy.master.Master",
                                "--host", "127.0.0.1", "--port", str(self.master_port),
@@ -81,7 +84,6 @@ class StandaloneCluster:
                                 "org.apache.spark.sql.connect.service.SparkConnectServer",
                                 *[a for k, v in conf.items() for a in ("--conf", f"{k}={v}")],
                                 "spark-internal"])
-        self._wait(timeout)
         return self
 
     def settings(self, **changes) -> EngineSettings:
@@ -91,16 +93,16 @@ class StandaloneCluster:
                                       file_format="parquet", spark_remote=self.remote),
                        **changes)
 
-    def _wait(self, timeout: float) -> None:
-        """Until the Connect server answers a query (and so the worker has registered)."""
-        deadline = time.monotonic() + timeout
+    def wait(self, timeout: float = 240) -> float:
+        """Until the Connect server answers a query; the seconds since `launch`."""
+        deadline = self.launched + timeout
         while True:
             dead = [n for n, p in self.procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"Spark {dead} exited at start: {self.log_tail(dead[0])}")
             try:
                 check_cluster(self.settings())
-                return
+                return time.monotonic() - self.launched
             except ClusterUnreachable:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no answer in {timeout:.0f} s: "

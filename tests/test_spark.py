@@ -92,23 +92,22 @@ class SparkBuild:
 
 @pytest.fixture(scope="module")
 def spark_cluster(tmp_path_factory):
-    """One standalone cluster for the module, stopped (every process) whatever the tests do."""
+    """One standalone cluster for the module, stopped (every process) whatever the tests do.
+    Launched only: its JVMs start while `seeds_build` builds on DuckDB."""
     cluster = StandaloneCluster(tmp_path_factory.mktemp("spark_cluster"))
-    started = time.monotonic()
     try:
-        cluster.start()
-        print(f"standalone cluster up in {time.monotonic() - started:.1f} s")
-        yield cluster
+        yield cluster.launch()
     finally:
         cluster.stop()
 
 
 @pytest.fixture(scope="module")
-def spark_build(seeds_build, spark_cluster, tmp_path_factory) -> SparkBuild:
+def spark_build(spark_cluster, seeds_build, tmp_path_factory) -> SparkBuild:
     """The demo's raw tables (from the DuckDB build) as Parquet, and every model, seed and the
     snapshot built from them on the cluster, from a copy of dbt_project/ that also holds the
     DuckDB-only probe model (one build for both)."""
     assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
+    print(f"standalone cluster answers {spark_cluster.wait():.1f} s after its start")
     root = tmp_path_factory.mktemp("spark_build")
     duck = seeds_build.copy_to(root / "duck")
     con = duckdb.connect(str(duck), read_only=True)
