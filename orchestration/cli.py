@@ -123,15 +123,19 @@ def prepare() -> None:
 
 
 def _check_engine() -> None:
-    """A bad SALESPIPE_ENGINE, or Spark without Java 17+, stops here, before anything runs."""
+    """A bad SALESPIPE_ENGINE, Spark without Java 17+, or a Spark cluster whose Connect server
+    does not answer stops here, before anything runs."""
+    from orchestration.engines.connect import ClusterUnreachable, check_cluster
     from orchestration.engines.java import JavaError, check_java
     from orchestration.settings import EngineSettings
 
     try:
         engine = EngineSettings.from_env()
-        if engine.engine == "spark" and engine.spark_method == "session":
+        if engine.uses_connect:
+            check_cluster(engine)
+        elif engine.engine == "spark" and engine.spark_method == "session":
             check_java()
-    except (SettingsError, JavaError) as exc:
+    except (SettingsError, JavaError, ClusterUnreachable) as exc:
         _fail(str(exc))
 
 

@@ -57,8 +57,11 @@ def _defaults() -> dict[str, str]:
         # SALESPIPE_DUCKDB_THREADS is empty, since DuckDB's SET has no "default" value.
         "SALESPIPE_DUCKDB_DEFAULT_THREADS": str(os.cpu_count() or 1),
         # Engine that runs the dbt models (duckdb | spark) and the Spark settings: see
-        # EngineSettings below and profiles.yml (`spark`, `spark_cluster` outputs).
+        # EngineSettings below and profiles.yml (`spark`, `spark_connect`, `spark_cluster`).
         "SALESPIPE_ENGINE": "duckdb",
+        # A Spark Connect server in front of a cluster (sc://host:port[/;token=...]); empty:
+        # local Spark. Holds a credential when it has a token: never printed (redact_remote).
+        "SALESPIPE_SPARK_REMOTE": "",
         "SALESPIPE_SPARK_METHOD": "session",
         "SALESPIPE_SPARK_MASTER": "local[*]",
         "SALESPIPE_SPARK_HOST": "",
@@ -309,6 +312,23 @@ def _dbt_log_level(value: str) -> str:
     return level
 
 
+def redact_remote(url: str) -> str:
+    """A Spark Connect URL fit to print: every parameter's value after the first `;`
+    (token=..., user_id=...) replaced, so a token never reaches a log or a message."""
+    base, _, params = url.partition(";")
+    hidden = [f"{p.split('=', 1)[0]}=***" for p in params.split(";") if p]
+    return ";".join([base, *hidden])
+
+
+def _spark_remote(value: str) -> str:
+    url = value.strip()
+    if url and not re.fullmatch(r"sc://[^/:;]+(:\d+)?(/(;[^;=]+=[^;]*)*)?", url):
+        raise SettingsError(
+            "SALESPIPE_SPARK_REMOTE must be a Spark Connect URL, sc://host:port (with "
+            f"/;token=... where the server needs one), got {redact_remote(url)!r}")
+    return url
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """Which engine runs the dbt models, and where Spark finds the raw layer and its files.
@@ -331,6 +351,8 @@ class EngineSettings:
     spark_shuffle_partitions: str = "4"
     spark_java_options: str = ""
     spark_log4j: str = ""
+    # Spark Connect URL (sc://...); may hold a token, hence kept out of repr()
+    spark_remote: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -350,7 +372,13 @@ class EngineSettings:
             spark_shuffle_partitions=_env("SALESPIPE_SPARK_SHUFFLE_PARTITIONS") or "4",
             spark_java_options=_env("SALESPIPE_SPARK_JAVA_OPTIONS"),
             spark_log4j=_env("SALESPIPE_SPARK_LOG4J"),
+            spark_remote=_spark_remote(_env("SALESPIPE_SPARK_REMOTE")),
         )
+
+    @property
+    def uses_connect(self) -> bool:
+        """Spark through a Spark Connect server: no local JVM, marts live on the cluster."""
+        return self.engine == "spark" and bool(self.spark_remote)
 
     def dbt_log_args(self) -> list[str]:
         """dbt's flag for its log file (dagster-dbt puts dbt.log in the run's target folder)."""
@@ -361,12 +389,16 @@ class EngineSettings:
         """The profiles.yml output: duckdb, local Spark (session) or a Spark cluster."""
         if self.engine == "duckdb":
             return "duckdb"
+        if self.uses_connect:
+            return "spark_connect"
         return "spark" if self.spark_method == "session" else "spark_cluster"
 
     def export(self) -> None:
         """Put the resolved folders into the environment dbt's profiles.yml reads."""
         os.environ["SALESPIPE_RAW_DIR"] = self.raw_dir
         os.environ["SALESPIPE_SPARK_DIR"] = str(self.spark_dir)
+        # dbt scrubs DBT_ENV_SECRET_* values from its logs (the URL may hold a token)
+        os.environ["DBT_ENV_SECRET_SALESPIPE_SPARK_REMOTE"] = self.spark_remote
 
 
 @dataclass(frozen=True)

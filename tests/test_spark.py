@@ -1,8 +1,13 @@
-"""The same dbt project on Apache Spark (local[*], dbt-spark `method: session`) and on DuckDB.
+"""The same dbt project on Apache Spark and on DuckDB, the Spark side on a running standalone
+cluster reached through Spark Connect (SALESPIPE_SPARK_REMOTE), as a team's cluster would be.
 
 The bundled demo (seeds/, as of 2026-10-31) is built once on DuckDB (the shared `seeds_build`)
-and once on local Spark from the same raw tables (written as Parquet, read by Spark as external
-tables), then every mart is compared row by row. dbt's data tests are not run on Spark here
+and once on the cluster from the same raw tables (written as Parquet to a folder the cluster
+reads, declared there as external tables), then every mart is compared row by row. One Spark
+build for the whole file: the cluster (tests/spark_cluster.py: a master, one worker, a Connect
+server, all from the installed pyspark) starts once per module. It replaced the local[*]
+build this file used to run: both were the same dbt-spark SQL on the same Spark, and two
+Spark builds did not fit the suite's time (the measure is in the README). dbt's data tests are not run on Spark here
 (about a second each there; they run on DuckDB in every other test), only the models, seeds and
 the snapshot.
 
@@ -29,36 +34,41 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from spark_cluster import StandaloneCluster
 
 from orchestration.engines import local_marts
+from orchestration.engines.connect import ConnectReader
 from orchestration.engines.java import JavaError, check_java, parse_major
 from orchestration.engines.raw_parquet import export_raw
-from orchestration.engines.spark import SparkReader
 from orchestration.publish.delta import BUILT_AT
-from orchestration.settings import DBT_PROJECT_DIR, EngineSettings, apply_defaults
+from orchestration.settings import DBT_PROJECT_DIR, apply_defaults
 
 AS_OF = "2026-10-31"
 REL_TOL, ABS_TOL = 1e-9, 1e-6
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
-def spark_env(root: Path) -> dict[str, str]:
-    """Environment of a dbt run on local Spark with every working file under `root`."""
+def spark_env(root: Path, remote: str) -> dict[str, str]:
+    """Environment of a dbt run on the cluster at `remote`, every client file under `root`.
+    JAVA_HOME names a folder without Java: a local JVM started by mistake fails the build."""
     apply_defaults()  # the Spark connection variables profiles.yml reads
+    (root / "no-java").mkdir(exist_ok=True)
     return {**os.environ, "SALESPIPE_ENGINE": "spark", "SALESPIPE_DATA_DIR": str(root),
             "SALESPIPE_SPARK_DIR": str(root / "spark"), "SALESPIPE_RAW_DIR": str(root / "raw"),
             "SALESPIPE_WAREHOUSE": str(root / "warehouse.duckdb"),
-            "SALESPIPE_SPARK_METHOD": "session", "SALESPIPE_SPARK_FILE_FORMAT": "parquet"}
+            "DBT_ENV_SECRET_SALESPIPE_SPARK_REMOTE": remote, "JAVA_HOME": str(root / "no-java"),
+            "SALESPIPE_SPARK_FILE_FORMAT": "parquet"}
 
 
-def dbt_spark(project: Path, root: Path, args: list[str], raw_tables: list[str]):
-    """`dbt <args>` on the `spark` target, run from `root` (so nothing lands in the repo)."""
+def dbt_spark(project: Path, root: Path, args: list[str], raw_tables: list[str], remote: str):
+    """`dbt <args>` on the `spark_connect` target, run from `root` (so nothing lands in the
+    repo)."""
     cmd = [DBT, *args, "--project-dir", str(project), "--profiles-dir", str(project),
-           "--target", "spark", "--target-path", str(root / "target"),
+           "--target", "spark_connect", "--target-path", str(root / "target"),
            "--log-path", str(root / "logs"),
            "--vars", json.dumps({"as_of": AS_OF, "raw_tables": raw_tables})]
-    return subprocess.run(cmd, cwd=root, env=spark_env(root), capture_output=True, text=True,
-                          timeout=600, check=False)
+    return subprocess.run(cmd, cwd=root, env=spark_env(root, remote), capture_output=True,
+                          text=True, timeout=600, check=False)
 
 
 # A model a later change might add with DuckDB-only SQL (quantile_cont instead of the
@@ -72,20 +82,32 @@ from {{ ref('alert_stage_limits') }}
 
 
 class SparkBuild:
-    def __init__(self, root: Path, duck: Path, results: dict[str, dict], seconds: float):
+    def __init__(self, root: Path, duck: Path, results: dict[str, dict], seconds: float,
+                 cluster: StandaloneCluster):
         self.root, self.duck, self.results, self.seconds = root, duck, results, seconds
-        self.settings = EngineSettings(engine="spark", raw_dir=str(root / "raw"),
-                                       spark_dir=root / "spark", spark_method="session",
-                                       file_format="parquet")
-        self.reader = SparkReader(self.settings)
+        self.cluster = cluster
+        self.settings = cluster.settings(raw_dir=str(root / "raw"), spark_dir=root / "spark")
+        self.reader = ConnectReader(self.settings)
 
 
 @pytest.fixture(scope="module")
-def spark_build(seeds_build, tmp_path_factory) -> SparkBuild:
+def spark_cluster(tmp_path_factory):
+    """One standalone cluster for the module, stopped (every process) whatever the tests do.
+    Launched only: its JVMs start while `seeds_build` builds on DuckDB."""
+    cluster = StandaloneCluster(tmp_path_factory.mktemp("spark_cluster"))
+    try:
+        yield cluster.launch()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def spark_build(spark_cluster, seeds_build, tmp_path_factory) -> SparkBuild:
     """The demo's raw tables (from the DuckDB build) as Parquet, and every model, seed and the
-    snapshot built from them on local Spark, from a copy of dbt_project/ that also holds the
-    DuckDB-only probe model (one Spark start for both)."""
+    snapshot built from them on the cluster, from a copy of dbt_project/ that also holds the
+    DuckDB-only probe model (one build for both)."""
     assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
+    print(f"standalone cluster answers {spark_cluster.wait():.1f} s after its start")
     root = tmp_path_factory.mktemp("spark_build")
     duck = seeds_build.copy_to(root / "duck")
     con = duckdb.connect(str(duck), read_only=True)
@@ -99,14 +121,14 @@ def spark_build(seeds_build, tmp_path_factory) -> SparkBuild:
     (project / "models" / "marts" / f"{PROBE}.sql").write_text(PROBE_SQL)
     started = time.monotonic()
     result = dbt_spark(project, root, ["build", "--resource-type", "model", "seed", "snapshot"],
-                       raw_tables)
+                       raw_tables, spark_cluster.remote)
     seconds = time.monotonic() - started
     run_results = root / "target" / "run_results.json"
     assert run_results.is_file(), result.stdout[-6000:] + result.stderr[-3000:]
     results = {r["unique_id"].split(".")[-1]: r
                for r in json.loads(run_results.read_text())["results"]}
-    print(f"dbt on local Spark: {seconds:.1f} s, {len(results)} nodes")
-    return SparkBuild(root, duck, results, seconds)
+    print(f"dbt on the standalone cluster: {seconds:.1f} s, {len(results)} nodes")
+    return SparkBuild(root, duck, results, seconds, spark_cluster)
 
 
 def test_every_model_builds_on_spark(spark_build):
@@ -231,12 +253,20 @@ def test_report_queries_read_marts_through_spark(spark_build):
         con.close()
 
 
-def test_spark_working_files_stay_in_the_data_dir(spark_build):
+def test_marts_live_on_the_cluster_and_no_local_spark_ran(spark_build):
+    """The marts are the cluster's tables (in its warehouse, as it reports them); the client
+    side (dbt, this reader) left no Spark working files: no local JVM ran there."""
+    from pyspark import SparkContext
+
+    from orchestration.engines.spark import marts_location
+
+    location = marts_location(spark_build.settings)["dim_owners"]
+    assert location.endswith("/marts.db/dim_owners"), location
+    assert str(spark_build.cluster.warehouse) in location
     root = spark_build.root
-    assert (root / "spark" / "metastore_db").is_dir()
-    assert (root / "spark" / "derby.log").is_file()
-    assert (root / "spark" / "warehouse" / "marts.db" / "dim_owners").is_dir()
-    assert not (root / "spark-warehouse").exists() and not (root / "derby.log").exists()
+    for stray in ("spark", "metastore_db", "spark-warehouse", "derby.log"):
+        assert not (root / stray).exists(), stray
+    assert SparkContext._active_spark_context is None and SparkContext._gateway is None
     repo = DBT_PROJECT_DIR.parent
     for stray in ("derby.log", "metastore_db", "spark-warehouse"):
         assert not (repo / stray).exists() and not (DBT_PROJECT_DIR / stray).exists()
@@ -255,3 +285,24 @@ def test_java_check_names_the_fix(monkeypatch, tmp_path):
     old.chmod(0o755)
     with pytest.raises(JavaError, match="is Java 11: install Java 17"):
         check_java()
+
+
+def test_a_cluster_that_does_not_answer_stops_the_run_before_ingest(tmp_path):
+    """Nothing listens on the port: `salespipe run` stops at once, before ingest, naming
+    SALESPIPE_SPARK_REMOTE, and the token in the URL appears nowhere."""
+    from spark_cluster import free_port
+
+    remote = f"sc://127.0.0.1:{free_port()}/;token=s3cr3t-t0ken"
+    env = {**os.environ, "SALESPIPE_DATA_DIR": str(tmp_path), "SALESPIPE_SPARK_REMOTE": remote,
+           "SALESPIPE_SOURCE_DIR": str(DBT_PROJECT_DIR.parent / "seeds")}
+    env.pop("SALESPIPE_WAREHOUSE", None)
+    started = time.monotonic()
+    result = subprocess.run([str(Path(sys.executable).parent / "salespipe"), "run",
+                             "--engine", "spark"], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "SALESPIPE_SPARK_REMOTE=sc://127.0.0.1:" in output and "token=***" in output, output
+    assert "s3cr3t" not in output
+    assert not (tmp_path / "warehouse.duckdb").exists(), "ingest ran"
+    assert time.monotonic() - started < 60

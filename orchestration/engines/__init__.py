@@ -1,5 +1,5 @@
 """The engine that runs the dbt models and holds the marts (SALESPIPE_ENGINE): DuckDB, the
-embedded default, or Apache Spark (dbt-spark). Python code that reads marts (checks, the report
+embedded default, or Apache Spark (dbt-spark): local, or a cluster through Spark Connect. Python code that reads marts (checks, the report
 and alerts, the run summary) reads them through `mart_reader`, never by assuming the DuckDB file.
 
 Raw tables always land in the DuckDB warehouse (ingestion); on Spark they are also written as
@@ -45,6 +45,10 @@ def mart_reader(con: duckdb.DuckDBPyConnection,
     settings = settings or EngineSettings.from_env()
     if settings.engine == "duckdb":
         return DuckDBReader(con)
+    if settings.uses_connect:
+        from orchestration.engines.connect import ConnectReader
+
+        return ConnectReader(settings)
     from orchestration.engines.spark import SparkReader
 
     return SparkReader(settings)

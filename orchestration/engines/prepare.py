@@ -1,12 +1,13 @@
 """What a dbt run needs from the engine in use before it starts (SALESPIPE_ENGINE).
 
 DuckDB: nothing, dbt reads the raw tables ingestion landed in the warehouse. Spark: Java (local
-Spark only), the raw layer written as Parquet for Spark's external raw tables, and the resolved
+Spark only; a cluster through Spark Connect: that it answers), the raw layer written as Parquet for Spark's external raw tables, and the resolved
 folders in the environment dbt's profiles.yml reads.
 """
 
 from __future__ import annotations
 
+from orchestration.engines.connect import check_cluster
 from orchestration.engines.java import check_java
 from orchestration.engines.raw_parquet import export_raw
 from orchestration.settings import EngineSettings
@@ -18,7 +19,9 @@ def prepare_dbt(settings: EngineSettings, connect) -> dict:
     settings.export()
     if settings.engine == "duckdb":
         return {}
-    if settings.spark_method == "session":
+    if settings.uses_connect:
+        check_cluster(settings)
+    elif settings.spark_method == "session":
         check_java()
         settings.spark_dir.mkdir(parents=True, exist_ok=True)
     with connect() as con:

@@ -8,8 +8,9 @@ in-memory catalog and declares each table built by dbt over the table's Parquet 
 tables over the raw Parquet layer. Result sets are small (counts, alert lists, one mart's key
 columns); the session is started once per process and reused.
 
-On a cluster (SALESPIPE_SPARK_METHOD thrift/http/odbc) dbt builds remotely; reading the marts back
-from Python needs a client for that cluster and is not implemented (see the README).
+A cluster behind a Spark Connect server (SALESPIPE_SPARK_REMOTE) is read by connect.py. On a
+cluster reached through thrift/http/odbc (SALESPIPE_SPARK_METHOD) dbt builds remotely; reading
+the marts back from Python needs Spark Connect (see the README).
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ class SparkReader:
         if settings.spark_method != "session":
             raise SparkReaderError(
                 f"reading marts back from a Spark cluster (SALESPIPE_SPARK_METHOD="
-                f"{settings.spark_method}) is not supported yet; checks and the report need "
-                "local Spark (SALESPIPE_SPARK_METHOD=session)")
+                f"{settings.spark_method}) is not supported; checks and the report need local "
+                "Spark (SALESPIPE_SPARK_METHOD=session) or the cluster's Spark Connect server "
+                "(SALESPIPE_SPARK_REMOTE=sc://host:port)")
         self.settings = settings
         self.spark = _session(settings)
         self.tables = self._declare()
@@ -103,6 +105,10 @@ class SparkReader:
 def marts_location(settings: EngineSettings) -> dict[str, str]:
     """Where local Spark keeps each mart: a Parquet folder per table (what BI tools or a
     lakehouse catalog read on the Spark path; nothing is copied to a DuckDB file)."""
+    if settings.uses_connect:
+        from orchestration.engines.connect import marts_location as on_cluster
+
+        return on_cluster(settings)
     folder = settings.spark_dir / "warehouse" / "marts.db"
     return {p.name: str(p) for p in sorted(folder.glob("*")) if p.is_dir()
             and not p.name.endswith(("__dbt_tmp", "__dbt_rebuild"))}

@@ -57,8 +57,9 @@ def _publish(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> d
         from orchestration.engines.spark import marts_location
 
         tables = marts_location(engine)
-        context.log.info(f"{engine.engine}: {len(tables)} marts live as Parquet in "
-                         f"{engine.spark_dir / 'warehouse' / 'marts.db'}; nothing copied")
+        where = "the cluster's warehouse" if engine.uses_connect else \
+            engine.spark_dir / "warehouse" / "marts.db"
+        context.log.info(f"{engine.engine}: {len(tables)} marts live in {where}; nothing copied")
         return dg.MaterializeResult(metadata={"engine": engine.engine,
                                               "tables": dg.MetadataValue.json(tables)})
     ops = OperationsSettings.from_env()
