@@ -153,7 +153,9 @@ def test_sigkill_leaves_the_last_good_publication(ops, kills, phase):
 def test_a_second_run_refuses_while_one_runs(kills):
     message, seconds = kills["second_run"]
     assert "another salespipe run (pid" in message and "did not start" in message
-    assert seconds < 5
+    # refused while the lock's holder still paused (60 s, SALESPIPE_PAUSE_AT): it did not wait
+    # for the lock. Not a few-seconds limit: a loaded 2-core machine starts a run slowly.
+    assert seconds < 60
     assert kills["temp_files"], "the publish was not caught mid-way"
 
 
