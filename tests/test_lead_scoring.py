@@ -180,7 +180,13 @@ def test_rule_with_unknown_attribute_fails_naming_it(rescored):
     con.execute("insert into config.lead_score_fit_rules "
                 "values ('industry_typo', 'industy', 'equals', 'Retail', 5)")
     con.close()
-    result = dbt(copy, target, "run", "--select", "int_lead_fit_matches", "--vars", EARLIER_VARS)
+    try:
+        result = dbt(copy, target, "run", "--select", "int_lead_fit_matches",
+                     "--vars", EARLIER_VARS)
+    finally:  # the copy is the module's: a later test must not meet the bad rule
+        con = duckdb.connect(str(copy))
+        con.execute("delete from config.lead_score_fit_rules where rule_id = 'industry_typo'")
+        con.close()
     assert result.returncode != 0
     assert "rule 'industry_typo' names attribute 'industy'" in result.stdout, result.stdout
 
