@@ -209,13 +209,14 @@ def test_cli_formats_and_filters(runs):
 
 
 def test_asset_check_warns_with_new_alerts(runs):
-    # run 2 flags deal 102 (hand-worked, test_lifecycle_new_ongoing_resolved): the check warns
+    # run 2 (as of 2024-04-16) flags four new alerts: deal 102 overdue (expected to close
+    # 04-15), stale and stalled (in its stage since 03-05), and D1 stalled: the check warns
     warned = runs["check_after_run2"]
     assert warned.severity.value == "WARN" and not warned.passed
-    assert warned.metadata["new_alerts"].value == 2
+    assert warned.metadata["new_alerts"].value == 4
     top = warned.metadata["top_new_alerts"].value
     assert "| deal | owner | alert | amount | reason |" in top
-    assert top.count("Beta expansion") == 2  # deal 102, overdue and stalled
+    assert top.count("Beta expansion") == 3 and top.count("Epsilon rollout") == 1
     # run 3 has no new alert (102's are ongoing, D1's resolved): the check passes
     quiet = deal_alerts_check(warehouse=DuckDBWarehouse(path=str(runs["warehouse"])))
     assert quiet.passed and quiet.metadata["new_alerts"].value == 0
