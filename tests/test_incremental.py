@@ -265,12 +265,12 @@ def test_incremental_run_rebuilt_only_what_changed(builds):
 # since); fct_activities: how many runs wrote its rows.
 BUILT = """
         with t as (select * from {db}.marts.fct_deal_stage_transitions),
-             first as (select min({built_at}) as at from t)
-        select (select at from first),
-               count(*) filter (where not is_current and {built_at} = (select at from first)),
-               count(*) filter (where is_current and {built_at} > (select at from first)),
+             first_run as (select min({built_at}) as first_built from t)
+        select first_built,
+               count(*) filter (where not is_current and {built_at} = first_built),
+               count(*) filter (where is_current and {built_at} > first_built),
                (select count(distinct {built_at}) from {db}.marts.fct_activities)
-        from t"""
+        from t cross join first_run group by first_built"""
 
 
 STALE = """
