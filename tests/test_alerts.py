@@ -89,6 +89,8 @@ def runs(tmp_path_factory, hook_server):
         env.setenv("SALESPIPE_AS_OF", "2024-04-16")
         run_pipeline()
         states.append(alert_rows(data / "warehouse.duckdb"))
+        check_after_run2 = deal_alerts_check(
+            warehouse=DuckDBWarehouse(path=str(data / "warehouse.duckdb")))
         report_after_run2 = (tmp / "reports" / "alerts_by_owner")
         csvs_after_run2 = {p.name: p.read_text() for p in report_after_run2.glob("*.csv")}
 
@@ -99,7 +101,7 @@ def runs(tmp_path_factory, hook_server):
         states.append(alert_rows(data / "warehouse.duckdb"))
         yield {"states": states, "summaries": [first, third], "tmp": tmp,
                "warehouse": data / "warehouse.duckdb", "csvs_after_run2": csvs_after_run2,
-               "env": dict(os.environ)}
+               "env": dict(os.environ), "check_after_run2": check_after_run2}
 
 
 def test_lifecycle_new_ongoing_resolved(runs):
@@ -120,13 +122,13 @@ def test_lifecycle_new_ongoing_resolved(runs):
     assert set(run1) <= set(run2) <= set(run3)
 
 
-def test_repeated_run_and_full_refresh_keep_the_state(runs):
+def test_repeated_run_and_full_refresh_keep_the_state(runs, tmp_path):
     """dbt build --full-refresh for the same as-of: the history is neither lost nor changed."""
     env = {**runs["env"], "SALESPIPE_AS_OF": "2024-04-17"}
-    result = subprocess.run(
+    result = subprocess.run(  # its own target: the shared manifest.json is read by other workers
         [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--select",
          "deal_alerts_current deal_alerts", "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--vars", '{"as_of": "2024-04-17"}'],
+         "--target-path", str(tmp_path / "target"), "--vars", '{"as_of": "2024-04-17"}'],
         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     assert alert_rows(runs["warehouse"]) == runs["states"][2]
@@ -195,12 +197,17 @@ def test_cli_formats_and_filters(runs):
 
 
 def test_asset_check_warns_with_new_alerts(runs):
-    result = deal_alerts_check(warehouse=DuckDBWarehouse(path=str(runs["warehouse"])))
-    assert result.severity.value == "WARN"
-    new = sum(s[0] == "new" for s in runs["states"][2].values())
-    assert result.passed == (new == 0)
-    assert result.metadata["new_alerts"].value == new
-    assert "| deal | owner | alert | amount | reason |" in result.metadata["top_new_alerts"].value
+    # run 2 (as of 2024-04-16) flags four new alerts: deal 102 overdue (expected to close
+    # 04-15), stale and stalled (in its stage since 03-05), and D1 stalled: the check warns
+    warned = runs["check_after_run2"]
+    assert warned.severity.value == "WARN" and not warned.passed
+    assert warned.metadata["new_alerts"].value == 4
+    top = warned.metadata["top_new_alerts"].value
+    assert "| deal | owner | alert | amount | reason |" in top
+    assert top.count("Beta expansion") == 3 and top.count("Epsilon rollout") == 1
+    # run 3 has no new alert (102's are ongoing, D1's resolved): the check passes
+    quiet = deal_alerts_check(warehouse=DuckDBWarehouse(path=str(runs["warehouse"])))
+    assert quiet.passed and quiet.metadata["new_alerts"].value == 0
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")

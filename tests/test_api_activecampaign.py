@@ -42,7 +42,8 @@ exports = company("exports", deals=40, seed=13, formats=["activecampaign"],
 
 @pytest.fixture
 def server(exports):
-    with ActiveCampaignApi(ActiveCampaignData(exports), TOKEN) as api:
+    # no rate limit: these syncs run without the connector's spacing, to go fast
+    with ActiveCampaignApi(ActiveCampaignData(exports), TOKEN, rate_limit=None) as api:
         yield api
 
 
@@ -181,13 +182,16 @@ def test_contacts_not_in_id_order_stop_the_sync(server, tmp_path):
     assert not dataset_rows(tmp_path / "data", C, "contacts")
 
 
-def test_requests_are_spaced_to_the_rate_limit(server, tmp_path, monkeypatch):
-    monkeypatch.setattr(activecampaign, "REQUESTS_PER_SECOND", 20.0)
-    session = activecampaign.throttled_session(20.0)
-    started = time.monotonic()
-    for _ in range(6):
-        session.get(f"{server.url}/api/3/users", headers={"Api-Token": TOKEN})
-    assert time.monotonic() - started >= 5 / 20  # 6 requests, 5 gaps of 50 ms
+def test_a_sync_keeps_to_the_accounts_rate_limit(exports, tmp_path, monkeypatch):
+    # 5 requests a second per account, 429 beyond: here 50 a second on both sides (the same
+    # rule, ten times faster) for a whole sync of more requests than one second allows.
+    # Counts, not times: a busy machine only spaces the requests further apart.
+    monkeypatch.setattr(activecampaign, "REQUESTS_PER_SECOND", 50.0)
+    with ActiveCampaignApi(ActiveCampaignData(exports), TOKEN, rate_limit=50) as server:
+        result = sync(C, tmp_path / "data", creds(server))
+    assert len(server.requests) > 2 * 50
+    assert [r.status for r in server.requests].count(429) == 0
+    assert result.rows["deals"] == 40
 
 
 def test_a_429_storm_is_waited_out(server, tmp_path):
@@ -255,9 +259,10 @@ def test_an_interrupted_sync_resumes_without_loss_or_duplicates(server, tmp_path
 # The one full pipeline run: marts from the APIs equal marts from the files
 
 # Columns that name the file a row came from or the moment of the run, not the data.
+# first_flagged_at and resolved_at are as-of dates, the same in both runs: compared.
 RUN_COLUMNS = {"source_file", "_source_file", "line", "_line", "_load_id", "_loaded_at",
-               "loaded_at", "quarantined_at", "first_flagged_at", "last_flagged_at",
-               "resolved_at", "scored_at", "published_at", "run_id", "_built_at"}
+               "loaded_at", "quarantined_at", "last_flagged_at", "scored_at", "published_at",
+               "run_id", "_built_at"}
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +275,7 @@ def api_build(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("api_build")
     hs = HubSpotApi(HubSpotData(SEEDS / "hubspot", PROFILES["hubspot"].tz), "hs-" + TOKEN)
-    ac = ActiveCampaignApi(ActiveCampaignData(SEEDS / "activecampaign"), TOKEN)
+    ac = ActiveCampaignApi(ActiveCampaignData(SEEDS / "activecampaign"), TOKEN, rate_limit=None)
     with pytest.MonkeyPatch.context() as env, hs, ac:
         ws = make_workspace(tmp, env)
         shutil.copytree(SEEDS / "generic", ws.source / "generic")

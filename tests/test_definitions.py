@@ -1,8 +1,11 @@
 """The Dagster definitions: every dbt model is an asset with lineage to the raw assets."""
 
+import json
+
 import dagster as dg
 
 from orchestration.definitions import defs
+from orchestration.transform.assets import dbt_project
 
 
 def test_definitions_load_and_dbt_models_have_raw_lineage():
@@ -29,6 +32,14 @@ def test_every_dbt_source_is_produced_by_an_ingest_asset():
 
 
 def test_dbt_tests_are_asset_checks():
+    """Every data test dbt attaches to a mart is an asset check of that mart, by its name."""
     graph = defs().resolve_asset_graph()
-    checks = [c for c in graph.asset_check_keys if c.asset_key.path[0] == "marts"]
-    assert any(c.asset_key == dg.AssetKey(["marts", "fct_deals"]) for c in checks)
+    checks = {(c.asset_key.path[-1], c.name) for c in graph.asset_check_keys
+              if c.asset_key.path[0] == "marts"}
+    nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"]
+    marts = {key: n["name"] for key, n in nodes.items()
+             if n["resource_type"] == "model" and n["fqn"][1] == "marts"}
+    tests = {(marts[n["attached_node"]], n["name"]) for n in nodes.values()
+             if n["resource_type"] == "test" and n.get("attached_node") in marts}
+    assert len({model for model, _ in tests}) > 5 and len(tests) > 50
+    assert tests <= checks, sorted(tests - checks)[:10]

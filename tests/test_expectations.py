@@ -7,6 +7,7 @@ the checks, which takes seconds.
 """
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +18,7 @@ from orchestration.checks import row_counts, validate
 from orchestration.checks.expectations import expectation_checks
 from orchestration.checks.results import CheckRow
 from orchestration.checks.suites import SUITES_DIR, all_suites, write
-from orchestration.pipeline import PipelineFailed, _failures, run_pipeline
+from orchestration.pipeline import PipelineFailed, _failures, assets_and_resources, run_pipeline
 from tests.conftest import FIXTURES, Workspace
 
 FCT_DEALS = dg.AssetKey(["marts", "fct_deals"])
@@ -59,13 +60,22 @@ def sql(ws: Workspace, statement: str) -> None:
         con.close()
 
 
+@contextmanager
+def undone(ws: Workspace, *undo: str):
+    """Runs `undo` after the block, passed or not: the module's warehouse is shared, and a
+    test must not leave its broken rows to the next one (the files run in any order)."""
+    try:
+        yield
+    finally:
+        for statement in undo:
+            sql(ws, statement)
+
+
 # Every GX check and nothing else (no dbt build, no other checks): seconds, not a full run.
 GX_CHECKS = dg.AssetSelection.checks(*expectation_checks())
 
 
 def execute(assets, selection) -> dg.ExecuteInProcessResult:
-    from orchestration.pipeline import assets_and_resources
-
     return dg.materialize([*assets], resources=assets_and_resources()[1], selection=selection,
                           instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
@@ -113,6 +123,15 @@ def test_checks_pass_once_the_data_is_fixed(dq):
 
 def test_error_check_fails_the_run_names_it_and_blocks_downstream(dq):
     ws, _ = dq
+    with undone(ws, DROP_SECOND_101):
+        _error_check_fails_and_blocks(ws)
+
+
+DROP_SECOND_101 = ("delete from marts.fct_deals where rowid = (select max(rowid) from "
+                   "marts.fct_deals where deal_id = 'hubspot-101' having count(*) > 1)")
+
+
+def _error_check_fails_and_blocks(ws):
     sql(ws, "insert into marts.fct_deals select * from marts.fct_deals "
             "where deal_id = 'hubspot-101'")
     ran = []
@@ -120,8 +139,6 @@ def test_error_check_fails_the_run_names_it_and_blocks_downstream(dq):
     @dg.asset(deps=[FCT_DEALS])
     def reads_fct_deals():
         ran.append(True)
-
-    from orchestration.pipeline import assets_and_resources
 
     all_assets, _ = assets_and_resources()
 
@@ -135,8 +152,7 @@ def test_error_check_fails_the_run_names_it_and_blocks_downstream(dq):
     assert evaluation.metadata["unexpected_count"].value == 2
     assert "marts/fct_deals: deal_id_unique" in "\n".join(_failures(result))
     # The same checks pass and let the downstream asset run once the duplicate is gone.
-    sql(ws, "delete from marts.fct_deals where rowid = (select max(rowid) from marts.fct_deals "
-            "where deal_id = 'hubspot-101')")
+    sql(ws, DROP_SECOND_101)
     assert execute([*all_assets, reads_fct_deals], selection).success and ran == [True]
     sql(ws, "insert into marts.fct_deals select * from marts.fct_deals "
             "where deal_id = 'hubspot-101'")
@@ -150,9 +166,12 @@ def test_row_count_outside_the_band_of_the_previous_run_is_flagged(dq):
     assert row_counts.band(100, 0.5) == {"row_count_min": 50, "row_count_max": 150}
     key = dg.AssetKey(["raw", "generic_contacts"])
     before = ws.scalar("select count(*) from raw.generic_contacts")
-    sql(ws, "delete from raw.generic_contacts")  # an export that came out empty
-    summary = run_pipeline(selection=dg.AssetSelection.checks(
-        dg.AssetCheckKey(key, "row_count_within_band")))
+    sql(ws, "create table main.kept_contacts as select * from raw.generic_contacts")
+    with undone(ws, "insert into raw.generic_contacts select * from main.kept_contacts",
+                "drop table main.kept_contacts"):
+        sql(ws, "delete from raw.generic_contacts")  # an export that came out empty
+        summary = run_pipeline(selection=dg.AssetSelection.checks(
+            dg.AssetCheckKey(key, "row_count_within_band")))
     band = gx_rows(summary.checks)[("raw/generic_contacts", "row_count_within_band")]
     assert not band.passed and band.severity == "WARN"
     assert band.metadata["previous_row_count"] == before and band.metadata["row_count"] == 0
@@ -187,9 +206,10 @@ def test_a_large_raw_table_is_validated_newest_load_first(dq, monkeypatch):
             "'9001' as record_id, 'night at example' as email, 'contacts-later.csv' as "
             "_source_file, 1 as _line, _loaded_at + interval 1 day as _loaded_at) "
             "from raw.hubspot_contacts where _line = (select min(_line) from raw.hubspot_contacts)")
-    rows = gx_rows(run_pipeline(selection=dg.AssetSelection.checks(
-        dg.AssetCheckKey(key, "email_well_formed"),
-        dg.AssetCheckKey(key, "row_count_within_band"))).checks)
+    with undone(ws, "delete from raw.hubspot_contacts where record_id = '9001'"):
+        rows = gx_rows(run_pipeline(selection=dg.AssetSelection.checks(
+            dg.AssetCheckKey(key, "email_well_formed"),
+            dg.AssetCheckKey(key, "row_count_within_band"))).checks)
     email = rows[("raw/hubspot_contacts", "email_well_formed")]
     assert not email.passed and email.severity == "WARN"
     failing = email.metadata["failing_rows_sample"].records[0].data
@@ -209,11 +229,48 @@ def test_a_large_mart_is_validated_newest_record_first(dq, monkeypatch):
             "marts.fct_deals) + interval 1 day as created_at) "
             "from marts.fct_deals where deal_id = 'hubspot-101'")
     check = dg.AssetCheckKey(FCT_DEALS, "amount_non_negative")
-    row = gx_rows(run_pipeline(selection=dg.AssetSelection.checks(check)).checks)[
-        ("marts/fct_deals", "amount_non_negative")]
+    with undone(ws, "delete from marts.fct_deals where deal_id = 'hubspot-9001'"):
+        row = gx_rows(run_pipeline(selection=dg.AssetSelection.checks(check)).checks)[
+            ("marts/fct_deals", "amount_non_negative")]
     assert not row.passed
     assert row.metadata["failing_rows_sample"].records[0].data["deal_id"] == "hubspot-9001"
-    sql(ws, "delete from marts.fct_deals where deal_id = 'hubspot-9001'")
+
+
+def test_every_critical_expectation_fails_on_its_own_problem(dq):
+    """Each ERROR expectation (a mart's key: not null, unique) is made to fail once: a copy of
+    one row with its key set null, another copy as it is; one checks-only run for all."""
+    ws, _ = dq
+    critical = {(s.name.replace(".", "/"), e.meta["check"]): e.expectation_type
+                for s in all_suites() for e in s.expectations if e.severity.value == "critical"}
+    assert len(critical) == 6, critical
+    keys = {"marts/fct_deals": "deal_id", "marts/dim_contacts": "contact_id",
+            "marts/dim_owners": "owner_id"}
+    assert {asset for asset, _ in critical} == set(keys)
+    undo = []
+    for asset, key in keys.items():
+        table = asset.replace("/", ".")
+        one = f"(select min({key}) from {table})"
+        extra_copy = (f"delete from {table} where rowid = (select max(rowid) from {table} "
+                      f"where {key} = {one} having count(*) > 1)")
+        undo += [f"delete from {table} where {key} is null", extra_copy]
+        sql(ws, f"insert into {table} select * replace (null as {key}) from {table} "
+                f"where {key} = {one}")
+    with undone(ws, *undo):
+        for asset, key in keys.items():
+            table = asset.replace("/", ".")
+            sql(ws, f"insert into {table} select * from {table} "
+                    f"where {key} = (select min({key}) from {table})")
+        checks = [k for c in expectation_checks() for k in c.check_keys
+                  if (k.asset_key.to_user_string(), k.name) in critical]
+        result = execute(assets_and_resources()[0], dg.AssetSelection.checks(*checks))
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in (
+        ev.event_specific_data for ev in result.all_events
+        if ev.event_type_value == "ASSET_CHECK_EVALUATION")}
+    assert evaluations.keys() == critical.keys()
+    for name, evaluation in evaluations.items():
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR, name
+        expected = 1 if critical[name] == "expect_column_values_to_not_be_null" else 2
+        assert evaluation.metadata["unexpected_count"].value == expected, name
 
 
 def test_stored_suites_are_what_the_code_writes(tmp_path):

@@ -8,6 +8,7 @@ dbt with a message naming it.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,26 @@ def test_higher_bands_win_more_often_on_sample(warehouse):
         assert rates[-1][1] - rates[0][1] >= 0.3, rates  # the score separates, not just orders
 
 
+def test_calibration_says_so_when_the_outcomes_disagree_with_the_rules(warehouse, tmp_path):
+    """The sample's winners are picked by the fit the rules reward, so the test above holds by
+    construction. With every closed deal's outcome swapped, the score ranks leads against
+    their outcomes: the calibration's win rates fall with the band and its warn test fires."""
+    mine, target = tmp_path / "swapped.duckdb", tmp_path / "target"
+    shutil.copy(warehouse, mine)
+    con = duckdb.connect(str(mine))
+    con.execute("update marts.fct_deals set outcome = case outcome when 'won' then 'lost' "
+                "else 'won' end where outcome in ('won', 'lost')")
+    con.close()
+    result = dbt(mine, target, "build", "--select", "lead_score_calibration",
+                 "--vars", f'{{"as_of": "{AS_OF}"}}')
+    assert result.returncode == 0, result.stdout  # a warning, not a failed run
+    assert re.search(r"WARN \d+ lead_score_calibration_higher_bands_win_more_often|"
+                     r"WARN \d+ higher_bands_win_more_often_lead_score_calibration",
+                     result.stdout), result.stdout[-3000:]
+    rates = [rate for _, rate in win_rates(mine, "grade", 5)]
+    assert len(rates) >= 3 and rates[0] > rates[-1], rates  # the top grade wins least
+
+
 def test_history_keeps_dates_and_rescoring_a_date_does_not_duplicate(rescored):
     copy, _ = rescored
     contacts = query(copy, "select count(*) from marts.dim_contacts")[0][0]
@@ -180,7 +201,13 @@ def test_rule_with_unknown_attribute_fails_naming_it(rescored):
     con.execute("insert into config.lead_score_fit_rules "
                 "values ('industry_typo', 'industy', 'equals', 'Retail', 5)")
     con.close()
-    result = dbt(copy, target, "run", "--select", "int_lead_fit_matches", "--vars", EARLIER_VARS)
+    try:
+        result = dbt(copy, target, "run", "--select", "int_lead_fit_matches",
+                     "--vars", EARLIER_VARS)
+    finally:  # the copy is the module's: a later test must not meet the bad rule
+        con = duckdb.connect(str(copy))
+        con.execute("delete from config.lead_score_fit_rules where rule_id = 'industry_typo'")
+        con.close()
     assert result.returncode != 0
     assert "rule 'industry_typo' names attribute 'industy'" in result.stdout, result.stdout
 

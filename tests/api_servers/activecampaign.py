@@ -14,7 +14,9 @@ Shapes follow ActiveCampaign's API reference (https://developers.activecampaign.
   add_deal` creates such a deal. The reference does not say how `filters[updated_after]`
   treats them either; this server compares their `cdate`;
 - rate limit: 5 requests per second per account, 429 beyond
-  (https://developers.activecampaign.com/reference/rate-limits);
+  (https://developers.activecampaign.com/reference/rate-limits): `rate_limit` requests in
+  any second answered, later ones 429 with `Retry-After: 1` (None: no limit, for tests that
+  switch the connector's spacing off to go fast);
 - lists: `GET /api/3/contacts` and `/deals` with `filters[updated_after]`, contacts also
   with `id_greater` (in id order, as `orders[id]=ASC` asks; the pagination page's
   "Performance Tip for Pagination and Contacts")
@@ -32,8 +34,11 @@ an API sync and the export describe the same company.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,10 +102,13 @@ class ActiveCampaignApi(MockApi):
     """`with ActiveCampaignApi(data, token) as api:` ... configure `api.url` as the account
     URL (the connector appends /api/3)."""
 
-    def __init__(self, data: ActiveCampaignData, token: str):
+    def __init__(self, data: ActiveCampaignData, token: str, rate_limit: int | None = 5):
         super().__init__(check_auth=lambda req: req.headers.get("Api-Token") == token,
                          error_body=_error)
         self.data = data
+        self.rate_limit = rate_limit
+        self._answered: collections.deque[float] = collections.deque()  # the last second's
+        self._rate_lock = threading.Lock()
         # called with each list page served, and its key (a test's change between two pages)
         self.after_page: Callable[[str, list[dict]], None] | None = None
         self.ignore_orders = False
@@ -120,6 +128,21 @@ class ActiveCampaignApi(MockApi):
         self.route("GET", r"/api/3/activities", lambda req: self._page(
             req, "activities", [a for a in self.data.activities
                                 if a["contact"] == req.arg("contact")]))
+
+    def _answer(self, req: Request) -> tuple[Reply, str]:
+        if self.rate_limit is not None and self._over_rate():
+            return Reply(429, _error(429, "Too Many Requests"), {"Retry-After": "1"}), ""
+        return super()._answer(req)
+
+    def _over_rate(self) -> bool:
+        """Arrivals of the last second, this one included, beyond `rate_limit` (a 429 counts:
+        a client that keeps asking stays limited)."""
+        now = time.monotonic()
+        with self._rate_lock:
+            while self._answered and self._answered[0] <= now - 1.0:
+                self._answered.popleft()
+            self._answered.append(now)
+            return len(self._answered) > self.rate_limit
 
     def _contacts(self, req: Request) -> Reply:
         records = self._updated(req, self.data.contacts.values(), "udate")

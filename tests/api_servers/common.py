@@ -18,6 +18,10 @@ matches every request; `times` is how many matching requests get the fault):
 - `interrupt`: the first `after` matching requests are answered, every later one gets 503
   (an outage in the middle of a sync; `times=None`: until cleared with `clear_faults()`).
 Requests answered with a fault are recorded too (`Recorded.fault`).
+
+A handler that raises is a bug of the test server, not a vendor's transient error: the request
+is answered 500 (the client sees a failure, never a dropped connection it would retry), the
+exception is kept in `errors`, and leaving the `with` block raises it, so the test fails.
 """
 
 from __future__ import annotations
@@ -87,6 +91,10 @@ class Fault:
 Handler = Callable[[Request], Reply]
 
 
+class ServerError(AssertionError):
+    """A route handler of the test server raised: the test is wrong, not the client."""
+
+
 class MockApi:
     """Routes (method, regex on the path) to handlers; unmatched paths answer 404."""
 
@@ -97,6 +105,7 @@ class MockApi:
         self.error_body = error_body or (lambda status, message: {"message": message})
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
+        self.errors: list[BaseException] = []  # raised by handlers; raised again by stop()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -130,6 +139,9 @@ class MockApi:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        if self.errors:
+            raise ServerError(f"the test server's handler failed {len(self.errors)} time(s): "
+                              f"{self.errors[0]!r}") from self.errors[0]
 
     def start(self) -> None:
         api = self
@@ -174,7 +186,12 @@ class MockApi:
         length = int(http.headers.get("Content-Length") or 0)
         req = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True),
                       {k: v for k, v in http.headers.items()}, http.rfile.read(length))
-        reply, fault = self._answer(req)
+        try:
+            reply, fault = self._answer(req)
+        except Exception as exc:  # noqa: BLE001 - kept, and raised when the server stops
+            with self._lock:
+                self.errors.append(exc)
+            reply, fault = Reply(500, self.error_body(500, f"test server error: {exc!r}")), ""
         try:
             body_json = req.json
         except ValueError:
