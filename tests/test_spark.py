@@ -91,10 +91,9 @@ class SparkBuild:
 
 
 @pytest.fixture(scope="module")
-def spark_cluster(seeds_build, tmp_path_factory):
+def spark_cluster(tmp_path_factory):
     """One standalone cluster for the module, stopped (every process) whatever the tests do.
-    Launched after the shared `seeds_build`: the other test worker waits for that build, so
-    three JVMs starting beside it would hold up two workers, not one."""
+    Launched only: its JVMs start while `seeds_build` builds on DuckDB."""
     cluster = StandaloneCluster(tmp_path_factory.mktemp("spark_cluster"))
     try:
         yield cluster.launch()
@@ -103,7 +102,7 @@ def spark_cluster(seeds_build, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark_build(seeds_build, spark_cluster, tmp_path_factory) -> SparkBuild:
+def spark_build(spark_cluster, seeds_build, tmp_path_factory) -> SparkBuild:
     """The demo's raw tables (from the DuckDB build) as Parquet, and every model, seed and the
     snapshot built from them on the cluster, from a copy of dbt_project/ that also holds the
     DuckDB-only probe model (one build for both)."""
