@@ -1,15 +1,22 @@
 -- Owners (sales reps) from every source, with their team. HubSpot exports and generic CSVs name
 -- the owner rather than giving an id, so owners are also matched by lower-cased name
 -- (owner_name_key); names that no owner list knows become owners of their own, team unknown.
-with hubspot_listed as (
+-- HubSpot, Pipedrive and Salesforce list their users the same way: id, name, email and (but
+-- in Pipedrive) team.
+with
+{%- for crm, users, has_team in [('hubspot', 'stg_hubspot__owners', true),
+                                 ('pipedrive', 'stg_pipedrive__users', false),
+                                 ('salesforce', 'stg_salesforce__users', true)] %}
+{{ crm }}_listed as (
     select
-        'hubspot' as source_system,
-        {{ source_id('source_owner_id', 'hubspot') }} as owner_id,
+        '{{ crm }}' as source_system,
+        {{ source_id('source_owner_id', crm) }} as owner_id,
         owner_name,
         email,
-        team
-    from {{ ref('stg_hubspot__owners') }}
+        {{ 'team' if has_team else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as team
+    from {{ ref(users) }}
 ),
+{% endfor %}
 
 hubspot_named as (
     select owner_name from {{ ref('stg_hubspot__deals') }}
@@ -67,33 +74,13 @@ generic as (
     group by source_system, {{ source_id('lower(trim(owner_name))', source_column='source_system') }}
 ),
 
-pipedrive as (
-    select
-        'pipedrive' as source_system,
-        {{ source_id('source_owner_id', 'pipedrive') }} as owner_id,
-        owner_name,
-        email,
-        cast(null as {{ dbt.type_string() }}) as team
-    from {{ ref('stg_pipedrive__users') }}
-),
-
-salesforce as (
-    select
-        'salesforce' as source_system,
-        {{ source_id('source_owner_id', 'salesforce') }} as owner_id,
-        owner_name,
-        email,
-        team
-    from {{ ref('stg_salesforce__users') }}
-),
-
 unioned as (
     select * from hubspot_listed
     union all select * from hubspot_unlisted
     union all select * from activecampaign
     union all select * from generic
-    union all select * from pipedrive
-    union all select * from salesforce
+    union all select * from pipedrive_listed
+    union all select * from salesforce_listed
 )
 
 -- Only one owner per source and name is matched by name (the lowest id), so two reps with the
