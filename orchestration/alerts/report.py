@@ -167,6 +167,9 @@ def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
 
 
 def _waterfall_section(con, as_of: dt.date) -> str:
+    if missing := what_moved.missing_tables(con, "marts.pipeline_waterfall",
+                                            "marts.dim_pipeline_stages"):
+        return _not_built(missing)
     months = what_moved.months_shown(as_of)
     labels = (f"{months[0]:%B %Y}", f"{months[1]:%B %Y} (to {as_of:%-d %b})")
     grid: dict[tuple[str, str], list] = {}
@@ -183,6 +186,9 @@ def _waterfall_section(con, as_of: dt.date) -> str:
 
 
 def _slipped_section(con, as_of: dt.date) -> str:
+    if missing := what_moved.missing_tables(con, "marts.fct_deal_changes", "marts.fct_deals",
+                                            "config.alert_change_thresholds"):
+        return _not_built(missing)
     days = what_moved.slip_window_days(con)
     deals = what_moved.slipped_deals(con, as_of, days)
     intro = (f'<p class="sub">Deals whose expected close date moved later in the {days} days up '
@@ -207,6 +213,11 @@ def _slipped_section(con, as_of: dt.date) -> str:
             '<th>pipeline / stage</th><th>amount</th><th>close date before</th><th>now</th>'
             '<th>times pushed</th><th>days later in all</th><th>last pushed</th></tr></thead>'
             f'<tbody>{body}</tbody></table>{more}')
+
+
+def _not_built(missing: list[str]) -> str:
+    return (f"<p>Not in this warehouse yet: {html.escape(', '.join(missing))}. "
+            "<code>salespipe run</code> builds it.</p>")
 
 
 def _day(value) -> str:

@@ -32,6 +32,14 @@ class Waterfall:
     counts: dict[str, int]
 
 
+def missing_tables(con: duckdb.DuckDBPyConnection, *names: str) -> list[str]:
+    """Which of `names` ("schema.table") this warehouse lacks: one built before the changes
+    marts existed, or by a run that stopped before them."""
+    present = {f"{s}.{n}" for s, n in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+    return [n for n in names if n not in present]
+
+
 def months_shown(as_of: dt.date) -> tuple[dt.date, dt.date]:
     """The last complete month and the current one (up to the as-of day), as first days."""
     current = as_of.replace(day=1)
