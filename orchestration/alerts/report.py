@@ -171,7 +171,7 @@ def _waterfall_section(con, as_of: dt.date) -> str:
                                             "marts.dim_pipeline_stages"):
         return _not_built(missing)
     months = what_moved.months_shown(as_of)
-    labels = (f"{months[0]:%B %Y}", f"{months[1]:%B %Y} (to {as_of:%-d %b})")
+    labels = (f"{months[0]:%B %Y}", f"{months[1]:%B %Y} (to {as_of.day} {as_of:%b})")
     grid: dict[tuple[str, str], list] = {}
     for w in what_moved.waterfalls(con, as_of):
         grid.setdefault((w.pipeline, w.currency), [None, None])[months.index(w.period_start)] = w
