@@ -493,6 +493,24 @@ def hubspot_file_settings() -> tuple[str | None, str | None]:
     return encoding, number
 
 
+def salesforce_file_settings() -> tuple[str | None, str | None, tuple[str, ...]]:
+    """How Salesforce report exports are read (orchestration/sources/salesforce.py): their
+    encoding (SALESPIPE_SALESFORCE_ENCODING; empty: UTF-8), number format
+    (SALESPIPE_SALESFORCE_NUMBER_FORMAT, an example number such as 1,234.56; empty: decided per
+    column) and date formats (SALESPIPE_SALESFORCE_DATE_FORMATS, strptime formats separated by
+    `;`, e.g. `%d/%m/%Y;%d/%m/%Y %H:%M`; empty: the day/month order read off the file). Reports
+    write numbers and dates in the exporting user's locale."""
+    encoding = os.environ.get("SALESPIPE_SALESFORCE_ENCODING", "").strip() or None
+    number = os.environ.get("SALESPIPE_SALESFORCE_NUMBER_FORMAT", "").strip() or None
+    raw = os.environ.get("SALESPIPE_SALESFORCE_DATE_FORMATS", "")
+    formats = tuple(f.strip() for f in raw.split(";") if f.strip())
+    bad = [f for f in formats if "%" not in f]
+    if bad:
+        raise SettingsError(f"SALESPIPE_SALESFORCE_DATE_FORMATS must be strptime formats "
+                            f"separated by ';' (e.g. %d/%m/%Y;%d/%m/%Y %H:%M), got {raw!r}")
+    return encoding, number, formats
+
+
 def allow_links_inside() -> bool:
     """SALESPIPE_ALLOW_LINKS_INSIDE: whether symbolic links in the source folder are followed
     (only when their target stays inside it); false by default."""
