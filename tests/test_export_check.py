@@ -81,3 +81,28 @@ def _rewrite(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_check_reads_salesforce_reports_and_refuses_one_without_opportunity_id(workspace):
+    """Salesforce's default Opportunities report has no Opportunity ID column: deals are never
+    matched by name, so the run would stop naming the fix; the history report still reads."""
+    ws = workspace
+    shutil.copytree(FORMATS / "salesforce_report", ws.source)
+    report = ws.source / "salesforce" / "opportunities.csv"
+    text = report.read_text()
+    assert text.count(',"Opportunity ID"\n') == 1
+    lines = text.split("\n")
+    # the default column set: each row without its last field (the added Opportunity ID)
+    report.write_text("\n".join(line.rsplit(",", 1)[0] if line.endswith('AAA"') or
+                                  line.endswith('ID"') or line.endswith(',""') else line
+                                  for line in lines))
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "salesforce/ (Salesforce)\n" in out
+    assert "opportunities.csv: has no 'Opportunity ID' column (found: Opportunity Owner, " in out
+    assert "salespipe never matches deals by name: add Opportunity ID to the report's " \
+        "columns, then export it again" in out
+    # the footer is no data: 11 changes, nothing quarantined
+    assert "  opportunity_history.csv (opportunity_history, CSV): 11 rows" in out
+    assert "would be quarantined" not in out.split("opportunity_history.csv")[1]
