@@ -93,8 +93,8 @@ def test_check_reads_salesforce_reports_and_refuses_one_without_opportunity_id(w
     assert text.count(',"Opportunity ID"\n') == 1
     lines = text.split("\n")
     # the default column set: each row without its last field (the added Opportunity ID)
-    report.write_text("\n".join(line.rsplit(",", 1)[0] if line.endswith('AAA"') or
-                                  line.endswith('ID"') or line.endswith(',""') else line
+    report.write_text("\n".join(line.rsplit(",", 1)[0]
+                                  if line.endswith(('AAA"', 'ID"', ',""')) else line
                                   for line in lines))
     result = _cli("check", str(ws.source))
     assert result.exit_code == 1, result.output
