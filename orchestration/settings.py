@@ -473,14 +473,24 @@ def salesforce_api_version() -> str:
     return value
 
 
+def _currency_code(name: str) -> str | None:
+    value = os.environ.get(name, "").strip().upper()
+    if value and not (len(value) == 3 and value.isalpha()):
+        raise SettingsError(f"{name} must be an ISO currency code like USD, got {value!r}")
+    return value or None
+
+
 def salesforce_currency() -> str | None:
     """SALESPIPE_SALESFORCE_CURRENCY: empty for a multi-currency org (each opportunity's
     CurrencyIsoCode is synced), else the single-currency org's ISO code, e.g. USD."""
-    value = os.environ.get("SALESPIPE_SALESFORCE_CURRENCY", "").strip().upper()
-    if value and not (len(value) == 3 and value.isalpha()):
-        raise SettingsError(
-            f"SALESPIPE_SALESFORCE_CURRENCY must be an ISO currency code like USD, got {value!r}")
-    return value or None
+    return _currency_code("SALESPIPE_SALESFORCE_CURRENCY")
+
+
+def hubspot_currency() -> str | None:
+    """SALESPIPE_HUBSPOT_CURRENCY: the currency of HubSpot deals exported without one (no
+    Currency column, or an empty value: the account's company currency), e.g. EUR; empty: such
+    amounts have no currency (`unknown` in the metrics)."""
+    return _currency_code("SALESPIPE_HUBSPOT_CURRENCY")
 
 
 def hubspot_file_settings() -> tuple[str | None, str | None]:

@@ -30,7 +30,8 @@ def test_check_reports_each_file_and_exits_non_zero_with_the_fix(workspace):
     out = result.output
     assert "  deals.csv (deals, CSV): 7 rows, 8 columns\n" in out
     assert "    'Amount': numbers written 1,234.56\n" in out
-    assert "      without Currency: amounts would have no currency\n" in out
+    assert "      without Currency: amounts would have no currency (or " \
+        "SALESPIPE_HUBSPOT_CURRENCY's)\n" in out
     assert "  pipelines: no pipelines*.json file: stage order, won and lost would come " in out
     assert "'Negotiation' (Sales Pipeline)" in out  # the note a run's summary would give
     assert "    PROBLEM: " in out and "column 'Amount': numbers such as '1,054' (line 2) " \

@@ -326,16 +326,19 @@ def test_generic_workbook_keeps_cell_types_and_reports_sheet_rows(workspace):
         (4, "Deal - Value", "n/a", "not a number as this file writes them (1,234.56)")]
 
 
-def test_hubspot_number_format_setting(workspace, monkeypatch):
+def test_hubspot_number_format_and_currency_settings(workspace, monkeypatch):
     ws = workspace.copy_fixture()
     deals = ws.source / "hubspot" / "deals.csv"
     _rewrite(deals, ",1000,USD,", ',"1.000",USD,')
+    _rewrite(deals, ",500,USD,", ",500,,")  # no currency: the account's, from the setting
     with pytest.raises(PipelineFailed, match="SALESPIPE_HUBSPOT_NUMBER_FORMAT=1,234.56 "):
         run_pipeline(selection=HUBSPOT_DEALS)
     monkeypatch.setenv("SALESPIPE_HUBSPOT_NUMBER_FORMAT", "1.234,56")
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_CURRENCY", "eur")
     run_pipeline(selection=HUBSPOT_DEALS)
-    assert ws.query('select "record_id", amount from raw.hubspot_deals order by _line') == [
-        ("101", 1000.0), ("102", 500.0), ("103", None)]
+    assert ws.query('select "record_id", amount, currency from raw.hubspot_deals '
+                    'order by _line') == [
+        ("101", 1000.0, "USD"), ("102", 500.0, "EUR"), ("103", None, "USD")]
 
 
 def test_hubspot_encoding_setting_and_a_utf16_export(workspace, monkeypatch):

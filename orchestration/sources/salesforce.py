@@ -33,10 +33,10 @@ import duckdb
 from orchestration.ingest.loader import FileLoad, IngestError
 from orchestration.ingest.numbers import NumberFormat
 from orchestration.ingest.readers import ReaderError
-from orchestration.ingest.spec import Column, RawTable, literal, quote
+from orchestration.ingest.spec import Column, RawTable, quote
 from orchestration.ingest.tabular import FileOptions, TabularReader
 from orchestration.settings import SettingsError, salesforce_currency, salesforce_file_settings
-from orchestration.sources.base import SourceObject
+from orchestration.sources.base import SourceObject, fill_currency
 
 SYSTEM = "salesforce"
 FOLDER = "salesforce"
@@ -176,12 +176,8 @@ def _copy_bytes(src, dst, count: int) -> None:
 
 def default_currency(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
     """A single-currency org's report writes amounts without a code: they are in the org's
-    currency, SALESPIPE_SALESFORCE_CURRENCY (the API sync uses it too); unset, none is known."""
-    currency = salesforce_currency()
-    if currency:
-        con.execute(f"update raw.{quote(load.table.name)} set currency_iso_code = "
-                    f"{literal(currency)} where _source_file = ? and currency_iso_code is null "
-                    "and amount is not null", [str(load.path)])
+    currency, SALESPIPE_SALESFORCE_CURRENCY (the API sync uses it too)."""
+    fill_currency(con, load, "currency_iso_code", salesforce_currency())
 
 
 # What an optional column adds (`salespipe check` says it where one is missing)
