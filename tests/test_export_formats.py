@@ -197,17 +197,24 @@ def _assert_hubspot_from_labels(ws, summary) -> None:
     # the workbook's deals are in USD; the UI export has no Currency column, so its amounts
     # have no currency ('unknown'): never summed with the dollars. UI export: won 201, 205 (1,000 + 700),
     # lost 202: win rate 2/3, open 2,000 + 300 + 900. Workbook: won 101, lost 103, open 102
+    # 207 has neither a created date nor stage dates: open now, counted (and labelled undated)
     assert ws.query("select pipeline_name, currency, deals_won, deals_lost, round(win_rate, 4), "
-                    "won_amount, open_deals, open_amount from marts.pipeline_metrics "
+                    "won_amount, open_deals, open_deals_undated, open_amount "
+                    "from marts.pipeline_metrics "
                     "where period = 'all' and pipeline_id like 'hubspot-%' order by 2") == [
-        ("Sales Pipeline", "USD", 1, 1, 0.5, 1000.0, 1, 500.0),
-        ("Sales Pipeline", "unknown", 2, 1, 0.6667, 1700.0, 3, 3200.0)]
+        ("Sales Pipeline", "USD", 1, 1, 0.5, 1000.0, 1, 0, 500.0),
+        ("Sales Pipeline", "unknown", 2, 1, 0.6667, 1700.0, 4, 1, 3600.0)]
+    # in the as-of month (March 2024), not before: when 207 opened is unknown
+    assert ws.query("select period, open_deals, open_deals_undated from marts.pipeline_metrics "
+                    "where pipeline_id like 'hubspot-%' and currency = 'unknown' "
+                    "and period in ('2024-02', '2024-03') order by 1") == [
+        ("2024-02", 1, 0), ("2024-03", 4, 1)]
     assert ws.query("select group_name, sum(deals_won), sum(deals_lost), sum(open_deals) "
                     "from marts.pipeline_metrics_by_owner where period = 'all' and "
                     "group_type = 'owner' and pipeline_id like 'hubspot-%' "
                     "group by 1 order by 1") == [
         ("Alex Carter", 1, 0, 2), ("Ann Lee", 1, 0, 0), ("Bob Ray", 0, 0, 1),
-        ("Morgan Hayes", 1, 1, 0), ("No owner", 0, 1, 1)]
+        ("Morgan Hayes", 1, 1, 1), ("No owner", 0, 1, 1)]
     # what the exports cannot say is said once, naming the file to edit
     notes = [line for line in summary.lines() if "hubspot_stage_defaults" in line]
     assert notes == [
