@@ -74,6 +74,19 @@ generic as (
     group by source_system, {{ source_id('lower(trim(owner_name))', source_column='source_system') }}
 ),
 
+-- owners named by report exports (Opportunity Owner), which carry no user id
+salesforce_named as (
+    select
+        'salesforce' as source_system,
+        {{ source_id('lower(trim(owner_name))', 'salesforce-name') }} as owner_id,
+        max(trim(owner_name)) as owner_name,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as team
+    from {{ ref('stg_salesforce__opportunities') }}
+    where source_owner_id is null and nullif(trim(owner_name), '') is not null
+    group by {{ source_id('lower(trim(owner_name))', 'salesforce-name') }}
+),
+
 unioned as (
     select * from hubspot_listed
     union all select * from hubspot_unlisted
@@ -81,6 +94,7 @@ unioned as (
     union all select * from generic
     union all select * from pipedrive_listed
     union all select * from salesforce_listed
+    union all select * from salesforce_named
 )
 
 -- Only one owner per source and name is matched by name (the lowest id), so two reps with the

@@ -84,6 +84,21 @@ salesforce as (
     where coalesce(is_active, true)
 ),
 
+-- stages of opportunities from report exports, which the picklist above does not list
+salesforce_report as (
+    select
+        'salesforce' as source_system,
+        'salesforce-default' as pipeline_id,
+        'Opportunities' as pipeline_name,
+        {{ source_id('stage_name', 'salesforce') }} as stage_id,
+        stage_name,
+        display_order,
+        is_won,
+        is_lost,
+        probability
+    from {{ ref('int_salesforce_report_stages') }}
+),
+
 unioned as (
     select * from hubspot
     union all select * from hubspot_export
@@ -93,6 +108,7 @@ unioned as (
     union all select * from pd_open
     union all select * from pd_closed
     union all select * from salesforce
+    union all select * from salesforce_report
 )
 
 select
