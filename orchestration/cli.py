@@ -138,7 +138,7 @@ def _failure_lines(exc, log_path: Path) -> list[str]:
         return [f"the run failed: {exc}", f"Full log: {log_path}"]
     lines = ["the run failed:"]
     for step, message in exc.failed:
-        where = f"{phase_of(step)} ({step})" if step != "run lock" else step
+        where = f"{phase_of(step)} ({step})" if step not in ("run lock", "run start") else step
         lines.append(f"  {where}: " + message.replace("\n", "\n    "))
     return [*lines, *([exc.note] if exc.note else []), f"Full log: {log_path}"]
 

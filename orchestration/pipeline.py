@@ -81,14 +81,16 @@ def failed_steps(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
     """(step, message) of each failed step; the message is the innermost error's."""
     failed = []
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
+        # a resource that cannot start (the run lock, a Spark cluster that does not answer)
+        # fails the run before its first step
+        if event.event_type_value in ("STEP_FAILURE", "RESOURCE_INIT_FAILURE"):
+            error = event.event_specific_data.error
             text = error.message.strip() if error else "unknown error"
             cause = error.cause if error else None
             while cause is not None:  # the user-facing message is usually the innermost one
                 text = cause.message.strip()
                 cause = cause.cause
-            failed.append((event.step_key, text.removeprefix(_FAILURE)))
+            failed.append((event.step_key or "run start", text.removeprefix(_FAILURE)))
     return failed
 
 

@@ -27,8 +27,18 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         # A run holds the warehouse's run lock for its whole life (the in-process executor sets
         # resources up once per run), so a daemon-launched run and `salespipe run` never
         # interleave. Re-entrant: `salespipe run` already holds it in this process.
+        from orchestration.engines.connect import ClusterUnreachable
+        from orchestration.engines.java import JavaError
+        from orchestration.engines.prepare import check_engine
         from orchestration.operations.runlock import LockPathError, RunLocked, run_lock
+        from orchestration.settings import EngineSettings, SettingsError
 
+        # Before anything is ingested: a Spark cluster that does not answer (or local Spark
+        # without Java) fails a scheduled or sensor run here, not at its dbt step.
+        try:
+            check_engine(EngineSettings.from_env())
+        except (SettingsError, JavaError, ClusterUnreachable) as exc:
+            raise dg.Failure(description=str(exc)) from None
         try:
             with run_lock(Path(self.path)):
                 yield self

@@ -62,6 +62,9 @@ def _defaults() -> dict[str, str]:
         # A Spark Connect server in front of a cluster (sc://host:port[/;token=...]); empty:
         # local Spark. Holds a credential when it has a token: never printed (redact_remote).
         "SALESPIPE_SPARK_REMOTE": "",
+        # Seconds a cluster's Connect server may not answer during a dbt build before the build
+        # is stopped (pyspark's client alone would wait about 10 minutes per statement).
+        "SALESPIPE_SPARK_LOST_AFTER": "45",
         "SALESPIPE_SPARK_METHOD": "session",
         "SALESPIPE_SPARK_MASTER": "local[*]",
         "SALESPIPE_SPARK_HOST": "",
@@ -329,6 +332,13 @@ def _spark_remote(value: str) -> str:
     return url
 
 
+def _seconds(name: str) -> int:
+    value = _env(name).strip()
+    if not value.isdigit() or int(value) == 0:
+        raise SettingsError(f"{name} must be a whole number of seconds above 0, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """Which engine runs the dbt models, and where Spark finds the raw layer and its files.
@@ -353,6 +363,7 @@ class EngineSettings:
     spark_log4j: str = ""
     # Spark Connect URL (sc://...); may hold a token, hence kept out of repr()
     spark_remote: str = field(default="", repr=False)
+    spark_lost_after: int = 45  # seconds without an answer before a build on it is stopped
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -373,6 +384,7 @@ class EngineSettings:
             spark_java_options=_env("SALESPIPE_SPARK_JAVA_OPTIONS"),
             spark_log4j=_env("SALESPIPE_SPARK_LOG4J"),
             spark_remote=_spark_remote(_env("SALESPIPE_SPARK_REMOTE")),
+            spark_lost_after=_seconds("SALESPIPE_SPARK_LOST_AFTER"),
         )
 
     @property

@@ -11,6 +11,7 @@ The URL may hold a token: messages show it through `redact_remote` only.
 
 from __future__ import annotations
 
+import atexit
 import socket
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from orchestration.settings import EngineSettings, redact_remote
 
 DEFAULT_PORT = 15002  # Spark Connect's, when the URL names none
 CONNECT_TIMEOUT = 10  # seconds to open the TCP connection to the server
+MAX_BACKOFF_MS = 10_000  # longest wait between two retries of a statement
 _SESSIONS: dict[str, object] = {}
 
 
@@ -39,30 +41,68 @@ def _unreachable(settings: EngineSettings, why: str) -> ClusterUnreachable:
         "SALESPIPE_SPARK_REMOTE (unset it to build on local Spark)")
 
 
+def retry_policy(seconds: float):
+    """pyspark's default retry policy with only as many retries as fit in `seconds`
+    (SALESPIPE_SPARK_LOST_AFTER): its own (15 retries, waits growing to 60 s) waits about ten
+    minutes before a statement to a server that went away fails."""
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    policy = DefaultPolicy(max_backoff=MAX_BACKOFF_MS)
+    waited, wait, retries = 0.0, policy.initial_backoff, 0
+    while waited + wait <= seconds * 1000:
+        waited, retries = waited + wait, retries + 1
+        wait = min(wait * policy.backoff_multiplier, MAX_BACKOFF_MS)
+    return DefaultPolicy(max_retries=retries, max_backoff=MAX_BACKOFF_MS)
+
+
+def _close(spark) -> None:
+    if not spark.client.is_closed:
+        spark.client.close()
+
+
 def session(settings: EngineSettings):
     """The Connect session of this process (one per URL, reused)."""
     if settings.spark_remote not in _SESSIONS:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.remote(settings.spark_remote).create()
-        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        spark.client.set_retry_policies([retry_policy(settings.spark_lost_after)])
+        # pyspark's own clean-up at exit calls the server (and retries when it is gone);
+        # registered after it, this runs first and closes the channel, so it is skipped
+        atexit.register(_close, spark)
+        try:
+            spark.conf.set("spark.sql.session.timeZone", "UTC")  # the first call to the server
+        except Exception:
+            _close(spark)
+            raise
         _SESSIONS[settings.spark_remote] = spark
     return _SESSIONS[settings.spark_remote]
+
+
+def tcp_problem(settings: EngineSettings, timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """Why the Connect server's port does not accept a connection (None: it does)."""
+    host, port = _address(settings.spark_remote)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def check_cluster(settings: EngineSettings) -> str:
     """The cluster's Spark version, or ClusterUnreachable. The TCP connection is tried first:
     pyspark's client retries a refused connection with backoff for minutes before it fails."""
-    host, port = _address(settings.spark_remote)
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
-    except OSError as exc:
-        raise _unreachable(settings, exc.strerror or type(exc).__name__) from None
+    if (problem := tcp_problem(settings)) is not None:
+        raise _unreachable(settings, problem)
     try:
         return session(settings).version
     except Exception as exc:  # noqa: BLE001 - gRPC and pyspark errors alike mean no cluster
-        _SESSIONS.pop(settings.spark_remote, None)
-        raise _unreachable(settings, type(exc).__name__) from None
+        if (spark := _SESSIONS.pop(settings.spark_remote, None)) is not None:
+            _close(spark)
+        why = type(exc).__name__
+        if "SSL" in str(exc):  # pyspark speaks TLS to any host but localhost once a token is set
+            why = "TLS handshake failed: with a token in the URL the server must serve TLS"
+        raise _unreachable(settings, why) from None
 
 
 def _quote(name: str) -> str:

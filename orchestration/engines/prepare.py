@@ -13,16 +13,24 @@ from orchestration.engines.raw_parquet import export_raw
 from orchestration.settings import EngineSettings
 
 
+def check_engine(settings: EngineSettings) -> None:
+    """What can be checked before a run ingests anything (the CLI, and every Dagster run as
+    it starts: resources.DuckDBWarehouse): Java 17+ for local Spark, that a cluster's Spark
+    Connect server answers. Raises JavaError or ClusterUnreachable, naming the fix."""
+    if settings.uses_connect:
+        check_cluster(settings)
+    elif settings.engine == "spark" and settings.spark_method == "session":
+        check_java()
+
+
 def prepare_dbt(settings: EngineSettings, connect) -> dict:
     """Get the engine ready; returns extra dbt vars (the raw tables to declare on Spark).
     `connect` opens the DuckDB warehouse (DuckDBWarehouse.connect)."""
     settings.export()
     if settings.engine == "duckdb":
         return {}
-    if settings.uses_connect:
-        check_cluster(settings)
-    elif settings.spark_method == "session":
-        check_java()
+    check_engine(settings)  # again: the cluster may have gone since the run started
+    if not settings.uses_connect and settings.spark_method == "session":
         settings.spark_dir.mkdir(parents=True, exist_ok=True)
     with connect() as con:
         counts = export_raw(con, settings.raw_dir)

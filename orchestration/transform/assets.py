@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.engines import mart_reader
 from orchestration.engines.prepare import prepare_dbt
+from orchestration.engines.watch import ClusterWatch
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
 from orchestration.transform.failures import dbt_failure
@@ -88,12 +89,15 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     # A failed build ends the step with what failed (model or test, dbt's message), not
     # dagster-dbt's "the dbt CLI process failed": dbt's whole output is in the run's log.
     invocation = dbt.cli(args, target_path=target, context=context, raise_on_error=False)
+    watch = ClusterWatch(engine, invocation.process).start()  # a cluster lost stops dbt
     held = []  # failed not_null_columns checks, named once dbt lets go of the warehouse
     for event in invocation.stream():
         if is_null_columns_check(event, invocation.manifest):
             held.append(event)
         else:
             yield event
+    if watch.stop():
+        raise dg.Failure(description=watch.lost)
     if invocation.is_successful():
         keep_parse_state(project_dir, target)
     pruned = prune_run_folders(project_dir)
