@@ -43,11 +43,16 @@ MODELS = (dg.AssetSelection.all()
 def _full_refresh(warehouse, target) -> None:
     from dbt.cli.main import dbtRunner
 
+    from orchestration.transform.parse_state import restore_parse_state
+
+    # As of DAY through SALESPIPE_AS_OF, as the pipeline passes it (--vars would make dbt
+    # parse the whole project again instead of reusing the kept parse state).
     os.environ["SALESPIPE_WAREHOUSE"] = str(warehouse)
+    assert os.environ["SALESPIPE_AS_OF"] == DAY.isoformat()
+    restore_parse_state(DBT_PROJECT_DIR, target)
     result = dbtRunner().invoke([
         "run", "--full-refresh", "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet",
-        "--vars", json.dumps({"as_of": DAY.isoformat()}),
     ])
     assert result.success, result.exception
 
