@@ -38,7 +38,7 @@ while True:
         print(json.dumps({"error": repr(exc)}), flush=True)
     if stop is None or os.path.exists(stop):
         break
-    time.sleep(0.05)
+    time.sleep(0.2)
 """
 
 # The same through SQLAlchemy and duckdb-engine, as Superset connects: a `duckdb:///` URL,
@@ -68,5 +68,5 @@ while True:
         print(json.dumps({"error": repr(exc)}), flush=True)
     if stop is None or os.path.exists(stop):
         break
-    time.sleep(0.05)
+    time.sleep(0.2)
 """

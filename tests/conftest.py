@@ -106,11 +106,15 @@ def seeds_build(tmp_path_factory, worker_id) -> SeedsBuild:
     return SeedsBuild(data / "warehouse.duckdb", result)
 
 
-# The longest files first: xdist hands out one file at a time (--dist loadfile) in collection
-# order, so a long file collected last (test_spark.py) would run alone on one worker at the
-# end while the other sits idle.
-LONGEST_FIRST = ("test_spark.py", "test_benchmark.py", "test_alerts.py", "test_bad_input.py",
-                 "test_operations.py")
+# The longest files first (as measured in a whole run): xdist hands out one file at a time
+# (--dist loadfile) in this order, kept by --no-loadscope-reorder (pyproject.toml; xdist would
+# otherwise order files by their number of tests), so a long file never starts last and runs
+# alone on one worker while the other sits idle.
+LONGEST_FIRST = ("test_spark.py", "test_api_activecampaign.py", "test_bad_input.py",
+                 "test_operations.py", "test_alerts.py", "test_benchmark.py",
+                 "test_api_pipedrive.py", "test_metrics.py", "test_lead_scoring.py",
+                 "test_expectations.py", "test_incremental.py", "test_export_formats.py",
+                 "test_api_hubspot.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -43,11 +43,16 @@ MODELS = (dg.AssetSelection.all()
 def _full_refresh(warehouse, target) -> None:
     from dbt.cli.main import dbtRunner
 
+    from orchestration.transform.parse_state import restore_parse_state
+
+    # As of DAY through SALESPIPE_AS_OF, as the pipeline passes it (--vars would make dbt
+    # parse the whole project again instead of reusing the kept parse state).
     os.environ["SALESPIPE_WAREHOUSE"] = str(warehouse)
+    assert os.environ["SALESPIPE_AS_OF"] == DAY.isoformat()
+    restore_parse_state(DBT_PROJECT_DIR, target)
     result = dbtRunner().invoke([
         "run", "--full-refresh", "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet",
-        "--vars", json.dumps({"as_of": DAY.isoformat()}),
     ])
     assert result.success, result.exception
 
@@ -103,7 +108,7 @@ def builds(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         ws = make_workspace(tmp, env).copy_fixture()
         env.setenv("SALESPIPE_DBT_LOG_FILE", "debug")  # the parse-state test reads dbt.log
-        run_pipeline(selection=MODELS)
+        first = run_pipeline(selection=MODELS)
         _as_built_before_load_ids(ws.warehouse)
         before = _snapshot(ws.warehouse)
         delta = write_delta(ws.source, DAY, fraction=0.5, seed=3)
@@ -114,19 +119,21 @@ def builds(tmp_path_factory):
         full = tmp / "full.duckdb"
         shutil.copy(ws.warehouse, full)
         _full_refresh(full, tmp / "dbt_target")
-        yield ws.warehouse, full, before, delta, nightly.run_id
+        yield ws.warehouse, full, before, delta, first.run_id, nightly.run_id
 
 
 def test_nightly_run_reuses_dbt_parse_state(builds):
     """The second night's dbt step re-parses nothing although the as-of date changed: the date
     reaches dbt through SALESPIPE_AS_OF, not --vars (which would change dbt's parse state), and
-    the first run's parse state was kept for these settings (orchestration/transform/parse_state.py)."""
-    run_id = builds[-1]
-    logs = list((DBT_PROJECT_DIR / "target").glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
-    assert len(logs) == 1, logs
-    text = logs[0].read_text()
-    assert "Unable to do partial parsing" not in text
-    assert "Partial parsing enabled" in text
+    the first run's parse state was kept for these settings (orchestration/transform/parse_state.py).
+    The first night, in a warehouse no run used before, starts from the state an earlier parse
+    kept for another warehouse path (the definitions' `dbt parse`, or another test's build)."""
+    for run_id in builds[-2:]:
+        logs = list((DBT_PROJECT_DIR / "target").glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
+        assert len(logs) == 1, logs
+        text = logs[0].read_text()
+        assert "Unable to do partial parsing" not in text, run_id
+        assert "Partial parsing enabled" in text, run_id
 
 
 def _snapshot(warehouse) -> dict:
@@ -148,7 +155,7 @@ def _marts(con) -> list[str]:
 
 
 def test_incremental_marts_equal_full_refresh(builds):
-    incremental, full, before, delta, _run_id = builds
+    incremental, full, before, delta, *_run_ids = builds
     with _both(incremental, full) as con:
         _compare(con, before, delta)
 
@@ -210,7 +217,7 @@ INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activitie
 def test_incremental_staging_equals_full_refresh(builds):
     """The activity logs and contact tables in staging are incremental tables too: same rows as
     a full refresh."""
-    incremental, full, _before, _delta, _run_id = builds
+    incremental, full, _before, _delta, *_run_ids = builds
     with _both(incremental, full) as con:
         tables = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = 'inc' "
@@ -235,7 +242,7 @@ def test_incremental_staging_equals_full_refresh(builds):
 def test_records_deleted_from_a_reexported_file_leave_incremental_staging(builds):
     """A contact and a field value missing from a file landed again are gone from staging and
     dim_contacts after the incremental run (the full refresh would drop them too)."""
-    incremental, full, _before, _delta, _run_id = builds
+    incremental, full, _before, _delta, *_run_ids = builds
     with _both(incremental, full) as con:
         contact = con.execute("select count(*) from inc.staging.stg_generic__contacts "
                               "where source_contact_id = ?", [DELETED_CONTACT]).fetchone()[0]
@@ -252,7 +259,7 @@ def test_records_deleted_from_a_reexported_file_leave_incremental_staging(builds
 def test_the_drops_new_deals_are_expected_to_close_after_they_are_created(builds):
     """A benchmark night must not raise data-quality warnings of its own making: the new deals
     of the drop copy other deals' rows, but not their (earlier) expected close dates."""
-    incremental, full, _before, _delta, _run_id = builds
+    incremental, full, _before, _delta, *_run_ids = builds
     with _both(incremental, full) as con:
         new, early = con.execute(
             "select count(expected_close_date), count(*) filter (where "
@@ -264,7 +271,7 @@ def test_the_drops_new_deals_are_expected_to_close_after_they_are_created(builds
 def test_incremental_run_rebuilt_only_what_changed(builds):
     """The current stay of an unchanged deal is re-measured to the new as-of date, its earlier
     stays are left as the first run wrote them (their _built_at is the first run's)."""
-    incremental, full, _before, _delta, _run_id = builds
+    incremental, full, _before, _delta, *_run_ids = builds
     with _both(incremental, full) as con:
         loads = con.execute("select count(distinct loaded_at) from inc.marts.fct_activities"
                             ).fetchone()[0]
@@ -325,7 +332,7 @@ def test_scoped_unique_test_catches_a_new_row_repeating_an_old_id(builds, tmp_pa
     """fct_activities' uniqueness is tested on the rows written since the test last passed: a
     pass records the newest _built_at; then a new row that repeats an old row's id fails the
     test, and the failed test leaves the watermark where it was."""
-    incremental, _full, _before, _delta, _run_id = builds
+    incremental, _full, _before, _delta, *_run_ids = builds
     copy = tmp_path / "dup.duckdb"
     shutil.copy(incremental, copy)
     passed = _dbt_test(copy, tmp_path)

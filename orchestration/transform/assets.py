@@ -85,7 +85,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     target = Path("target") / f"dbt_models-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
             "--exclude-resource-type", "unit_test", *engine.dbt_log_args()]
-    restore_parse_state(project_dir, target)
+    restore_parse_state(project_dir, target, engine.dbt_target)
     # A failed build ends the step with what failed (model or test, dbt's message), not
     # dagster-dbt's "the dbt CLI process failed": dbt's whole output is in the run's log.
     invocation = dbt.cli(args, target_path=target, context=context, raise_on_error=False)
@@ -99,7 +99,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     if watch.stop():
         raise dg.Failure(description=watch.lost)
     if invocation.is_successful():
-        keep_parse_state(project_dir, target)
+        keep_parse_state(project_dir, target, engine.dbt_target)
     pruned = prune_run_folders(project_dir)
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt run folders from {project_dir / 'target'}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from orchestration.publish.comments import MartDoc
+from orchestration.transform.parse_state import keep_parse_state
 
 WATCHED = ("models", "macros", "seeds", "snapshots", "tests")
 
@@ -35,6 +36,8 @@ def ensure_manifest(project: DbtProject) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _fresh(manifest, project_dir):
             _parse(project_dir)
+            # the first build, wherever its warehouse, then starts from this parse
+            keep_parse_state(project_dir, Path("target"))
     return manifest
 
 
