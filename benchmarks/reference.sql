@@ -12,8 +12,18 @@
 set TimeZone = 'UTC';
 
 -- ingest ---------------------------------------------------------------------------------------
-create table hs_deals as
-select * from read_csv('{export}/hubspot/deals*.csv', all_varchar = true, union_by_name = true);
+-- Every export file is read one way: CSV as text (typing is the pipeline's work), and
+-- ActiveCampaign's JSON pages (objects of up to 2 GB holding the records in an array named
+-- `key`) as one row per array element, its nested objects spread into columns.
+create temp macro export_csv(files) as table
+    select * from read_csv('{export}/' || files, all_varchar = true, union_by_name = true);
+
+create temp macro ac_rows(files, key) as table
+    select unnest(columns('^' || key || '$'), recursive := true)
+    from read_json('{export}/activecampaign/' || files, union_by_name = true,
+                   maximum_object_size = 2000000000);
+
+create table hs_deals as select * from export_csv('hubspot/deals*.csv');
 
 create table hs_stages as
 select p.label as pipeline, s.label as stage, cast(s.displayOrder as integer) as stage_order,
@@ -21,70 +31,28 @@ select p.label as pipeline, s.label as stage, cast(s.displayOrder as integer) as
 from (select unnest(results) as p from read_json('{export}/hubspot/pipelines.json')),
      lateral (select unnest(p.stages) as s);
 
-create table ac_deals as
-select unnest(deals, recursive := true)
-from read_json('{export}/activecampaign/deals*.json', union_by_name = true,
-               maximum_object_size = 2000000000);
+create table hs_contacts as select * from export_csv('hubspot/contacts*.csv');
 
-create table ac_log as
-select unnest(dealActivities, recursive := true)
-from read_json('{export}/activecampaign/dealActivities*.json', union_by_name = true,
-               maximum_object_size = 2000000000);
-
-create table ac_stages as
-select unnest(dealStages, recursive := true)
-from read_json('{export}/activecampaign/dealStages*.json', maximum_object_size = 2000000000);
-
-create table g_deals as
-select * from read_csv('{export}/generic/deals*.csv', all_varchar = true, union_by_name = true);
-
-create table hs_contacts as
-select * from read_csv('{export}/hubspot/contacts*.csv', all_varchar = true, union_by_name = true);
-
-create table hs_activities as
-select * from read_csv('{export}/hubspot/activities*.csv', all_varchar = true,
-                       union_by_name = true);
+create table hs_activities as select * from export_csv('hubspot/activities*.csv');
 
 create table hs_owners as
 select unnest(results, recursive := true) from read_json('{export}/hubspot/owners.json');
 
-create table ac_contacts as
-select unnest(contacts, recursive := true)
-from read_json('{export}/activecampaign/contacts*.json', union_by_name = true,
-               maximum_object_size = 2000000000);
+create table ac_deals as from ac_rows('deals*.json', 'deals');
+create table ac_log as from ac_rows('dealActivities*.json', 'dealActivities');
+create table ac_stages as from ac_rows('dealStages*.json', 'dealStages');
+create table ac_pipelines as from ac_rows('dealGroups.json', 'dealGroups');
+create table ac_contacts as from ac_rows('contacts*.json', 'contacts');
+create table ac_field_values as from ac_rows('contacts*.json', 'fieldValues');
+create table ac_activities as from ac_rows('activities*.json', 'activities');
+create table ac_users as from ac_rows('users.json', 'users');
+create table ac_teams as from ac_rows('groups.json', 'groups');
+create table ac_fields as from ac_rows('fields.json', 'fields');
 
-create table ac_field_values as
-select unnest(fieldValues, recursive := true)
-from read_json('{export}/activecampaign/contacts*.json', union_by_name = true,
-               maximum_object_size = 2000000000);
-
-create table ac_activities as
-select unnest(activities, recursive := true)
-from read_json('{export}/activecampaign/activities*.json', union_by_name = true,
-               maximum_object_size = 2000000000);
-
-create table ac_users as
-select unnest(users, recursive := true) from read_json('{export}/activecampaign/users.json');
-
-create table ac_teams as
-select unnest(groups, recursive := true) from read_json('{export}/activecampaign/groups.json');
-
-create table ac_fields as
-select unnest(fields, recursive := true) from read_json('{export}/activecampaign/fields.json');
-
-create table ac_pipelines as
-select unnest(dealGroups, recursive := true)
-from read_json('{export}/activecampaign/dealGroups.json');
-
-create table g_contacts as
-select * from read_csv('{export}/generic/contacts*.csv', all_varchar = true, union_by_name = true);
-
-create table g_activities as
-select * from read_csv('{export}/generic/activities*.csv', all_varchar = true,
-                       union_by_name = true);
-
-create table g_owners as
-select * from read_csv('{export}/generic/owners*.csv', all_varchar = true);
+create table g_deals as select * from export_csv('generic/deals*.csv');
+create table g_contacts as select * from export_csv('generic/contacts*.csv');
+create table g_activities as select * from export_csv('generic/activities*.csv');
+create table g_owners as select * from export_csv('generic/owners*.csv');
 
 -- the generic export's stages come from its mapping.yml (seeds/generic/mapping.yml)
 create table g_stages as

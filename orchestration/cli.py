@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,6 +28,39 @@ def _defaults() -> None:
 def _fail(message: str) -> None:
     typer.secho(f"salespipe: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
+
+
+# The commands that read a built warehouse (`changes`, `alerts`) take it and its owner filter
+# the same way, and open it through _marts.
+ReadWarehouse = Annotated[Path | None, typer.Option(help="DuckDB file to read "
+                                                         "[env SALESPIPE_WAREHOUSE]")]
+
+
+def _owner_option(things: str) -> typer.models.OptionInfo:
+    return typer.Option(None, help=f"Only this owner's {things} (name, any case; "
+                                   "'(no owner)' for deals without one)")
+
+
+@contextmanager
+def _marts(warehouse: Path | None, names: list[str], what: str) -> Iterator[object]:
+    """The marts `names` of the warehouse, read-only, for a command that reads `what`: the
+    command ends with a message naming the fix when there is no warehouse or it cannot be read."""
+    import duckdb
+
+    from orchestration.engines import local_marts
+
+    path = warehouse or Settings.from_env().warehouse
+    if not path.is_file():
+        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:  # the marts of the engine in use (SALESPIPE_ENGINE): the DuckDB file or Spark
+            with local_marts(con, names) as marts:
+                yield marts
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        _fail(f"cannot read {what} from {path}: {exc}")
 
 
 @app.command()
@@ -188,72 +224,42 @@ def ui(port: int = typer.Option(3000, help="Port of the Dagster UI on 127.0.0.1"
 def changes(
     since: str | None = typer.Option(None, help="Changes on or after this day (YYYY-MM-DD); "
                                        "default: the week up to the latest run's as-of date"),
-    owner: str | None = typer.Option(None, help="Only this owner's deals (name, any case; "
-                                       "'(no owner)' for deals without one)"),
-    warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
-                                             "[env SALESPIPE_WAREHOUSE]"),
+    owner: str | None = _owner_option("deals"),
+    warehouse: ReadWarehouse = None,
 ) -> None:
     """List what changed in the deals (stage, amount, close date, owner, probability), newest
     first, from marts.fct_deal_changes."""
     import datetime as dt
 
-    import duckdb
-
     from orchestration.alerts import deal_changes
-    from orchestration.engines import local_marts
 
     try:
         start = dt.date.fromisoformat(since) if since else None
     except ValueError:
         _fail(f"--since must be a date like 2026-10-31, got {since!r}")
-    path = warehouse or Settings.from_env().warehouse
-    if not path.is_file():
-        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            with local_marts(con, deal_changes.MARTS) as marts:
-                start = start or deal_changes.default_since(marts)
-                rows = deal_changes.changes(marts, start, owner)
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        _fail(f"cannot read the deal changes from {path}: {exc}")
+    with _marts(warehouse, deal_changes.MARTS, "the deal changes") as marts:
+        start = start or deal_changes.default_since(marts)
+        rows = deal_changes.changes(marts, start, owner)
     typer.echo(deal_changes.to_table(rows, start))
 # --- end of salespipe changes ------------------------------------------------------------------
 
 
 @app.command()
 def alerts(
-    owner: str | None = typer.Option(None, help="Only this owner's alerts (name, any case; "
-                                       "'(no owner)' for deals without one)"),
+    owner: str | None = _owner_option("alerts"),
     type: str | None = typer.Option(
         None, "--type", help="stalled, stale, overdue, incomplete, pushed, amount_dropped, "
                              "moved_backward or single_threaded"),
     format: str = typer.Option("table", "--format", help="table, csv or json"),
-    warehouse: Path | None = typer.Option(None, help="DuckDB file to read "
-                                             "[env SALESPIPE_WAREHOUSE]"),
+    warehouse: ReadWarehouse = None,
 ) -> None:
     """Print the open deal alerts (new first) from the warehouse, as in the report."""
-    import duckdb
-
     from orchestration.alerts import output, queries
-    from orchestration.engines import local_marts
 
     if format not in output.FORMATS:
         _fail(f"--format must be one of {', '.join(output.FORMATS)}, got {format!r}")
-    path = warehouse or Settings.from_env().warehouse
-    if not path.is_file():
-        _fail(f"no warehouse at {path}: run `salespipe run` first or pass --warehouse")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        try:  # the marts of the engine in use (SALESPIPE_ENGINE): the DuckDB file or Spark
-            with local_marts(con, ["deal_alerts"]) as marts:
-                rows = queries.alerts(marts, owner=owner, alert_type=type)
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        _fail(f"cannot read the alerts from {path}: {exc}")
+    with _marts(warehouse, ["deal_alerts"], "the alerts") as marts:
+        rows = queries.alerts(marts, owner=owner, alert_type=type)
     typer.echo(output.render(rows, format))
 
 

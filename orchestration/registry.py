@@ -74,7 +74,8 @@ CRMS: tuple[Crm, ...] = (
         api=ApiVars("SALESPIPE_PIPEDRIVE_TOKEN", "SALESPIPE_PIPEDRIVE_BASE_URL",
                     "https://api.pipedrive.com"),
         generator="pipedrive", freshness_table="pipedrive_deals"),
-    Crm("salesforce", "Salesforce", connector="salesforce",
+    # report exports (CSV) for users without API access, and the API sync, into the same tables
+    Crm("salesforce", "Salesforce", export="salesforce", connector="salesforce",
         api=ApiVars("SALESPIPE_SALESFORCE_TOKEN", "SALESPIPE_SALESFORCE_INSTANCE_URL",
                     client=("SALESPIPE_SALESFORCE_CLIENT_ID",
                             "SALESPIPE_SALESFORCE_CLIENT_SECRET")),

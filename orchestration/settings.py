@@ -473,14 +473,24 @@ def salesforce_api_version() -> str:
     return value
 
 
+def _currency_code(name: str) -> str | None:
+    value = os.environ.get(name, "").strip().upper()
+    if value and not (len(value) == 3 and value.isalpha()):
+        raise SettingsError(f"{name} must be an ISO currency code like USD, got {value!r}")
+    return value or None
+
+
 def salesforce_currency() -> str | None:
     """SALESPIPE_SALESFORCE_CURRENCY: empty for a multi-currency org (each opportunity's
     CurrencyIsoCode is synced), else the single-currency org's ISO code, e.g. USD."""
-    value = os.environ.get("SALESPIPE_SALESFORCE_CURRENCY", "").strip().upper()
-    if value and not (len(value) == 3 and value.isalpha()):
-        raise SettingsError(
-            f"SALESPIPE_SALESFORCE_CURRENCY must be an ISO currency code like USD, got {value!r}")
-    return value or None
+    return _currency_code("SALESPIPE_SALESFORCE_CURRENCY")
+
+
+def hubspot_currency() -> str | None:
+    """SALESPIPE_HUBSPOT_CURRENCY: the currency of HubSpot deals exported without one (no
+    Currency column, or an empty value: the account's company currency), e.g. EUR; empty: such
+    amounts have no currency (`unknown` in the metrics)."""
+    return _currency_code("SALESPIPE_HUBSPOT_CURRENCY")
 
 
 def hubspot_file_settings() -> tuple[str | None, str | None]:
@@ -491,6 +501,24 @@ def hubspot_file_settings() -> tuple[str | None, str | None]:
     encoding = os.environ.get("SALESPIPE_HUBSPOT_ENCODING", "").strip() or None
     number = os.environ.get("SALESPIPE_HUBSPOT_NUMBER_FORMAT", "").strip() or None
     return encoding, number
+
+
+def salesforce_file_settings() -> tuple[str | None, str | None, tuple[str, ...]]:
+    """How Salesforce report exports are read (orchestration/sources/salesforce.py): their
+    encoding (SALESPIPE_SALESFORCE_ENCODING; empty: UTF-8), number format
+    (SALESPIPE_SALESFORCE_NUMBER_FORMAT, an example number such as 1,234.56; empty: decided per
+    column) and date formats (SALESPIPE_SALESFORCE_DATE_FORMATS, strptime formats separated by
+    `;`, e.g. `%d/%m/%Y;%d/%m/%Y %H:%M`; empty: the day/month order read off the file). Reports
+    write numbers and dates in the exporting user's locale."""
+    encoding = os.environ.get("SALESPIPE_SALESFORCE_ENCODING", "").strip() or None
+    number = os.environ.get("SALESPIPE_SALESFORCE_NUMBER_FORMAT", "").strip() or None
+    raw = os.environ.get("SALESPIPE_SALESFORCE_DATE_FORMATS", "")
+    formats = tuple(f.strip() for f in raw.split(";") if f.strip())
+    bad = [f for f in formats if "%" not in f]
+    if bad:
+        raise SettingsError(f"SALESPIPE_SALESFORCE_DATE_FORMATS must be strptime formats "
+                            f"separated by ';' (e.g. %d/%m/%Y;%d/%m/%Y %H:%M), got {raw!r}")
+    return encoding, number, formats
 
 
 def allow_links_inside() -> bool:

@@ -9,7 +9,9 @@ Three runs of the pipeline on copies of tests/fixtures/small (one module-scoped 
          Presentation Scheduled since 2024-03-05 (42 days, over the 30-day fallback) -> stalled.
          The webhook (a local HTTP server) receives the new alerts.
   run 3, as of 2024-04-17: D1's amount is back -> D1:incomplete resolved on 2024-04-17; 102's
-         alerts are ongoing.
+         expected close date is pushed a day (2024-04-15 -> 04-16, still overdue): its alerts
+         are ongoing, and the report's slipped-deals table lists it; April's waterfall shows
+         D1's 300 as an increase.
 """
 
 import csv
@@ -30,8 +32,10 @@ from webhook_receiver import RECEIVED, Hook
 
 from orchestration.alerts import webhook
 from orchestration.alerts.assets import deal_alerts_check
+from orchestration.alerts.charts import waterfall_figure
 from orchestration.alerts.queries import Alert
 from orchestration.alerts.report import owner_slug
+from orchestration.alerts.what_moved import WATERFALL_COLUMNS, Waterfall
 from orchestration.cli import app
 from orchestration.pipeline import run_pipeline
 from orchestration.resources import DuckDBWarehouse
@@ -54,6 +58,13 @@ def set_d1_amount(source: Path, amount: str) -> None:
     text = path.read_text()
     path.write_text(re.sub(r"^D1,Epsilon rollout,[^,]*,", f"D1,Epsilon rollout,{amount},", text,
                            flags=re.MULTILINE))
+
+
+def set_102_close_date(source: Path, day: str) -> None:
+    path = source / "hubspot" / "deals.csv"
+    text = path.read_text()
+    path.write_text(re.sub(r"^(102,Beta expansion,(?:[^,]*,){4})[^,]*,", rf"\g<1>{day} 00:00,",
+                           text, flags=re.MULTILINE))
 
 
 def alert_rows(warehouse: Path) -> dict[str, tuple]:
@@ -96,6 +107,7 @@ def runs(tmp_path_factory, hook_server):
 
         env.delenv("SALESPIPE_ALERT_WEBHOOK")
         set_d1_amount(source, "300")
+        set_102_close_date(source, "2024-04-16")
         env.setenv("SALESPIPE_AS_OF", "2024-04-17")
         third = run_pipeline()
         states.append(alert_rows(data / "warehouse.duckdb"))
@@ -210,6 +222,82 @@ def test_asset_check_warns_with_new_alerts(runs):
     assert quiet.passed and quiet.metadata["new_alerts"].value == 0
 
 
+def plotly_traces(page: str) -> list[dict]:
+    """The traces of every chart in a report page, read from plotly's Plotly.newPlot calls."""
+    decoder, traces = json.JSONDecoder(), []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
+        traces += decoder.raw_decode(page, call.end())[0]
+    return traces
+
+
+WATERFALL_STEPS = ["opening", "new", "pulled_in", "increased", "other_in", "pushed_out",
+                   "decreased", "won", "lost", "other_out", "closing"]
+PIPELINE_NAMES = {"hubspot-default": "Sales Pipeline (hubspot)",
+                  "pipedrive_export-Sales": "Sales (pipedrive_export)"}
+
+
+def test_report_waterfall_is_the_marts_rows(runs):
+    """Each bar of the report's waterfall is pipeline_waterfall's figure for that pipeline,
+    currency and month (outs drawn down), and each month of it has a chart."""
+    page = (runs["tmp"] / "reports" / "pipeline_report.html").read_text()
+    drawn = {t["name"]: t for t in plotly_traces(page) if t["type"] == "waterfall"}
+    con = duckdb.connect(str(runs["warehouse"]), read_only=True)
+    try:
+        rows = con.execute(
+            "select pipeline_id, currency, strftime(period_start, '%B %Y'), "
+            + ", ".join(f"{c}_amount, {c}_count" for c in WATERFALL_STEPS)
+            + " from marts.pipeline_waterfall where period_type = 'month' "
+            "and group_type = 'all' and period_start in ('2024-03-01', '2024-04-01')").fetchall()
+    finally:
+        con.close()
+    expected = {}
+    for pipeline, currency, month, *figures in rows:
+        if month == "April 2024":
+            month += " (to 17 Apr)"
+        signs = [1, 1, 1, 1, 1, -1, -1, -1, -1, -1, 1]
+        expected[f"{PIPELINE_NAMES[pipeline]}, {currency}: {month}"] = (
+            [s * float(a) for s, a in zip(signs, figures[::2])], figures[1::2])
+    assert set(drawn) == set(expected) == {"Sales Pipeline (hubspot), USD: April 2024 (to 17 Apr)",
+                                           "Sales (pipedrive_export), USD: April 2024 (to 17 Apr)"}
+    for name, (amounts, counts) in expected.items():
+        assert drawn[name]["y"] == amounts
+        assert [int(h.split()[0]) for h in drawn[name]["hovertext"]] == counts
+    # D1's amount came back (300) while it was expected in April: an increase
+    assert drawn["Sales (pipedrive_export), USD: April 2024 (to 17 Apr)"]["y"][3] == 300
+    assert "Sales Pipeline (hubspot), USD: March 2024 (nothing expected)" in page
+
+
+def test_report_lists_the_slipped_deals(runs):
+    """Deal 102's close date went 2024-04-15 -> 04-16 in run 3 (fct_deal_changes has the
+    move): the slipped-deals table shows it with both dates, its amount and owner."""
+    page = (runs["tmp"] / "reports" / "pipeline_report.html").read_text()
+    con = duckdb.connect(str(runs["warehouse"]), read_only=True)
+    try:
+        moves = con.execute("select old_date, new_date, changed_at::date from "
+                            "marts.fct_deal_changes where field = 'expected_close_date'").fetchall()
+    finally:
+        con.close()
+    assert [tuple(map(str, m)) for m in moves] == [("2024-04-15", "2024-04-16", "2024-04-17")]
+    rows = re.findall(r'<tr class="slipped-row" data-deal-id="([^"]+)">(.*?)</tr>', page)
+    assert [r[0] for r in rows] == ["hubspot-102"]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", rows[0][1])
+    assert cells == ["Beta expansion", "Bob Ray", "Sales Pipeline / Presentation Scheduled",
+                     "500 USD", "2024-04-15", "2024-04-16", "1", "1", "2024-04-17"]
+    assert "in the 90 days up to 2024-04-17 (pushed_window_days" in page
+
+
+def test_waterfall_titles_are_plain_text():
+    """A pipeline named like a link shows as typed in the waterfall's titles (issue 30)."""
+    w = Waterfall("x", "USD", None, None, dict.fromkeys(WATERFALL_COLUMNS, 0),
+                  dict.fromkeys(WATERFALL_COLUMNS, 0))
+    fig = waterfall_figure([('<a href="https://evil.example">Sales</a>, USD', [None, w])],
+                           ("March", "April"))
+    titles = [a.text for a in fig.layout.annotations]
+    shown = '&lt;a href="https://evil.example"&gt;Sales&lt;/a&gt;, USD'
+    assert titles == [f"{shown}: March (nothing expected)", f"{shown}: April"]
+    assert fig.data[0].name == titles[1]
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
 def test_report_renders_in_headless_chromium(runs, tmp_path):
     page = runs["tmp"] / "reports" / "pipeline_report.html"
@@ -224,8 +312,9 @@ def test_report_renders_in_headless_chromium(runs, tmp_path):
     dom = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
     # plotly draws each chart as an SVG (class main-svg) only when its JS ran.
-    assert dom.count('class="plot-container plotly"') == 3
-    assert dom.count('class="main-svg"') >= 3
+    # funnel, win rate, velocity and the waterfall (April's pipelines; March had none)
+    assert dom.count('class="plot-container plotly"') == 4
+    assert dom.count('class="main-svg"') >= 4
     assert 'data-alert-id="hubspot-102:overdue"' in dom
     assert 'data-alert-id="pipedrive_export-D1:incomplete"' not in dom  # resolved in run 3
 

@@ -79,7 +79,7 @@ def assert_no_duplicates(con) -> None:
     assert_unique_ids(con, ("pipedrive_deals", "pipedrive_deal_changes", "pipedrive_activities"))
 
 
-def test_full_then_incremental_sync(api, generated, tmp_path):
+def test_full_then_incremental_sync(api, generated, tmp_path, monkeypatch):
     first = sync(api, tmp_path)
     con = landed(tmp_path)
     assert counts(con) == expected(generated / "pipedrive")
@@ -87,9 +87,13 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     cursor = max(d["update_time"] for d in api.data.deals.values())
 
     api.data.move_deal(1, 5)
+    value, close = str(api.data.deals[1]["value"]), api.data.deals[1]["expected_close_date"]
+    api.data.change_deal(1, value=1500, expected_close_date="2031-05-20")
+    api.data.change_deal(1, value=1200)
     api.data.win_deal(3)
     api.data.delete_deal(2)
     api.clear_requests()
+    monkeypatch.setattr(pipedrive, "FLOW_PAGE", 2)  # the update logs read 2 items a page
     second = sync(api, tmp_path)
     con.close()
     con = landed(tmp_path)
@@ -99,8 +103,13 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
                   if r.path == "/api/v2/deals" and "status" not in r.query]
     assert [r.query["updated_since"] for r in deal_pages] == [[cursor]]
     assert second.loaded["deals"] == 3  # moved, won, and deleted (via status=deleted)
-    assert sorted(r.path for r in api.requests_to("/flow")) == [
+    assert sorted({r.path for r in api.requests_to("/flow")}) == [
         "/v1/deals/1/flow", "/v1/deals/3/flow"]
+    # page by page: start = the previous page's next_start, until no more items
+    pages = api.requests_to("/v1/deals/1/flow")
+    assert [r.query.get("start", ["0"]) for r in pages] == [
+        [str(i)] for i in range(0, 2 * len(pages), 2)]
+    assert len(pages) == -(-len(api.data.flow[1]) // 2) > 1
     # Merged on id: one row per deal, the changes applied, the deletion flagged.
     assert counts(con)["pipedrive_deals"] == DEALS
     assert rows(con, "select stage_id, status from raw.pipedrive_deals where id = '1'") == [
@@ -108,7 +117,13 @@ def test_full_then_incremental_sync(api, generated, tmp_path):
     assert rows(con, "select status from raw.pipedrive_deals where id = '3'") == [("won",)]
     assert rows(con, "select is_deleted from raw.pipedrive_deals where id = '2'") == [(True,)]
     assert counts(con)["pipedrive_deal_changes"] == expected(generated / "pipedrive")[
-        "pipedrive_deal_changes"] + 2
+        "pipedrive_deal_changes"] + 5
+    # value and expected close date changes as Pipedrive logs them (text), oldest first
+    assert rows(con, "select field_key, old_value, new_value from raw.pipedrive_deal_changes "
+                     "where deal_id = '1' and field_key in ('value', 'expected_close_date') "
+                     "order by id") == [
+        ("value", value, "1500"), ("expected_close_date", close, "2031-05-20"),
+        ("value", "1500", "1200")]
     assert_no_duplicates(con)
 
 

@@ -30,7 +30,8 @@ def test_check_reports_each_file_and_exits_non_zero_with_the_fix(workspace):
     out = result.output
     assert "  deals.csv (deals, CSV): 7 rows, 8 columns\n" in out
     assert "    'Amount': numbers written 1,234.56\n" in out
-    assert "      without Currency: amounts would have no currency\n" in out
+    assert "      without Currency: amounts would have no currency (or " \
+        "SALESPIPE_HUBSPOT_CURRENCY's)\n" in out
     assert "  pipelines: no pipelines*.json file: stage order, won and lost would come " in out
     assert "'Negotiation' (Sales Pipeline)" in out  # the note a run's summary would give
     assert "    PROBLEM: " in out and "column 'Amount': numbers such as '1,054' (line 2) " \
@@ -81,3 +82,29 @@ def _rewrite(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_check_reads_salesforce_reports_and_refuses_one_without_opportunity_id(workspace):
+    """Salesforce's default Opportunities report has no Opportunity ID column: deals are never
+    matched by name, so the run would stop naming the fix; the history report still reads."""
+    ws = workspace
+    shutil.copytree(FORMATS / "salesforce_report", ws.source)
+    report = ws.source / "salesforce" / "opportunities.csv"
+    text = report.read_text()
+    assert text.count(',"Opportunity ID"\n') == 1
+    lines = text.split("\n")
+    # the default column set: each row without its last field (the added Opportunity ID)
+    report.write_text("\n".join(line.rsplit(",", 1)[0]
+                                  if line.endswith(('AAA"', 'ID"', ',""')) else line
+                                  for line in lines))
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 1, result.output
+    opportunities, history = result.output.split("salesforce/ (Salesforce)\n")[1] \
+        .split("  opportunity_history.csv ")
+    assert ("opportunities.csv: has no 'Opportunity ID' column (found: Opportunity Owner, "
+            "Account Name, Opportunity Name, Stage, ") in opportunities
+    assert ("salespipe never matches deals by name: add Opportunity ID to the report's "
+            "columns, then export it again") in opportunities
+    # the footer is no data: 11 changes, nothing quarantined
+    assert history.startswith("(opportunity_history, CSV): 11 rows")
+    assert "would be quarantined" not in history

@@ -62,14 +62,17 @@ def test_dollar_amounts_are_read_and_a_foreign_sign_is_quarantined(workspace):
         (6, "Deal - Value", "€2,000", "currency sign does not match the currency column (USD)")]
 
 
-def test_semicolons_decimal_commas_bom_and_hubspot_ui_exports_reach_the_marts_right(workspace):
-    """One build for three exports: a European generic CSV, a HubSpot workbook and HubSpot's
-    Deals index page export (hubspot_ui: default columns only). Neither HubSpot file comes with
-    pipelines.json or owners.json: pipelines, stages and owners come from the labels."""
-    ws = _use(workspace, "semicolon_bom", "xlsx/hubspot", "hubspot_ui")
+def test_semicolons_decimal_commas_bom_hubspot_ui_and_salesforce_reports_reach_the_marts_right(
+        workspace):
+    """One build for four exports: a European generic CSV, a HubSpot workbook, HubSpot's
+    Deals index page export (hubspot_ui: default columns only) and two Salesforce reports.
+    Neither HubSpot file comes with pipelines.json or owners.json: pipelines, stages and owners
+    come from the labels."""
+    ws = _use(workspace, "semicolon_bom", "xlsx/hubspot", "hubspot_ui", "salesforce_report")
     summary = run_pipeline(selection=FCT_DEALS | METRICS)
     deals = ws.query("select deal_id, deal_name, amount, currency, cast(created_at as date) "
-                     "from marts.fct_deals where deal_id not like 'hubspot-2%' order by deal_id")
+                     "from marts.fct_deals where deal_id not like 'hubspot-2%' "
+                     "and source_system <> 'salesforce' order by deal_id")
     d = dt.date
     assert deals == [
         ("euro_export-E1", "Müller GmbH, Lizenz", 1054.0, "EUR", d(2024, 3, 25)),
@@ -83,13 +86,61 @@ def test_semicolons_decimal_commas_bom_and_hubspot_ui_exports_reach_the_marts_ri
     assert ws.query("select outcome, sum(amount) from marts.fct_deals where source_system = "
                     "'euro_export' group by 1 order by 1") == [
         ("lost", 1000000.5), ("open", 12885.67), ("won", 1054.0)]
-    assert ws.scalar("select count(*) from raw._quarantine") == 0
+    assert ws.scalar("select count(*) from raw._quarantine "
+                     "where source_system <> 'salesforce'") == 0
     # the workbook's date cells carry HubSpot's stage history: 5 + 2 + 2 stage entries
     assert ws.scalar("select count(*) from raw.hubspot_deal_stage_dates") == 9
     assert ws.scalar("select entered_at from raw.hubspot_deal_stage_dates where deal_id = "
                      "'101' and stage_label = 'Closed Won'") == dt.datetime(2024, 2, 1, 9, 0)
     _assert_hubspot_from_labels(ws, summary)
     _assert_current_stage_only_funnel(ws)
+    _assert_salesforce_reports(ws)
+
+
+def _assert_salesforce_reports(ws) -> None:
+    """salesforce_report: the Opportunities and Opportunity History reports as Salesforce
+    writes them (footer, `USD 1,200.00`, month-first dates), in the API sync's raw tables."""
+    assert ws.query("select line, column_name, value, reason from raw._quarantine "
+                    "where source_system = 'salesforce' order by line") == [
+        (7, "Amount", "TBD", "not a number as this file writes them (1,234.56)"),
+        (8, "Opportunity ID", None,
+         "missing id: the row is kept in raw but stays out of the marts")]
+    # Closed Won/Lost won and lost by the seed, Contract Signed (not in it) won at 100%;
+    # open stages by probability (the rows' mean), ties by the seed's order
+    assert ws.query("select stage_name, stage_order, is_won, is_lost, probability "
+                    "from marts.dim_pipeline_stages where source_system = 'salesforce' "
+                    "order by stage_order") == [
+        ("Prospecting", 1, False, False, 0.1), ("Qualification", 2, False, False, 0.1),
+        ("Discovery", 3, False, False, 0.2), ("Negotiation/Review", 4, False, False, 0.9),
+        ("Closed Won", 5, True, False, 1.0), ("Contract Signed", 6, True, False, 1.0),
+        ("Closed Lost", 7, False, True, 0.0)]
+    # 6 deals (the row without an Opportunity ID stays out); the footer is no deal
+    assert ws.query("select right(source_deal_id, 4), stage_name, outcome, amount, currency, "
+                    "owner_name from marts.fct_deals where source_system = 'salesforce' "
+                    "order by 1") == [
+        ("1AAA", "Closed Won", "won", 12000.0, "USD", "Dana Whit"),
+        ("2AAA", "Closed Lost", "lost", 5000.0, "USD", "Dana Whit"),
+        ("3AAA", "Negotiation/Review", "open", 8500.5, "USD", "Lee Park"),
+        ("4AAA", "Prospecting", "open", 3000.0, "EUR", "Lee Park"),
+        ("5AAA", "Contract Signed", "won", 2000.0, "USD", "Lee Park"),
+        ("6AAA", "Discovery", "open", None, None, "Dana Whit")]
+    # as of 31 March 2024: USD won 12,000 + 2,000, lost 5,000: win rate 2/3; open 8,500.50.
+    # EUR: one open deal. The deal whose amount was quarantined has no currency ('unknown')
+    assert ws.query("select currency, deals_won, deals_lost, round(win_rate, 4), won_amount, "
+                    "open_deals, open_amount from marts.pipeline_metrics where period = 'all' "
+                    "and pipeline_id = 'salesforce-default' order by 1") == [
+        ("EUR", 0, 0, None, None, 1, 3000.0), ("USD", 2, 1, 0.6667, 14000.0, 1, 8500.5),
+        ("unknown", 0, 0, None, None, 1, None)]
+    # Acme: Qualification -> Negotiation/Review on 20 Dec 2:15 PM, until it was won on 20 Jan
+    assert ws.query("select from_stage, to_stage, entered_at, exited_at "
+                    "from marts.fct_deal_stage_transitions "
+                    "where deal_id = 'salesforce-0065g00000AbCd1AAA' order by entered_at") == [
+        (None, "Prospecting", dt.datetime(2023, 11, 15, 9, 30), dt.datetime(2023, 11, 29, 10, 0)),
+        ("Prospecting", "Qualification", dt.datetime(2023, 11, 29, 10, 0),
+         dt.datetime(2023, 12, 20, 14, 15)),
+        ("Qualification", "Negotiation/Review", dt.datetime(2023, 12, 20, 14, 15),
+         dt.datetime(2024, 1, 20, 16, 0)),
+        ("Negotiation/Review", "Closed Won", dt.datetime(2024, 1, 20, 16, 0), None)]
 
 
 def _assert_current_stage_only_funnel(ws) -> None:
@@ -146,17 +197,24 @@ def _assert_hubspot_from_labels(ws, summary) -> None:
     # the workbook's deals are in USD; the UI export has no Currency column, so its amounts
     # have no currency ('unknown'): never summed with the dollars. UI export: won 201, 205 (1,000 + 700),
     # lost 202: win rate 2/3, open 2,000 + 300 + 900. Workbook: won 101, lost 103, open 102
+    # 207 has neither a created date nor stage dates: open now, counted (and labelled undated)
     assert ws.query("select pipeline_name, currency, deals_won, deals_lost, round(win_rate, 4), "
-                    "won_amount, open_deals, open_amount from marts.pipeline_metrics "
+                    "won_amount, open_deals, open_deals_undated, open_amount "
+                    "from marts.pipeline_metrics "
                     "where period = 'all' and pipeline_id like 'hubspot-%' order by 2") == [
-        ("Sales Pipeline", "USD", 1, 1, 0.5, 1000.0, 1, 500.0),
-        ("Sales Pipeline", "unknown", 2, 1, 0.6667, 1700.0, 3, 3200.0)]
+        ("Sales Pipeline", "USD", 1, 1, 0.5, 1000.0, 1, 0, 500.0),
+        ("Sales Pipeline", "unknown", 2, 1, 0.6667, 1700.0, 4, 1, 3600.0)]
+    # in the as-of month (March 2024), not before: when 207 opened is unknown
+    assert ws.query("select period, open_deals, open_deals_undated from marts.pipeline_metrics "
+                    "where pipeline_id like 'hubspot-%' and currency = 'unknown' "
+                    "and period in ('2024-02', '2024-03') order by 1") == [
+        ("2024-02", 1, 0), ("2024-03", 4, 1)]
     assert ws.query("select group_name, sum(deals_won), sum(deals_lost), sum(open_deals) "
                     "from marts.pipeline_metrics_by_owner where period = 'all' and "
                     "group_type = 'owner' and pipeline_id like 'hubspot-%' "
                     "group by 1 order by 1") == [
         ("Alex Carter", 1, 0, 2), ("Ann Lee", 1, 0, 0), ("Bob Ray", 0, 0, 1),
-        ("Morgan Hayes", 1, 1, 0), ("No owner", 0, 1, 1)]
+        ("Morgan Hayes", 1, 1, 1), ("No owner", 0, 1, 1)]
     # what the exports cannot say is said once, naming the file to edit
     notes = [line for line in summary.lines() if "hubspot_stage_defaults" in line]
     assert notes == [
@@ -275,16 +333,19 @@ def test_generic_workbook_keeps_cell_types_and_reports_sheet_rows(workspace):
         (4, "Deal - Value", "n/a", "not a number as this file writes them (1,234.56)")]
 
 
-def test_hubspot_number_format_setting(workspace, monkeypatch):
+def test_hubspot_number_format_and_currency_settings(workspace, monkeypatch):
     ws = workspace.copy_fixture()
     deals = ws.source / "hubspot" / "deals.csv"
     _rewrite(deals, ",1000,USD,", ',"1.000",USD,')
+    _rewrite(deals, ",500,USD,", ",500,,")  # no currency: the account's, from the setting
     with pytest.raises(PipelineFailed, match="SALESPIPE_HUBSPOT_NUMBER_FORMAT=1,234.56 "):
         run_pipeline(selection=HUBSPOT_DEALS)
     monkeypatch.setenv("SALESPIPE_HUBSPOT_NUMBER_FORMAT", "1.234,56")
+    monkeypatch.setenv("SALESPIPE_HUBSPOT_CURRENCY", "eur")
     run_pipeline(selection=HUBSPOT_DEALS)
-    assert ws.query('select "record_id", amount from raw.hubspot_deals order by _line') == [
-        ("101", 1000.0), ("102", 500.0), ("103", None)]
+    assert ws.query('select "record_id", amount, currency from raw.hubspot_deals '
+                    'order by _line') == [
+        ("101", 1000.0, "USD"), ("102", 500.0, "EUR"), ("103", None, "USD")]
 
 
 def test_hubspot_encoding_setting_and_a_utf16_export(workspace, monkeypatch):

@@ -384,7 +384,7 @@ def test_freshness_check_warns_when_an_api_sync_stopped(tmp_path):
     from orchestration.operations.freshness import evaluate
 
     checks = {k.name for k in defs().resolve_asset_graph().asset_check_keys}
-    assert {"salesforce_sync_is_fresh", "pipedrive_sync_is_fresh"} <= checks
+    assert {"salesforce_export_is_fresh", "pipedrive_sync_is_fresh"} <= checks
     folders = [tmp_path / "source" / "salesforce", snapshot_dir(tmp_path / "data", "salesforce")]
     now = dt.datetime.now(dt.UTC)
     assert evaluate("salesforce", folders, None, 36, now).passed  # never synced: not in use

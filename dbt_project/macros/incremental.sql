@@ -1,6 +1,21 @@
-{#- Incremental marts (fct_activities, fct_deal_stage_transitions): what changed since the
+{#- Incremental marts (fct_activities, fct_deal_stage_transitions, pipeline_daily): their config,
+    and what changed since the
     newest landing time a mart already holds. Portable SQL only: plain selects over the raw
     tables, each record's landing time `_loaded_at` (set by the ingest, see raw._loads). -#}
+
+{#- The config of an incremental mart: a run deletes the rows whose `unique_key` it rebuilds and
+    inserts them again (delete+insert, which Spark runs too: macros/spark_incremental.sql), and
+    a column added to or removed from the model stops the run until a full refresh rebuilds the
+    mart (on_schema_change 'fail'). `post_hook`: SQL run after each build. -#}
+{% macro incremental_mart_config(unique_key, post_hook=[]) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=post_hook
+    ) }}
+{%- endmacro %}
 
 {#- The newest landing time already in `relation` (the mart being built incrementally). -#}
 {% macro loaded_watermark(relation) -%}
@@ -28,32 +43,29 @@
     the snapshot follows it) and ActiveCampaign's deal activity log. With `since`, only deals
     with a record landed after it: the deals an incremental run rebuilds. -#}
 {% macro deal_loaded_at(since=none) -%}
+    {#- (raw table, its deal id column, its source): HubSpot and generic stage dates land with
+        the deal row; ActiveCampaign, Pipedrive and Salesforce (API) keep a change log beside it.
+        The generic export names its source in a column. -#}
+    {%- set records = [
+        ('hubspot_deals', 'record_id', 'hubspot'),
+        ('activecampaign_deals', 'id', 'activecampaign'),
+        ('activecampaign_deal_activities', 'd_id', 'activecampaign'),
+        ('generic_deals', 'deal_id', none),
+        ('pipedrive_deals', 'id', 'pipedrive'),
+        ('pipedrive_deal_changes', 'deal_id', 'pipedrive'),
+        ('salesforce_opportunities', 'id', 'salesforce'),
+        ('salesforce_opportunity_history', 'opportunity_id', 'salesforce'),
+    ] %}
     select deal_id, max(loaded_at) as loaded_at
     from (
-        select {{ source_id('record_id', 'hubspot') }} as deal_id, _loaded_at as loaded_at
-        from {{ source('raw', 'hubspot_deals') }}
-        union all
-        select {{ source_id('id', 'activecampaign') }}, _loaded_at
-        from {{ source('raw', 'activecampaign_deals') }}
-        union all
-        select {{ source_id('d_id', 'activecampaign') }}, _loaded_at
-        from {{ source('raw', 'activecampaign_deal_activities') }}
-        union all
-        select {{ source_id('deal_id', source_column='source_system') }}, _loaded_at
-        from {{ source('raw', 'generic_deals') }}
-        -- API sources (orchestration/connectors): the deal and its change log / history
-        union all
-        select {{ source_id('id', 'pipedrive') }}, _loaded_at
-        from {{ source('raw', 'pipedrive_deals') }}
-        union all
-        select {{ source_id('deal_id', 'pipedrive') }}, _loaded_at
-        from {{ source('raw', 'pipedrive_deal_changes') }}
-        union all
-        select {{ source_id('id', 'salesforce') }}, _loaded_at
-        from {{ source('raw', 'salesforce_opportunities') }}
-        union all
-        select {{ source_id('opportunity_id', 'salesforce') }}, _loaded_at
-        from {{ source('raw', 'salesforce_opportunity_history') }}
+        {%- for table, id, crm in records %}
+        {{ 'union all' if not loop.first }}
+        select
+            {{ source_id(id, crm) if crm else source_id(id, source_column='source_system') }}
+                as deal_id,
+            _loaded_at as loaded_at
+        from {{ source('raw', table) }}
+        {%- endfor %}
     ) as records
     where deal_id is not null
     {%- if since is not none %} and loaded_at > {{ since }}{% endif %}

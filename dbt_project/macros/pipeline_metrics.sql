@@ -14,8 +14,9 @@
     period), and those per-month figures are joined onto the periods; "open at period end" is
     a running sum of +1 / -1 per stay start / end over the group's months. -#}
 
-{#- The deals the pipeline metrics count (marts.fct_deals with a creation date), currency
-    'unknown' where the CRM gives none; `extra_columns` are added after the common ones. -#}
+{#- The deals the pipeline metrics count (marts.fct_deals with a creation date, and the open
+    ones without: they are open now), currency 'unknown' where the CRM gives none;
+    `extra_columns` are added after the common ones. -#}
 {% macro metrics_deals(extra_columns=[]) -%}
     select
         deal_id,
@@ -29,19 +30,34 @@
         {{ column }}
         {%- endfor %}
     from {{ ref('fct_deals') }}
-    where created_at is not null
+    where created_at is not null or outcome = 'open'
 {%- endmacro %}
 
 {#- The stays of the deals of CTE `deals` in open stages, for pipeline_metric_ctes' `stays`:
-    the group columns, deal_id, amount (the deal's), entered_at, exited_at. -#}
+    the group columns, deal_id, amount (the deal's), entered_at, exited_at, undated. An open deal
+    whose export gives neither a created date nor stage dates has no stay to place in time: it
+    is open now, so it counts as open from the first moment of the as-of month (undated). -#}
 {% macro metrics_open_stays(deals, group_cols) -%}
     select
         d.{{ group_cols | join(', d.') }},
-        t.deal_id, d.amount, t.entered_at, t.exited_at
+        t.deal_id, d.amount, t.entered_at, t.exited_at, false as undated
     from {{ ref('fct_deal_stage_transitions') }} as t
     inner join {{ ref('dim_pipeline_stages') }} as s on t.to_stage_id = s.stage_id
     inner join {{ deals }} as d on t.deal_id = d.deal_id
     where not s.is_closed
+    union all
+    select
+        d.{{ group_cols | join(', d.') }},
+        d.deal_id, d.amount,
+        {{ dbt.date_trunc('month', "cast('" ~ as_of_date() ~ "' as " ~ dbt.type_timestamp() ~ ")") }},
+        cast(null as {{ dbt.type_timestamp() }}), true
+    from {{ deals }} as d
+    where
+        d.created_at is null
+        and d.outcome = 'open'
+        and not exists (
+            select 1 from {{ ref('fct_deal_stage_transitions') }} as t where t.deal_id = d.deal_id
+        )
 {%- endmacro %}
 
 {#- First moment of each calendar month from `start_expr` to the as-of month, one row each
@@ -176,11 +192,13 @@ stay_months as (
         exited_month,
         count(*) as stays,
         sum(cast(amount as {{ type_exact_decimal() }})) as amount,
-        count(amount) as valued
+        count(amount) as valued,
+        count(case when undated then 1 end) as undated
     from (
         select
             {{ g }},
             amount,
+            undated,
             {{ dbt.date_trunc('month', 'entered_at') }} as entered_month,
             case when exited_at < {{ as_of_ts() }}
                 then {{ dbt.date_trunc('month', 'exited_at') }} end as exited_month
@@ -198,12 +216,13 @@ edges_by_month as (
         greatest(e.month_start, gs.first_month) as period_start,
         sum(e.stays) as open_change,
         sum(e.amount) as amount_change,
-        sum(e.valued) as valued_change
+        sum(e.valued) as valued_change,
+        sum(e.undated) as undated_change
     from (
-        select {{ g }}, entered_month as month_start, stays, amount, valued
+        select {{ g }}, entered_month as month_start, stays, amount, valued, undated
         from stay_months
         union all
-        select {{ g }}, exited_month, -stays, -amount, -valued
+        select {{ g }}, exited_month, -stays, -amount, -valued, -undated
         from stay_months
         where exited_month is not null
     ) as e
@@ -219,7 +238,8 @@ open_running as (
         p.period,
         sum(e.open_change) {{ running }} as open_deals,
         sum(e.amount_change) {{ running }} as open_amount,
-        sum(e.valued_change) {{ running }} as valued_deals
+        sum(e.valued_change) {{ running }} as valued_deals,
+        sum(e.undated_change) {{ running }} as undated_deals
     from periods as p
     left join edges_by_month as e
         on {{ metrics_same_group('p', 'e', group_cols) }} and p.period_start = e.period_start
@@ -230,7 +250,8 @@ open_running as (
         'all',
         sum(open_change),
         sum(amount_change),
-        sum(valued_change)
+        sum(valued_change),
+        sum(undated_change)
     from edges_by_month
     group by {{ g }}
 ),
@@ -240,6 +261,7 @@ open_at_end as (
         {{ g }},
         period,
         cast(open_deals as {{ dbt.type_bigint() }}) as open_deals,
+        cast(undated_deals as {{ dbt.type_bigint() }}) as open_deals_undated,
         -- null (not 0) where no open deal has an amount, as a sum over no values
         case when valued_deals > 0 then cast(open_amount as {{ type_double() }}) end as open_amount
     from open_running
@@ -249,6 +271,7 @@ figures as (
     select
         f.*,
         coalesce(o.open_deals, 0) as open_deals,
+        coalesce(o.open_deals_undated, 0) as open_deals_undated,
         o.open_amount,
         cast(f.deals_won as {{ type_double() }})
             / nullif(f.deals_won + f.deals_lost, 0) as win_rate
@@ -268,6 +291,7 @@ figures as (
     deals_won,
     deals_lost,
     open_deals,
+    open_deals_undated,
     open_amount,
     won_amount,
     win_rate,

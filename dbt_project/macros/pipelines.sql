@@ -1,3 +1,22 @@
+{#- The open stages of a CRM that records won and lost as a deal status (its stage list holds
+    only open stages): `stages`, a relation with source_pipeline_id, source_stage_id,
+    stage_label and display_order; `pipelines` as below; `probability`, the stage's win
+    probability as an expression over the stage `s`. -#}
+{% macro status_open_stages(source, stages, pipelines, probability) -%}
+    select
+        '{{ source }}' as source_system,
+        {{ source_id('s.source_pipeline_id', source) }} as pipeline_id,
+        p.pipeline_label as pipeline_name,
+        {{ source_id('s.source_stage_id', source) }} as stage_id,
+        s.stage_label as stage_name,
+        s.display_order,
+        false as is_won,
+        false as is_lost,
+        {{ probability }} as probability
+    from {{ stages }} as s
+    left join {{ pipelines }} as p on s.source_pipeline_id = p.source_pipeline_id
+{%- endmacro %}
+
 {#- The two exits of every pipeline of a CRM that records won and lost as a deal status, not
     as a stage (ActiveCampaign, Pipedrive): stages Won and Lost with ids
     <source>-<pipeline>-won / -lost, ordered after every open stage. `pipelines`: a relation

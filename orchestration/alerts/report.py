@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.alerts import charts, escaping, queries
+from orchestration.alerts import charts, escaping, queries, what_moved
 from orchestration.ingest.spec import literal
 
 HTML_NAME = "pipeline_report.html"
@@ -19,6 +19,10 @@ CSV_COLUMNS = [c for c in queries.ALERT_COLUMNS if c != "resolved_at"]
 # The page lists each owner's first alerts (new first, then by amount); at a million deals an
 # owner can have thousands, which stay in the owner's CSV rather than a page no browser opens.
 MAX_ROWS_PER_OWNER = 200
+# The waterfall chart draws the pipelines (per currency) with the most open pipeline this month;
+# the others stay in marts.pipeline_waterfall. The slipped-deals table lists the latest pushed.
+MAX_WATERFALL_PIPELINES = 10
+MAX_SLIPPED_ROWS = 200
 
 
 @dataclass
@@ -107,6 +111,7 @@ def _page(con, as_of: dt.date, alerts: list[queries.Alert], resolved: int) -> st
     return _TEMPLATE.format(
         as_of=as_of.isoformat(), style=_STYLE,
         headline=_headline(latest, alerts, resolved), charts=chart_html,
+        waterfall=_waterfall_section(con, as_of), slipped=_slipped_section(con, as_of),
         alerts=_alerts_section(alerts), generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
@@ -161,6 +166,64 @@ def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
             f'<th>first flagged</th></tr></thead><tbody>{body}</tbody></table>{more}</section>')
 
 
+def _waterfall_section(con, as_of: dt.date) -> str:
+    if missing := what_moved.missing_tables(con, "marts.pipeline_waterfall",
+                                            "marts.dim_pipeline_stages"):
+        return _not_built(missing)
+    months = what_moved.months_shown(as_of)
+    labels = (f"{months[0]:%B %Y}", f"{months[1]:%B %Y} (to {as_of.day} {as_of:%b})")
+    grid: dict[tuple[str, str], list] = {}
+    for w in what_moved.waterfalls(con, as_of):
+        grid.setdefault((w.pipeline, w.currency), [None, None])[months.index(w.period_start)] = w
+    if not grid:
+        return f"<p>No open deal was expected to close in {labels[0]} or {months[1]:%B %Y}.</p>"
+    shown = list(grid.items())[:MAX_WATERFALL_PIPELINES]
+    more = (f'<p class="sub">{len(grid) - len(shown):,} more pipelines and currencies in '
+            'marts.pipeline_waterfall.</p>' if len(grid) > len(shown) else "")
+    fig = charts.waterfall_figure([(f"{p}, {c}", cells) for (p, c), cells in shown], labels)
+    return (f'<div class="chart" data-chart="waterfall">'
+            f'{fig.to_html(full_html=False, include_plotlyjs=False)}</div>{more}')
+
+
+def _slipped_section(con, as_of: dt.date) -> str:
+    if missing := what_moved.missing_tables(con, "marts.fct_deal_changes", "marts.fct_deals",
+                                            "config.alert_change_thresholds"):
+        return _not_built(missing)
+    days = what_moved.slip_window_days(con)
+    deals = what_moved.slipped_deals(con, as_of, days)
+    intro = (f'<p class="sub">Deals whose expected close date moved later in the {days} days up '
+             f'to {as_of.isoformat()} (pushed_window_days in seed alert_change_thresholds), the '
+             'latest first. "Close date before" is the date before the first move of the '
+             'window, "now" the date after its last.</p>')
+    if not deals:
+        return intro + "<p>No deal was pushed.</p>"
+    shown = deals[:MAX_SLIPPED_ROWS]
+    more = (f'<p class="sub">{len(deals) - len(shown):,} more in marts.fct_deal_changes '
+            "(salespipe changes).</p>" if len(deals) > len(shown) else "")
+    body = "\n".join(
+        f'<tr class="slipped-row" data-deal-id="{html.escape(d["deal_id"])}">'
+        f'<td>{html.escape(d["deal_name"] or d["deal_id"])}</td>'
+        f'<td>{html.escape(d["owner_name"] or queries.NO_OWNER)}</td>'
+        f'<td>{html.escape((d["pipeline_name"] or "") + " / " + (d["stage_name"] or ""))}</td>'
+        f'<td class="num">{_money(d["amount"], d["currency"])}</td>'
+        f'<td class="date">{_day(d["date_before"])}</td><td class="date">{_day(d["date_now"])}</td>'
+        f'<td class="num">{d["times_pushed"]}</td><td class="num">{d["days_later"]:,}</td>'
+        f'<td class="date">{_day(d["last_pushed_on"])}</td></tr>' for d in shown)
+    return (f'{intro}<table class="slipped"><thead><tr><th>deal</th><th>owner</th>'
+            '<th>pipeline / stage</th><th>amount</th><th>close date before</th><th>now</th>'
+            '<th>times pushed</th><th>days later in all</th><th>last pushed</th></tr></thead>'
+            f'<tbody>{body}</tbody></table>{more}')
+
+
+def _not_built(missing: list[str]) -> str:
+    return (f"<p>Not in this warehouse yet: {html.escape(', '.join(missing))}. "
+            "<code>salespipe run</code> builds it.</p>")
+
+
+def _day(value) -> str:
+    return value.isoformat()[:10] if value is not None else "—"
+
+
 def _money(amount, currency) -> str:
     if amount is None:
         return "—"
@@ -191,6 +254,10 @@ _TEMPLATE = """<!doctype html>
 <h2>Pipeline health</h2>
 {headline}
 {charts}
+<h2 id="what-moved">What moved this month and last</h2>
+{waterfall}
+<h3 id="slipped">Slipped deals</h3>
+{slipped}
 <h2 id="alerts">Alerts by owner</h2>
 <p class="sub">New alerts first. Thresholds: seeds alert_stage_limits and alert_stale_days,
 vars alert_stalled_percentile and alert_stalled_min_history (see the README).</p>

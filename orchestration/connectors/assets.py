@@ -122,13 +122,15 @@ def land_api_snapshots(con: duckdb.DuckDBPyConnection, source: str, object_name:
     return total
 
 
-def landing_assets(connector: Connector) -> list[dg.AssetsDefinition]:
-    """Raw-ingest assets for a connector whose raw tables no export loader lands (e.g.
-    Pipedrive, Salesforce): one multi-asset per snapshot target, keyed `raw/<table>` like the
-    export assets, landing the snapshot with the same loader. (HubSpot and ActiveCampaign
-    land through their export assets in ingest/assets.py instead.)"""
+def landing_assets(connector: Connector, skip: set[str] = frozenset()) -> list[dg.AssetsDefinition]:
+    """Raw-ingest assets for the objects of a connector that no export loader lands (all of
+    Pipedrive's; Salesforce's but the report exports, named in `skip`): one multi-asset per
+    snapshot target, keyed `raw/<table>` like the export assets, landing the snapshot with the
+    same loader. (Objects with an export land through their export assets in ingest/assets.py
+    instead.)"""
     deps = [asset_key(connector, r) for r in connector.resources]
-    return [_landing_asset(connector, snap.target, deps) for snap in connector.snapshots]
+    return [_landing_asset(connector, snap.target, deps) for snap in connector.snapshots
+            if snap.target.name not in skip]
 
 
 def _landing_asset(connector: Connector, target, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:

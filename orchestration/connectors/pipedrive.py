@@ -1,5 +1,5 @@
-"""Pipedrive connector: deals, their stage/status/owner changes, pipelines, stages, persons,
-activities and users, synced with dlt's REST API source into `raw.pipedrive_*`.
+"""Pipedrive connector: deals, their stage/status/owner/value/close-date changes, pipelines,
+stages, persons, activities and users, synced with dlt's REST API source into `raw.pipedrive_*`.
 
 API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
 - Auth: the user's API token in the `x-api-token` header (never in the URL, so it cannot
@@ -29,7 +29,11 @@ API facts used (developers.pipedrive.com/docs/api/v1; pipedrive.readme.io/docs):
   a deal: staging keeps it.
 - Stage history: GET /v1/deals/{id}/flow, the deal's updates log; its `dealChange` items with
   `field_key` stage_id / status / user_id are every stage change, win, loss, reopen and owner
-  change (the same endpoint dlt's verified Pipedrive source reads for `deals_flow`). The
+  change (the same endpoint dlt's verified Pipedrive source reads for `deals_flow`); `value`
+  and `expected_close_date` (the deal's field keys, developers.pipedrive.com/docs/api/v1/
+  Deals#updateDeal) every amount change and push of the expected close date, old and new
+  value as text ("1500", "2024-05-20"; the flow item's field_key is "the key of the field
+  that was changed", github.com/pipedrive/client-nodejs docs/ChangelogResponseAllOfData.md). The
   changelog endpoint has the same changes but pages worse (devcommunity.pipedrive.com thread
   18539). It is per deal, so only deals changed since their log was last read are asked for,
   after the lists are stored and in loads of FLOW_BATCH deals (`follow_ups`), each recording
@@ -139,6 +143,7 @@ def _archived(flag: bool):
 
 
 FLOW_BATCH = 200  # deals whose update logs one load stores
+FLOW_PAGE = 500  # update-log items a page (v1 `limit`, at most 500)
 SYNCED = "deal_flow_synced"  # deal id -> the update_time its update log was read at
 
 
@@ -191,7 +196,7 @@ def _flows(api: ApiSource, session, deals: list[tuple], ask: bool = True):
                           primary_key="id", write_disposition="merge")
     flow = {"name": "deal_flow",
             "endpoint": {"path": f"v1/deals/{{resources.{SYNCED}.id}}/flow",
-                         "params": {"limit": PAGE}, "paginator": V1_PAGES},
+                         "params": {"limit": FLOW_PAGE}, "paginator": V1_PAGES},
             "processing_steps": [{"filter": _is_deal_change}, {"map": _deal_change}]}
     return records_source(NAME, api, _auth(api), session, _defaults(),
                           [synced, *([flow] if ask else [])])
@@ -199,7 +204,12 @@ def _flows(api: ApiSource, session, deals: list[tuple], ask: bool = True):
 
 def _is_deal_change(record: dict) -> bool:
     return record.get("object") == "dealChange" and (record.get("data") or {}).get(
-        "field_key") in ("stage_id", "status", "user_id")
+        "field_key") in DEAL_FIELDS
+
+
+# the deal fields whose changes the marts follow (int_stage_events, int_deal_owner_events,
+# int_deal_changes)
+DEAL_FIELDS = ("stage_id", "status", "user_id", "value", "expected_close_date")
 
 
 # Lists are read in update_time order, so a record changed during the sync comes again at the

@@ -118,12 +118,17 @@ def _from_mapping(module, name: str) -> dg.AssetsDefinition:
 def _crm_assets(crm: Crm) -> list[dg.AssetsDefinition]:
     module = crm.export_module()
     if module is None:
-        # A CRM API with no export format (Pipedrive, Salesforce): raw tables landed from its
+        # A CRM API with no export format (Pipedrive): raw tables landed from its
         # syncs only, created empty when the API is not configured.
         return landing_assets(crm.connector_module().CONNECTOR)
     if hasattr(module, "objects"):
         return [_from_mapping(module, name) for name in module.TABLES]
-    return [_static(module, obj) for obj in module.OBJECTS]
+    assets = [_static(module, obj) for obj in module.OBJECTS]
+    if crm.connector:
+        # API objects no export file carries (Salesforce's contacts, tasks, users...)
+        covered = {obj.name for obj in module.OBJECTS}
+        assets += landing_assets(crm.connector_module().CONNECTOR, skip=covered)
+    return assets
 
 
 def raw_assets() -> list[dg.AssetsDefinition]:

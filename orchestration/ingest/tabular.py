@@ -44,6 +44,9 @@ class FileOptions:
     encoding: str | None = None  # None: UTF-8 (with or without BOM), or UTF-16 with its BOM
     number_format: NumberFormat | None = None  # None: decided per column from its values
     sheet: str | None = None  # None: the workbook's first sheet
+    # strptime formats of date columns that declare none; empty: ISO 8601, and day/month/year
+    # with the order read off the file
+    date_formats: tuple[str, ...] = ()
     encoding_setting: str = "encoding: {encoding}"
     number_setting: str = 'number_format: {{decimal: "{decimal}", thousands: "{thousands}"}}'
     date_setting: str = "date_formats"

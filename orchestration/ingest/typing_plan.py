@@ -10,7 +10,7 @@ typed as such.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -165,6 +165,9 @@ def plan_file(con: duckdb.DuckDBPyConnection, table: RawTable, headers: tuple[st
     for k, column in enumerate(table.columns):
         if column.header not in present:
             continue
+        if column.type == "timestamp" and not column.formats and options is not None \
+                and options.date_formats:  # the source's date setting (Salesforce reports)
+            column = replace(column, formats=options.date_formats)
         p = plan.plans[column.header] = ColumnPlan(column, date_formats=column.formats,
                                                    iso=not column.formats)
         cell = (CELL_NUM if column.type in ("number", "integer") else CELL_TS) + column.header
@@ -258,6 +261,8 @@ class _Decider:
         """Amounts in several currencies with no currency column would be summed together."""
         if p.currency is not None:
             return
+        if p.column.currency and self._codes_only(p):
+            return  # each amount names its currency (USD 1,200.00), landed per row
         norm = (f"case {numbers.marker(p.parts)} when '$' then 'USD' "
                 f"else {numbers.marker(p.parts)} end")
         rows = self.con.execute(
@@ -270,6 +275,14 @@ class _Decider:
                 " and the file has no currency column to tell them apart, so they would be "
                 "added up together. Add the currency column (and map it), or export one "
                 "currency per file; nothing was loaded from it")
+
+    def _codes_only(self, p: ColumnPlan) -> bool:
+        """Whether every marked amount is written with a three-letter code (`USD 1,200.00`,
+        as multi-currency Salesforce orgs write them), not a sign (`$`, `€`, `£`)."""
+        code = f"coalesce(nullif({p.parts}.sym1, ''), nullif({p.parts}.sym2, ''))"
+        return not self.con.execute(
+            f"select count(*) from __cells where {code} is not null "
+            f"and not regexp_full_match({code}, '[A-Z]{{3}}')").fetchall()[0][0]
 
     def _side(self, header: str, found: dict) -> str | None:
         day, month, either = (found[k] for k in (dates.DAY_FIRST, dates.MONTH_FIRST, "?"))

@@ -7,8 +7,15 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest.loader import Hook, LoadResult, Reader, create_empty, land_files
-from orchestration.ingest.spec import RawTable
+from orchestration.ingest.loader import (
+    FileLoad,
+    Hook,
+    LoadResult,
+    Reader,
+    create_empty,
+    land_files,
+)
+from orchestration.ingest.spec import RawTable, literal, quote
 from orchestration.sources.drop_folder import check_pattern, readable
 
 
@@ -49,3 +56,13 @@ class SourceObject:
         for table in self.derived:
             create_empty(con, table)
         return land_files(con, self.table, files, self.reader, list(self.hooks))
+
+
+def fill_currency(con: duckdb.DuckDBPyConnection, load: FileLoad, column: str,
+                  currency: str | None) -> None:
+    """Give the file's amounts that came without a currency the one a setting names (a CRM
+    writes none where the account has a single currency); no setting: they keep none."""
+    if currency:
+        con.execute(f"update raw.{quote(load.table.name)} set {quote(column)} = "
+                    f"{literal(currency)} where _source_file = ? and {quote(column)} is null "
+                    "and amount is not null", [str(load.path)])

@@ -22,8 +22,8 @@ from orchestration.ingest.numbers import NumberFormat
 from orchestration.ingest.readers import ReaderError, json_key_problem, literal, path_literal
 from orchestration.ingest.spec import Column, RawTable, quote
 from orchestration.ingest.tabular import FileOptions, TabularReader
-from orchestration.settings import hubspot_file_settings
-from orchestration.sources.base import SourceObject
+from orchestration.settings import hubspot_currency, hubspot_file_settings
+from orchestration.sources.base import SourceObject, fill_currency
 
 SYSTEM = "hubspot"
 FOLDER = "hubspot"
@@ -226,6 +226,12 @@ def _listed_stages(con: duckdb.DuckDBPyConnection, folder) -> str | None:
     return " union all ".join(selects) or None
 
 
+def default_currency(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
+    """Deals exported without a currency (no Currency column, as on the Deals page's default
+    columns) are in SALESPIPE_HUBSPOT_CURRENCY when it is set."""
+    fill_currency(con, load, "currency", hubspot_currency())
+
+
 def file_options() -> FileOptions:
     """How HubSpot's CSV and .xlsx exports are read: the SALESPIPE_HUBSPOT_* file settings."""
     encoding, number = hubspot_file_settings()
@@ -246,7 +252,7 @@ OPTIONAL = {
     "pipelines": "stage order, won and lost would come from the deals' labels and "
                  "dbt_project/seeds/hubspot_stage_defaults.csv",
     "owners": "owners would be the names in Deal owner, with no team",
-    "Currency": "amounts would have no currency",
+    "Currency": "amounts would have no currency (or SALESPIPE_HUBSPOT_CURRENCY's)",
     "Is Closed Won": "won stages from the export rather than the seed (without pipelines.json)",
     "Is Deal Closed?": "lost stages from the export rather than the seed (without "
                        "pipelines.json)",
@@ -256,7 +262,7 @@ PIPELINES = SourceObject("pipelines", PIPELINE_STAGES, "pipelines*.json", pipeli
 OBJECTS = (
     SourceObject("contacts", CONTACTS, "contacts*.csv", EXPORT_READER),
     SourceObject("deals", DEALS, "deals*.csv", EXPORT_READER,
-                 hooks=(land_stage_dates, check_pipelines_and_stages),
+                 hooks=(land_stage_dates, check_pipelines_and_stages, default_currency),
                  derived=(DEAL_STAGE_DATES,)),
     SourceObject("activities", ACTIVITIES, "activities*.csv", EXPORT_READER),
     PIPELINES,

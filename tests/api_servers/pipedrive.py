@@ -23,7 +23,11 @@ Shapes follow Pipedrive's API reference (https://developers.pipedrive.com/docs/a
 - `GET /v1/deals/{id}/flow`: the deal's updates, newest first, `{object, timestamp, data}`
   items (dealChange, activity, ...), offset pagination `start`/`limit` with
   `additional_data.pagination.{more_items_in_collection, next_start}`
-  (https://developers.pipedrive.com/docs/api/v1/Deals#getDealUpdates);
+  (https://developers.pipedrive.com/docs/api/v1/Deals#getDealUpdates); a dealChange's
+  `field_key` is the key of the deal field that changed (stage_id, status, user_id, value,
+  expected_close_date: the deal's field keys, Deals#updateDeal), old and new value as text
+  (github.com/pipedrive/client-nodejs docs/ChangelogResponseAllOfData.md, "The value of the
+  field before the change");
 - `GET /v1/users` (https://developers.pipedrive.com/docs/api/v1/Users#getUsers);
 - rate limiting: every answer carries `x-ratelimit-limit`, `x-ratelimit-remaining` and
   `x-ratelimit-reset`; beyond the limit a 429 with `Retry-After`
@@ -124,6 +128,15 @@ class PipedriveData:
         self._log(deal, "status", deal["status"], "won", when)
         deal.update(status="won", update_time=_v2_time(when), close_time=_v2_time(when),
                     won_time=_v2_time(when), probability=None)
+
+    def change_deal(self, deal_id: int, **values) -> None:
+        """Change a deal's `value` and/or `expected_close_date` ("YYYY-MM-DD"), one logged
+        change per field, as an edit in Pipedrive does."""
+        deal, when = self.deals[deal_id], self.tick()
+        for field, new in values.items():
+            self._log(deal, field, deal.get(field), new, when)
+            deal[field] = new
+        deal["update_time"] = _v2_time(when)
 
     def delete_deal(self, deal_id: int) -> None:
         self.deals[deal_id].update(is_deleted=True, update_time=_v2_time(self.tick()))

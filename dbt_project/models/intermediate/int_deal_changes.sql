@@ -5,7 +5,9 @@
 -- is `native_fields` below (README, "What moved: where the changes come from").
 --   stage: every source, from int_stage_events (native stage histories, and the snapshot's
 --          inferred stage changes for deals without one);
---   amount, expected_close_date, probability: Salesforce OpportunityHistory;
+--   amount, expected_close_date: Salesforce OpportunityHistory and Pipedrive's deal flow
+--          (field_key value / expected_close_date);
+--   probability: Salesforce OpportunityHistory;
 --   owner: ActiveCampaign's deal activity log and Pipedrive's deal flow (int_deal_owner_events).
 -- change_seq orders the changes of one deal that share a time.
 with deals as (
@@ -17,6 +19,8 @@ native_fields as (
     union all select 'salesforce', 'expected_close_date'
     union all select 'activecampaign', 'owner'
     union all select 'pipedrive', 'owner'
+    union all select 'pipedrive', 'amount'
+    union all select 'pipedrive', 'expected_close_date'
 ),
 
 stage_events as (
@@ -89,6 +93,42 @@ salesforce as (
     {%- endfor %}
 ),
 
+-- Pipedrive logs each field's old and new value as text: a number for `value`, a day for
+-- `expected_close_date` (cast only on its own rows: a number is no date)
+pipedrive_flow as (
+    select
+        {{ source_id('c.source_deal_id', 'pipedrive') }} as deal_id,
+        c.field_key,
+        {%- for side in ['old', 'new'] %}
+        case when c.field_key = 'value' then {{ try_to_double('c.' ~ side ~ '_value') }} end
+            as {{ side }}_amount,
+        case when c.field_key = 'expected_close_date' then cast(c.{{ side }}_value as date) end
+            as {{ side }}_date,
+        {%- endfor %}
+        c.changed_at,
+        c.change_seq
+    from {{ ref('stg_pipedrive__deal_changes') }} as c
+    where c.field_key in ('value', 'expected_close_date') and c.changed_at is not null
+),
+
+pipedrive as (
+    {%- for field, kind, key, old, new in [
+            ('amount', 'amount', 'value', 'f.old_amount', 'f.new_amount'),
+            ('expected_close_date', 'date', 'expected_close_date', 'f.old_date', 'f.new_date')] %}
+    select
+        f.deal_id,
+        {{ deal_change_columns(field, kind, old, new) }},
+        f.changed_at,
+        f.change_seq,
+        'native' as source
+    from pipedrive_flow as f
+    -- the flow of a deal the sync no longer holds (deleted) is left out, as the owner log's
+    inner join deals as d on f.deal_id = d.deal_id
+    where f.field_key = '{{ key }}' and {{ value_changed(old, new) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
 owner_native as (
     select
         e.deal_id,
@@ -152,5 +192,6 @@ snapshot as (
 
 select * from stage
 union all select * from salesforce
+union all select * from pipedrive
 union all select * from owner_native
 union all select * from snapshot

@@ -119,13 +119,19 @@ salesforce as (
         {{ source_id('d.stage_name', 'salesforce') }} as stage_id,
         d.amount,
         d.currency,
-        {{ source_id('d.source_owner_id', 'salesforce') }} as owner_id,
+        -- a report export names the owner (int_owners makes an owner of the name)
+        coalesce(
+            {{ source_id('d.source_owner_id', 'salesforce') }},
+            {{ source_id('lower(trim(d.owner_name))', 'salesforce-name') }}
+        ) as owner_id,
         {{ source_id('d.source_contact_id', 'salesforce') }} as primary_contact_id,
         d.created_at,
         d.close_date as expected_close_date,
-        -- a closed opportunity's CloseDate is the day it closed
-        case when d.is_closed then d.close_date end as reported_closed_at
+        -- a closed opportunity's CloseDate is the day it closed (a report without the Closed
+        -- column: its stage says)
+        case when coalesce(d.is_closed, s.is_closed) then d.close_date end as reported_closed_at
     from {{ ref('stg_salesforce__opportunities') }} as d
+    left join stages as s on {{ source_id('d.stage_name', 'salesforce') }} = s.stage_id
 ),
 
 unioned as (

@@ -4,16 +4,24 @@
 -- A name HubSpot's owner list gives two owners (an archived user and a new hire) could mean
 -- either: it is not guessed but becomes an owner of its own too, so the deals keep the name
 -- and no team is credited with them.
-with hubspot_listed as (
+-- HubSpot, Pipedrive and Salesforce list their users the same way: id, name, email and (but
+-- in Pipedrive) team.
+with
+{%- for crm, users, has_team in [('hubspot', 'stg_hubspot__owners', true),
+                                 ('pipedrive', 'stg_pipedrive__users', false),
+                                 ('salesforce', 'stg_salesforce__users', true)] %}
+{{ crm }}_listed as (
     select
-        'hubspot' as source_system,
-        {{ source_id('o.source_owner_id', 'hubspot') }} as owner_id,
-        o.owner_name,
-        o.email,
-        o.team,
-        count(*) over (partition by lower(trim(o.owner_name))) = 1 as matched_by_name
-    from {{ ref('stg_hubspot__owners') }} as o
+        '{{ crm }}' as source_system,
+        {{ source_id('source_owner_id', crm) }} as owner_id,
+        owner_name,
+        email,
+        {{ 'team' if has_team else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as team,
+        {{ 'count(*) over (partition by lower(trim(owner_name))) = 1' if crm == 'hubspot'
+           else 'false' }} as matched_by_name
+    from {{ ref(users) }}
 ),
+{% endfor %}
 
 hubspot_named as (
     select owner_name from {{ ref('stg_hubspot__deals') }}
@@ -76,26 +84,18 @@ generic as (
     group by source_system, {{ source_id('lower(trim(owner_name))', source_column='source_system') }}
 ),
 
-pipedrive as (
-    select
-        'pipedrive' as source_system,
-        {{ source_id('source_owner_id', 'pipedrive') }} as owner_id,
-        owner_name,
-        email,
-        cast(null as {{ dbt.type_string() }}) as team,
-        false as matched_by_name
-    from {{ ref('stg_pipedrive__users') }}
-),
-
-salesforce as (
+-- owners named by report exports (Opportunity Owner), which carry no user id
+salesforce_named as (
     select
         'salesforce' as source_system,
-        {{ source_id('source_owner_id', 'salesforce') }} as owner_id,
-        owner_name,
-        email,
-        team,
+        {{ source_id('lower(trim(owner_name))', 'salesforce-name') }} as owner_id,
+        max(trim(owner_name)) as owner_name,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as team,
         false as matched_by_name
-    from {{ ref('stg_salesforce__users') }}
+    from {{ ref('stg_salesforce__opportunities') }}
+    where source_owner_id is null and nullif(trim(owner_name), '') is not null
+    group by {{ source_id('lower(trim(owner_name))', 'salesforce-name') }}
 ),
 
 unioned as (
@@ -103,12 +103,13 @@ unioned as (
     union all select * from hubspot_unlisted
     union all select * from activecampaign
     union all select * from generic
-    union all select * from pipedrive
-    union all select * from salesforce
+    union all select * from pipedrive_listed
+    union all select * from salesforce_listed
+    union all select * from salesforce_named
 )
 
--- ActiveCampaign, Pipedrive and Salesforce reference owners by id: no key, and two of their
--- reps may share a name.
+-- ActiveCampaign, Pipedrive and Salesforce reference owners by id (Salesforce's report exports
+-- by an id made of the name, in int_deals): no key, and two of their reps may share a name.
 select
     owner_id,
     source_system,

@@ -29,20 +29,11 @@ hubspot_export as (
     from {{ ref('int_hubspot_export_stages') }}
 ),
 
+-- ActiveCampaign's stages have no win probability
 ac_open as (
-    select
-        'activecampaign' as source_system,
-        {{ source_id('s.source_pipeline_id', 'activecampaign') }} as pipeline_id,
-        g.pipeline_label as pipeline_name,
-        {{ source_id('s.source_stage_id', 'activecampaign') }} as stage_id,
-        s.stage_label as stage_name,
-        s.display_order,
-        false as is_won,
-        false as is_lost,
-        cast(null as {{ dbt.type_float() }}) as probability
-    from {{ ref('stg_activecampaign__deal_stages') }} as s
-    left join {{ ref('stg_activecampaign__deal_groups') }} as g
-        on s.source_pipeline_id = g.source_pipeline_id
+    {{ status_open_stages('activecampaign', ref('stg_activecampaign__deal_stages'),
+                          ref('stg_activecampaign__deal_groups'),
+                          'cast(null as ' ~ dbt.type_float() ~ ')') }}
 ),
 
 -- ActiveCampaign records won and lost as a deal status; they become the pipeline's two exits.
@@ -68,19 +59,8 @@ generic as (
 -- Pipedrive: open stages per pipeline; won and lost are a deal status, so each pipeline gets
 -- two exits like ActiveCampaign's (pipedrive-<pipeline>-won / -lost).
 pd_open as (
-    select
-        'pipedrive' as source_system,
-        {{ source_id('s.source_pipeline_id', 'pipedrive') }} as pipeline_id,
-        p.pipeline_label as pipeline_name,
-        {{ source_id('s.source_stage_id', 'pipedrive') }} as stage_id,
-        s.stage_label as stage_name,
-        s.display_order,
-        false as is_won,
-        false as is_lost,
-        s.probability
-    from {{ ref('stg_pipedrive__stages') }} as s
-    left join {{ ref('stg_pipedrive__pipelines') }} as p
-        on s.source_pipeline_id = p.source_pipeline_id
+    {{ status_open_stages('pipedrive', ref('stg_pipedrive__stages'),
+                          ref('stg_pipedrive__pipelines'), 's.probability') }}
 ),
 
 pd_closed as (
@@ -104,6 +84,21 @@ salesforce as (
     where coalesce(is_active, true)
 ),
 
+-- stages of opportunities from report exports, which the picklist above does not list
+salesforce_report as (
+    select
+        'salesforce' as source_system,
+        'salesforce-default' as pipeline_id,
+        'Opportunities' as pipeline_name,
+        {{ source_id('stage_name', 'salesforce') }} as stage_id,
+        stage_name,
+        display_order,
+        is_won,
+        is_lost,
+        probability
+    from {{ ref('int_salesforce_report_stages') }}
+),
+
 unioned as (
     select * from hubspot
     union all select * from hubspot_export
@@ -113,6 +108,7 @@ unioned as (
     union all select * from pd_open
     union all select * from pd_closed
     union all select * from salesforce
+    union all select * from salesforce_report
 )
 
 select

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='activity_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
-) }}
+{{ incremental_mart_config('activity_id') }}
 -- One row per sales or marketing touch (emails sent, opened, clicked, calls, meetings, form
 -- fills, site visits, notes, tasks) with the contact, deal and owner it belongs to: the touches
 -- of intermediate.int_activities, where every CRM is brought to this shape.

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='transition_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    post_hook="{{ drop_surplus_stays(this) }}"
-) }}
+{{ incremental_mart_config('transition_id', post_hook="{{ drop_surplus_stays(this) }}") }}
 -- One row per entry of a deal into a stage. Consecutive events in the same stage collapse into
 -- one stay. Direction: 'created' (first stage), 'forward' (the next stage, or lost from any
 -- stage), 'skip' (past one or more stages, including won from an earlier stage), 'backward'

@@ -92,35 +92,36 @@ flows as (
     from moves
     where stays and exact_amount <> prev_exact_amount
         and valid_from >= window_start and valid_from < window_end
-    union all
-    -- came in
-    select period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id,
+    {#- came in: the state after the move is in the period's pipeline; went out: the state
+        before it was. One select each, reading that state's columns (prev_ for the one before). -#}
+    {%- set came_in -%}
         case
             when prev_is_created is null or not prev_is_created then 'new'
             when prev_outcome <> 'open' then 'other_in'
             when prev_group_id <> group_id or prev_pipeline_id <> pipeline_id
                 or prev_currency <> currency or prev_expected_close_date is null then 'other_in'
             else 'pulled_in'
-        end,
-        exact_amount
-    from moves
-    where in_scope and not stays
-        and valid_from >= window_start and valid_from < window_end
-    union all
-    -- went out
-    select period_type, prev_period_start, group_type, prev_group_id, prev_pipeline_id,
-        prev_currency, deal_id,
+        end
+    {%- endset %}
+    {%- set went_out -%}
         case
             when outcome = 'won' then 'won'
             when outcome = 'lost' then 'lost'
             when prev_group_id <> group_id or prev_pipeline_id <> pipeline_id
                 or prev_currency <> currency or expected_close_date is null then 'other_out'
             else 'pushed_out'
-        end,
-        prev_exact_amount
+        end
+    {%- endset %}
+    {%- for p, category in [('', came_in), ('prev_', went_out)] %}
+    union all
+    select period_type, {{ p }}period_start, group_type, {{ p }}group_id, {{ p }}pipeline_id,
+        {{ p }}currency, deal_id,
+        {{ category }},
+        {{ p }}exact_amount
     from moves
-    where coalesce(prev_in_scope, false) and not stays
-        and valid_from >= prev_window_start and valid_from < prev_window_end
+    where coalesce({{ p }}in_scope, false) and not stays
+        and valid_from >= {{ p }}window_start and valid_from < {{ p }}window_end
+    {%- endfor %}
 )
 
 select

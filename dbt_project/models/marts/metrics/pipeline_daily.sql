@@ -1,8 +1,5 @@
-{{ config(
-    materialized='incremental',
-    unique_key=['pipeline_id', 'currency', 'day'],
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
+{{ incremental_mart_config(
+    ['pipeline_id', 'currency', 'day'],
     post_hook="{{ delete_rows(this, \"day > cast('\" ~ as_of_date() ~ \"' as date)\") }}"
 ) }}
 -- One row per pipeline, currency and day, from the pipeline's first deal to the as-of day: what
@@ -112,47 +109,13 @@ stay_days as (
 ),
 
 -- the changes per group and day, from the group's first grid day on
+{%- set open_measures = ['stays', 'open_value', 'valued', 'weighted_value', 'weighted_n'] %}
 day_changes as (
-    select
-        c.pipeline_id,
-        c.currency,
-        greatest(c.day, gs.first_day) as day,
-        sum(c.stays) as stays,
-        sum(c.open_value) as open_value,
-        sum(c.valued) as valued,
-        sum(c.weighted_value) as weighted_value,
-        sum(c.weighted_n) as weighted_n
-    from (
-        select
-            pipeline_id, currency, entered_day as day, stays, open_value, valued,
-            weighted_value, weighted_n
-        from stay_days
-        union all
-        select
-            pipeline_id, currency, exited_day, -stays, -open_value, -valued,
-            -weighted_value, -weighted_n
-        from stay_days
-        where exited_day is not null
-    ) as c
-    inner join grid_start as gs on c.pipeline_id = gs.pipeline_id and c.currency = gs.currency
-    group by c.pipeline_id, c.currency, greatest(c.day, gs.first_day)
+    {{ daily_changes('stay_days', 'entered_day', 'exited_day', open_measures) }}
 ),
 
-{%- set running = 'over (partition by g.pipeline_id, g.currency order by g.day
-            rows between unbounded preceding and current row)' %}
 open_running as (
-    select
-        g.pipeline_id,
-        g.currency,
-        g.day,
-        sum(c.stays) {{ running }} as open_deals,
-        sum(c.open_value) {{ running }} as open_value,
-        sum(c.valued) {{ running }} as valued,
-        sum(c.weighted_value) {{ running }} as weighted_value,
-        sum(c.weighted_n) {{ running }} as weighted_n
-    from grid as g
-    left join day_changes as c
-        on g.pipeline_id = c.pipeline_id and g.currency = c.currency and g.day = c.day
+    {{ grid_running_sums('day_changes', open_measures) }}
 ),
 
 -- null (not 0) values where no open deal has one, as a sum over no values
@@ -161,7 +124,7 @@ open_at_day_end as (
         pipeline_id,
         currency,
         day,
-        cast(open_deals as {{ dbt.type_bigint() }}) as open_deals,
+        cast(stays as {{ dbt.type_bigint() }}) as open_deals,
         case when valued > 0 then cast(open_value as {{ type_double() }}) end as open_value,
         case when weighted_n > 0 then cast(weighted_value as {{ type_double() }}) end
             as weighted_value
@@ -193,47 +156,15 @@ closes as (
 -- a close counts in the trailing windows of its day and the next trailing_days - 1 days: it
 -- adds to the window from its day and is taken off trailing_days later (a running sum over the
 -- days, not a join of every day with every close). Values as exact decimals, as above.
+{%- set close_measures = ['won', 'lost', 'won_amount', 'won_valued', 'won_days', 'won_timed'] %}
 close_changes as (
-    select
-        c.pipeline_id,
-        c.currency,
-        greatest(c.day, gs.first_day) as day,
-        sum(c.won) as won,
-        sum(c.lost) as lost,
-        sum(c.won_amount) as won_amount,
-        sum(c.won_valued) as won_valued,
-        sum(c.won_days) as won_days,
-        sum(c.won_timed) as won_timed
-    from (
-        select
-            pipeline_id, currency, close_day as day, won, lost, won_amount, won_valued,
-            won_days, won_timed
-        from closes
-        union all
-        select
-            pipeline_id, currency,
-            cast({{ dbt.dateadd('day', trailing_days, 'close_day') }} as date),
-            -won, -lost, -won_amount, -won_valued, -won_days, -won_timed
-        from closes
-    ) as c
-    inner join grid_start as gs on c.pipeline_id = gs.pipeline_id and c.currency = gs.currency
-    group by c.pipeline_id, c.currency, greatest(c.day, gs.first_day)
+    {{ daily_changes('closes', 'close_day',
+                     'cast(' ~ dbt.dateadd('day', trailing_days, 'close_day') ~ ' as date)',
+                     close_measures) }}
 ),
 
 trailing_running as (
-    select
-        g.pipeline_id,
-        g.currency,
-        g.day,
-        sum(c.won) {{ running }} as won,
-        sum(c.lost) {{ running }} as lost,
-        sum(c.won_amount) {{ running }} as won_amount,
-        sum(c.won_valued) {{ running }} as won_valued,
-        sum(c.won_days) {{ running }} as won_days,
-        sum(c.won_timed) {{ running }} as won_timed
-    from grid as g
-    left join close_changes as c
-        on g.pipeline_id = c.pipeline_id and g.currency = c.currency and g.day = c.day
+    {{ grid_running_sums('close_changes', close_measures) }}
 ),
 
 -- deals closed in the trailing window ending with the day

@@ -16,6 +16,7 @@ select
     is_won,
     type as opportunity_type,
     owner_id as source_owner_id,
+    owner_name,
     created_date as created_at,
     last_modified_date as updated_at,
     system_modstamp
