@@ -306,7 +306,8 @@ def deal_hooks(mapping: Mapping):
 
     def null_unknown_stages(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
         """A stage the mapping does not list for the deal's pipeline is quarantined, and the
-        deal enters the warehouse with no stage rather than with a stage nobody can order."""
+        deal enters the warehouse with no stage rather than with a stage nobody can order. An
+        empty stage is quarantined too: dbt lets a deal without a stage through only then."""
         known = " union all ".join(
             f"select {literal(p.name)} as pipeline, {literal(s)} as stage"
             for p in mapping.pipelines for s in p.stages)
@@ -321,6 +322,13 @@ def deal_hooks(mapping: Mapping):
             [load.load_id, mapping.source_name, str(load.path), header, load.loaded_at])
         con.execute(f"update raw.generic_deals d set stage = null where d.rowid in "
                     f"(select d.rowid {bad})")
+        con.execute(
+            "insert into raw._quarantine select ?, ?, 'generic_deals', ?, d._line, ?, null, "
+            "'no stage: the deal is kept with no stage and counts as open', ? "
+            "from raw.generic_deals d where d._source_file = ? and d.stage is null and d._line "
+            "not in (select line from raw._quarantine where load_id = ? and column_name = ?)",
+            [load.load_id, mapping.source_name, str(load.path), header, load.loaded_at,
+             str(load.path), load.load_id, header])
 
     return (land_stage_dates, null_unknown_stages)
 

@@ -1,6 +1,7 @@
 -- Deals from every source in one shape; ids are prefixed with the source so they are unique
 -- across sources. The stage is resolved to a stage id of int_pipeline_stages; a stage the
--- pipeline does not know leaves stage_id null (tested, warn).
+-- pipeline does not know leaves stage_id null: quarantined at ingest, and any other null fails
+-- tests/int_deals_without_pipeline_or_stage_were_quarantined.sql.
 with stages as (
     select * from {{ ref('int_pipeline_stages') }}
 ),

@@ -1,6 +1,9 @@
 -- Owners (sales reps) from every source, with their team. HubSpot exports and generic CSVs name
--- the owner rather than giving an id, so owners are also matched by lower-cased name
+-- the owner rather than giving an id, so their owners are also matched by lower-cased name
 -- (owner_name_key); names that no owner list knows become owners of their own, team unknown.
+-- A name HubSpot's owner list gives two owners (an archived user and a new hire) could mean
+-- either: it is not guessed but becomes an owner of its own too, so the deals keep the name
+-- and no team is credited with them.
 -- HubSpot, Pipedrive and Salesforce list their users the same way: id, name, email and (but
 -- in Pipedrive) team.
 with
@@ -13,7 +16,9 @@ with
         {{ source_id('source_owner_id', crm) }} as owner_id,
         owner_name,
         email,
-        {{ 'team' if has_team else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as team
+        {{ 'team' if has_team else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as team,
+        {{ 'count(*) over (partition by lower(trim(owner_name))) = 1' if crm == 'hubspot'
+           else 'false' }} as matched_by_name
     from {{ ref(users) }}
 ),
 {% endfor %}
@@ -30,12 +35,14 @@ hubspot_unlisted as (
         {{ source_id('lower(trim(n.owner_name))', 'hubspot-name') }} as owner_id,
         max(trim(n.owner_name)) as owner_name,
         cast(null as {{ dbt.type_string() }}) as email,
-        cast(null as {{ dbt.type_string() }}) as team
+        cast(null as {{ dbt.type_string() }}) as team,
+        true as matched_by_name
     from hubspot_named as n
     where
         nullif(trim(n.owner_name), '') is not null
         and lower(trim(n.owner_name)) not in (
-            select lower(owner_name) from hubspot_listed where owner_name is not null
+            select lower(trim(owner_name)) from hubspot_listed
+            where owner_name is not null and matched_by_name
         )
     group by {{ source_id('lower(trim(n.owner_name))', 'hubspot-name') }}
 ),
@@ -46,7 +53,8 @@ activecampaign as (
         {{ source_id('u.source_owner_id', 'activecampaign') }} as owner_id,
         u.owner_name,
         u.email,
-        g.team
+        g.team,
+        false as matched_by_name
     from {{ ref('stg_activecampaign__users') }} as u
     left join {{ ref('stg_activecampaign__groups') }} as g
         on u.source_group_id = g.source_group_id
@@ -67,8 +75,10 @@ generic as (
         source_system,
         {{ source_id('lower(trim(owner_name))', source_column='source_system') }} as owner_id,
         max(trim(owner_name)) as owner_name,
-        max(email) as email,
-        max(team) as team
+        -- one name listed twice with different teams or emails: neither is guessed
+        case when count(distinct email) = 1 then max(email) end as email,
+        case when count(distinct team) = 1 then max(team) end as team,
+        true as matched_by_name
     from generic_named
     where nullif(trim(owner_name), '') is not null
     group by source_system, {{ source_id('lower(trim(owner_name))', source_column='source_system') }}
@@ -81,7 +91,8 @@ salesforce_named as (
         {{ source_id('lower(trim(owner_name))', 'salesforce-name') }} as owner_id,
         max(trim(owner_name)) as owner_name,
         cast(null as {{ dbt.type_string() }}) as email,
-        cast(null as {{ dbt.type_string() }}) as team
+        cast(null as {{ dbt.type_string() }}) as team,
+        false as matched_by_name
     from {{ ref('stg_salesforce__opportunities') }}
     where source_owner_id is null and nullif(trim(owner_name), '') is not null
     group by {{ source_id('lower(trim(owner_name))', 'salesforce-name') }}
@@ -97,15 +108,13 @@ unioned as (
     union all select * from salesforce_named
 )
 
--- Only one owner per source and name is matched by name (the lowest id), so two reps with the
--- same name never duplicate the deals that name them.
+-- ActiveCampaign, Pipedrive and Salesforce reference owners by id (Salesforce's report exports
+-- by an id made of the name, in int_deals): no key, and two of their reps may share a name.
 select
     owner_id,
     source_system,
     owner_name,
-    case when row_number() over (
-        partition by source_system, lower(trim(owner_name)) order by owner_id
-    ) = 1 then lower(trim(owner_name)) end as owner_name_key,
+    case when matched_by_name then lower(trim(owner_name)) end as owner_name_key,
     email,
     team
 from unioned
