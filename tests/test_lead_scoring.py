@@ -171,7 +171,8 @@ def test_engagement_kept_as_sums_equals_the_direct_decay(warehouse, rescored):
 def test_history_retention_keeps_what_the_last_n_days_need(rescored, tmp_path):
     """var lead_score_history_days: N deletes the rows that are no longer needed to know any
     contact's state in the last N days up to the run's as-of date: a contact keeps its latest
-    row from before them."""
+    row from before them. The same runs change the half-life: the engagement sums rebuild
+    themselves with it (a new epoch), and engagement equals the direct decay with it."""
     copy, _, _nights = rescored
     mine, target = tmp_path / "retention.duckdb", tmp_path / "target"
     shutil.copy(copy, mine)
@@ -179,10 +180,15 @@ def test_history_retention_keeps_what_the_last_n_days_need(rescored, tmp_path):
 
     def score_with(days):
         result = dbt(mine, target, "run", "--select", *SCORING_MODELS, "--vars",
-                     f'{{"lead_score_history_days": {days}}}', as_of=later)
+                     f'{{"lead_score_history_days": {days}, "lead_score_half_life_days": 15}}',
+                     as_of=later)
         con = duckdb.connect(str(mine), read_only=True)
         try:
             states = {day: state_on(con, day) for day in (AS_OF, later)}
+            states["engagement"] = engagement_errors(con, later, half_life=15)
+            states["epochs"] = con.execute(
+                "select distinct epoch_day::varchar, covered_through::varchar "
+                "from intermediate.int_lead_engagement_sums").fetchall()
             per_date = dict(con.execute("select scored_as_of::varchar, count(*) "
                                         "from marts.lead_score_history group by 1").fetchall())
         finally:
@@ -202,6 +208,9 @@ def test_history_retention_keeps_what_the_last_n_days_need(rescored, tmp_path):
     assert result.returncode == 0, result.stdout
     assert per_date[EARLIER] == contacts - changed > 0 and per_date[AS_OF] == changed
     assert states[AS_OF] == on_as_of and len(states[later]) == contacts
+    only_one, differ, worst, _rows = states["engagement"]
+    assert (only_one, differ) == (0, 0) and worst < 1e-9, states["engagement"]
+    assert states["epochs"] == [(later, later)]  # rebuilt: every holder, a new epoch
     # a value that is not a number of days stops dbt, naming the var and where to fix it
     result, _, after = score_with(-3)
     assert result.returncode != 0

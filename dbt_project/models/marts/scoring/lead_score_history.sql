@@ -45,11 +45,8 @@ recorded as (
     ) as ranked
     where recency = 1
     {%- else -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as contact_id,
-        cast(null as {{ dbt.type_string() }}) as grade,
-        cast(null as {{ dbt.type_boolean() }}) as is_sales_ready,
-        cast(null as {{ dbt.type_string() }}) as change_type
+    -- nothing recorded yet: the same columns, no rows
+    select contact_id, grade, is_sales_ready, cast(null as {{ dbt.type_string() }}) as change_type
     from scores
     where 1 = 0
     {%- endif %}
