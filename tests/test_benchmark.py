@@ -65,7 +65,8 @@ def test_the_incremental_night_landed_the_delta_and_the_reference_did_the_same_w
     assert new_activities > 0
     assert night["fct_activities"] == full["fct_activities"] + new_activities
     assert night["fct_deals"] > full["fct_deals"]
-    assert night["lead_score_history"] == 2 * full["lead_scores"]  # a second scoring date
+    # the first night's scoring of every contact, then the second night's changes only
+    assert full["lead_scores"] <= night["lead_score_history"] < 2 * full["lead_scores"]
     # the reference script lands the same files and builds the same core outputs (issue 26)
     counts = report["reference"]["counts"]
     assert counts["transitions"] == full["fct_deal_stage_transitions"]

@@ -20,6 +20,7 @@ import dagster as dg
 import duckdb
 import pytest
 from conftest import make_workspace
+from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
 from benchmarks.delta import write_delta
 from orchestration.pipeline import run_pipeline
@@ -27,12 +28,12 @@ from orchestration.publish.delta import BUILT_AT
 from orchestration.settings import DBT_PROJECT_DIR
 
 DAY = dt.date(2024, 4, 1)
-# Kept across runs by design, so a full refresh cannot rebuild them: deal_alerts is never
-# fully refreshed (full_refresh: false); lead_score_history keeps one row per scoring date.
-HISTORY = {"lead_score_history": "scored_as_of = date '2024-04-01'"}
-# The copy's deal_alerts is the incremental run's, untouched by --full-refresh: comparing it
-# could not fail (its history is tested in test_alerts.py, full refresh included).
-NEVER_REFRESHED = {"deal_alerts"}
+# Kept across runs by design, so a full refresh cannot rebuild them. The copy's deal_alerts is
+# the incremental run's, untouched by --full-refresh (full_refresh: false): comparing it could
+# not fail (its history is tested in test_alerts.py, full refresh included). lead_score_history
+# keeps each night's changes, which a full refresh (one night) cannot have: it is compared with
+# the change points of both nights' lead_scores instead (test_score_history_...).
+NEVER_REFRESHED = {"deal_alerts", "lead_score_history"}
 # Ingest and dbt models only: the checks, the report and the publication do not change the
 # marts, and leaving them out keeps the three builds within the test's time budget.
 MODELS = (dg.AssetSelection.all()
@@ -143,6 +144,7 @@ def _snapshot(warehouse) -> dict:
             "transitions": con.execute(
                 "select count(*) from marts.fct_deal_stage_transitions").fetchone()[0],
             "activities": con.execute("select count(*) from marts.fct_activities").fetchone()[0],
+            "scores": scores_of(con),
         }
     finally:
         con.close()
@@ -184,14 +186,13 @@ def _compare(con, before, delta):
     assert {"fct_activities", "fct_deal_stage_transitions", "fct_deals"} <= set(marts)
     differ = {}
     for name in set(marts) - NEVER_REFRESHED:
-        where = f"where {HISTORY[name]}" if name in HISTORY else ""
         # _built_at says when a run wrote the row: the builds differ in it by design
         a, b = (f'(select * exclude ({BUILT_AT}) from {t})' if _has_built_at(con, name) else t
                 for t in (f'inc.marts."{name}"', f'"full".marts."{name}"'))
         only = con.execute(
-            f"select (select count(*) from (select * from {a} {where} except all "
-            f"select * from {b} {where})), (select count(*) from (select * from {b} {where} "
-            f"except all select * from {a} {where})), (select count(*) from {a} {where})"
+            f"select (select count(*) from (select * from {a} except all select * from {b})), "
+            f"(select count(*) from (select * from {b} except all select * from {a})), "
+            f"(select count(*) from {a})"
         ).fetchone()
         if only[0] or only[1]:
             differ[name] = {"only_incremental": only[0], "only_full_refresh": only[1]}
@@ -204,6 +205,38 @@ def _compare(con, before, delta):
     assert after > before["transitions"]
     acts = con.execute("select count(*) from inc.marts.fct_activities").fetchone()[0]
     assert acts > before["activities"]
+
+
+def test_score_history_keeps_the_nights_changes(builds):
+    """After two nights, lead_score_history holds the change points of the two nights' full
+    lead_scores (the second night's equal to a full refresh's, test above): the contact deleted
+    from the CRM has a 'removed' row; and a contact's latest row on or before the second night
+    gives the grade and readiness the full refresh computes."""
+    incremental, full, before, _delta, _run_id = builds
+    with _both(incremental, full) as con:
+        history = con.execute(HISTORY.replace("marts.", "inc.marts.")).fetchall()
+        second = scores_of(con)  # the full refresh's lead_scores
+        on_day = state_on(con, DAY, "inc.marts.lead_score_history")
+    first_day = DAY - dt.timedelta(days=1)
+    assert set(history) == change_points([(first_day, before["scores"]), (DAY, second)])
+    assert len(history) == len(set(history))
+    assert on_day == {contact: scores[3:] for contact, scores in second.items()}
+    removed = [row[0] for row in history if row[2] == "removed"]
+    assert len(removed) == 1 and removed[0].endswith(f"-{DELETED_CONTACT}"), removed
+
+
+def test_engagement_sums_updated_at_night_equal_the_direct_decay(builds):
+    """The second night updates the engagement sums of the holders it touched (new activities,
+    activities dated since the first night) and keeps the epoch; engagement read from them
+    equals the direct decayed sum over every activity, as the full refresh's does."""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        for catalog in ("inc.", ""):
+            only_one, differ, worst, rows = engagement_errors(con, DAY.isoformat(), catalog)
+            assert (only_one, differ) == (0, 0) and rows > 0 and worst < 1e-9, (catalog, worst)
+        held = con.execute("select epoch_day, count(distinct covered_through) "
+                           "from inc.intermediate.int_lead_engagement_sums group by all").fetchall()
+    assert held == [(DAY - dt.timedelta(days=1), 2)], held
 
 
 INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activities",

@@ -1,8 +1,8 @@
 """A mart's Parquet published as one file per value of a column, e.g. one per scoring date.
 
-A mart that keeps a full copy per night (`lead_score_history`: every contact, every night)
-would otherwise be rewritten whole each night, a cost that grows with every night kept. Here a
-night writes the partitions that changed and hard-links the others from the previous version.
+A mart that only grows (`lead_score_history`: each night's changes of grades) would otherwise
+be rewritten whole each night, a cost that grows with every night kept. Here a night writes the
+partitions that changed and hard-links the others from the previous version.
 
 Layout (Hive-style; every file also holds the column itself):
 
