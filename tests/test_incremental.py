@@ -212,7 +212,7 @@ def test_score_history_keeps_the_nights_changes(builds):
     lead_scores (the second night's equal to a full refresh's, test above): the contact deleted
     from the CRM has a 'removed' row; and a contact's latest row on or before the second night
     gives the grade and readiness the full refresh computes."""
-    incremental, full, before, _delta, _run_id = builds
+    incremental, full, before, _delta, *_run_ids = builds
     with _both(incremental, full) as con:
         history = con.execute(HISTORY.replace("marts.", "inc.marts.")).fetchall()
         second = scores_of(con)  # the full refresh's lead_scores
