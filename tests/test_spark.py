@@ -59,7 +59,10 @@ def spark_env(root: Path, remote: str) -> dict[str, str]:
             "SALESPIPE_SPARK_DIR": str(root / "spark"), "SALESPIPE_RAW_DIR": str(root / "raw"),
             "SALESPIPE_WAREHOUSE": str(root / "warehouse.duckdb"),
             "DBT_ENV_SECRET_SALESPIPE_SPARK_REMOTE": remote, "JAVA_HOME": str(root / "no-java"),
-            "SALESPIPE_SPARK_FILE_FORMAT": "parquet"}
+            "SALESPIPE_SPARK_FILE_FORMAT": "parquet",
+            # the sample's tables are small: one shuffle partition spares the cluster's JVMs
+            # the CPU of tasks with nothing to do (a third of the suite's CPU was this build)
+            "SALESPIPE_SPARK_SHUFFLE_PARTITIONS": "1"}
 
 
 def dbt_spark(project: Path, root: Path, args: list[str], raw_tables: list[str], remote: str):
