@@ -1,6 +1,7 @@
 """What `salespipe run` prints: a short live view and the summary, the full log in a file
 under the data folder, a failure in a few lines with the log's path and no traceback."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -8,10 +9,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from expected_warnings import SEEDS, fired_in_output
+from expected_warnings import DBT_WARN_LEVEL, SEEDS, fired_in_output
 from test_cli import salespipe
 
 from orchestration.pipeline import PipelineFailed, run_pipeline
+from orchestration.transform.assets import dbt_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOG_LINE = re.compile(r"^Full log: (\S+\.log)$", re.MULTILINE)
@@ -71,6 +73,16 @@ def test_on_the_sample_only_the_allowed_warnings_fire(seeds_build):
     """Every warn-level check passes on seeds/ but those tests/expected_warnings.py allows."""
     assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
     assert fired_in_output(seeds_build.result.stdout) == set(SEEDS)
+
+
+def test_every_warn_level_dbt_test_says_why_in_the_allow_list(seeds_build):
+    """A dbt test at severity warn lets a run go on: expected_warnings.DBT_WARN_LEVEL says why
+    for each, and none is there that is not warn (the demo's build wrote the manifest)."""
+    nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()
+    warn = {n["name"] for n in nodes
+            if n["resource_type"] == "test" and n["config"]["severity"].lower() == "warn"}
+    assert warn == set(DBT_WARN_LEVEL), {"not listed": warn - set(DBT_WARN_LEVEL),
+                                         "not warn-level": set(DBT_WARN_LEVEL) - warn}
 
 
 def test_failed_run_names_the_step_and_its_message_and_the_log_no_traceback(
