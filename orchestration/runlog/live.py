@@ -90,8 +90,9 @@ class _Phase:
 
 
 def _tests(counts: dict[str, int]) -> str:
-    failed = counts.get("failed", 0)
-    return f"{counts.get('passed', 0)} tests passed" + (f", {failed} FAILED" if failed else "")
+    warned, failed = counts.get("warned", 0), counts.get("failed", 0)
+    return (f"{counts.get('passed', 0)} tests passed" + (f", {warned} warned" if warned else "")
+            + (f", {failed} FAILED" if failed else ""))
 
 
 def _checks(counts: dict[str, int]) -> str:
@@ -154,9 +155,9 @@ class LiveView(logging.Handler):
             self._materialized(phase, event.event_specific_data.materialization.metadata)
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
+            # a warn-level dbt test that fails is a warning (the run goes on), as a WARN check
             phase.add("passed" if data.passed else
-                      "warned" if data.severity.value == "WARN" and phase.name != "dbt build"
-                      else "failed")
+                      "warned" if data.severity.value == "WARN" else "failed")
             self._dbt_progress(phase)
         elif kind in _STEP_END:
             phase.failed += kind == "STEP_FAILURE"
