@@ -2,9 +2,13 @@
 -- for that (data_quarantine: file, line, column): a HubSpot or generic export with no stage, or
 -- a stage its pipeline does not list. Such a deal counts as open, by design and on record. Any
 -- other deal without one is a mapping bug (a label renamed in staging, a join on the wrong
--- column) turning deals into open deals: an error, for every source (ActiveCampaign, Pipedrive
--- and Salesforce always give both). Replaces the not_null tests at warn, which any quarantined
+-- column) turning deals into open deals: an error, for every source (ActiveCampaign's and
+-- Pipedrive's APIs always give both). Replaces the not_null tests at warn, which any quarantined
 -- deal set off and which therefore could not tell the bug from the bad input.
+-- Salesforce's API requires StageName, but a report export edited by hand can leave Stage
+-- empty: ingest does not quarantine that row yet, so it stops the run here (file and line
+-- null). The user's fix: fill in the Stage in the report. The code's: quarantine the row in
+-- orchestration/sources/salesforce.py and add its raw rows (file, line) to raw_rows below.
 {{ config(meta={'dagster': {'ref': {'name': 'int_deals'}}}) }}
 
 with missing as (
