@@ -93,7 +93,7 @@ class StandaloneCluster:
                                       file_format="parquet", spark_remote=self.remote),
                        **changes)
 
-    def wait(self, timeout: float = 240) -> float:
+    def wait(self, timeout: float = 600) -> float:
         """Until the Connect server answers a query; the seconds since `launch`."""
         deadline = self.launched + timeout
         while True:

@@ -141,7 +141,7 @@ def test_repeated_run_and_full_refresh_keep_the_state(runs, tmp_path):
         [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--select",
          "deal_alerts_current deal_alerts", "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp_path / "target"), "--vars", '{"as_of": "2024-04-17"}'],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False)
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=1200, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     assert alert_rows(runs["warehouse"]) == runs["states"][2]
 
@@ -308,7 +308,7 @@ def test_report_renders_in_headless_chromium(runs, tmp_path):
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
          "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+        capture_output=True, text=True, timeout=600, check=False)
     dom = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
     # plotly draws each chart as an SVG (class main-svg) only when its JS ran.

@@ -35,7 +35,7 @@ def marts() -> dict[str, MartDoc]:
 
 def _read(python, script: str, published) -> dict:
     out = subprocess.run([str(python), "-c", script, str(published)], check=False,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout)
 

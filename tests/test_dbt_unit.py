@@ -33,7 +33,7 @@ def test_every_dbt_unit_test_passes(seeds_build, tmp_path):
         [str(dbt), "test", "--select", "test_type:unit", "--project-dir", str(PROJECT),
          "--profiles-dir", str(PROJECT), "--target-path", str(target),
          "--log-path", str(tmp_path / "logs"), "--vars", '{"as_of": "2026-10-31"}'],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True, text=True, timeout=1200, check=False,
         env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )

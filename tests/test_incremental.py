@@ -347,7 +347,7 @@ def _dbt_test(warehouse, tmp_path) -> subprocess.CompletedProcess:
         [str(dbt), "test", "--select", SCOPED_UNIQUE, "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs")],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=1200, check=False,
         env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
 

@@ -32,13 +32,14 @@ def test_a_cluster_that_does_not_answer_stops_the_run_before_ingest(tmp_path):
     started = time.monotonic()
     result = subprocess.run([str(Path(sys.executable).parent / "salespipe"), "run",
                              "--engine", "spark"], env=env, capture_output=True, text=True,
-                            timeout=120, check=False)
+                            timeout=500, check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "SALESPIPE_SPARK_REMOTE=sc://127.0.0.1:" in output and "token=***" in output, output
     assert "s3cr3t" not in output
     assert not (tmp_path / "warehouse.duckdb").exists(), "ingest ran"
-    assert time.monotonic() - started < 60
+    # it did not wait on pyspark's retries (>= 612 s); a loaded machine starts the CLI slowly
+    assert time.monotonic() - started < 500
 
 
 def test_a_scheduled_run_checks_the_cluster_before_ingest(tmp_path, monkeypatch):
