@@ -39,3 +39,31 @@
         select 'lost', 'Lost', 100001, 0.0
     ) as o
 {%- endmacro %}
+
+{#- The deals of a CRM that records won and lost as a deal status (ActiveCampaign, Pipedrive):
+    a won or lost deal sits in its pipeline's exit stage (status_exit_stages' ids), an open one
+    in its stage. `deals`: a staged relation with source_deal_id, deal_name, source_pipeline_id,
+    source_stage_id, status ('open', 'won', 'lost'), amount, currency, source_owner_id,
+    source_contact_id, created_at and close_date; `reported_closed_at`, when a closed deal
+    closed, as an expression over the deal `d`. -#}
+{% macro status_deals(source, deals, reported_closed_at) -%}
+    select
+        '{{ source }}' as source_system,
+        {{ source_id('d.source_deal_id', source) }} as deal_id,
+        d.source_deal_id,
+        d.deal_name,
+        {{ source_id('d.source_pipeline_id', source) }} as pipeline_id,
+        case d.status
+            when 'won' then {{ source_id('d.source_pipeline_id', source) }} || '-won'
+            when 'lost' then {{ source_id('d.source_pipeline_id', source) }} || '-lost'
+            else {{ source_id('d.source_stage_id', source) }}
+        end as stage_id,
+        d.amount,
+        d.currency,
+        {{ source_id('d.source_owner_id', source) }} as owner_id,
+        {{ source_id('d.source_contact_id', source) }} as primary_contact_id,
+        d.created_at,
+        d.close_date as expected_close_date,
+        {{ reported_closed_at }} as reported_closed_at
+    from {{ deals }} as d
+{%- endmacro %}

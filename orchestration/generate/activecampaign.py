@@ -230,12 +230,10 @@ class ActiveCampaignWriter(FormatWriter):
     def _deals(self, stats: Stats) -> None:
         c, d = self.c, self.c.deal
         mdate = act.last_changed(c, stats.deal_any)
-        prob = act.stage_probabilities(c)
         for page, lo, hi in render.paged("deals", c.n_deals, PAGE_ROWS):
             sl = slice(lo, hi)
             st = d["status"][sl]
-            pct = np.where(st == WON, 100, np.where(st == LOST, 0,
-                           np.round(prob[d["pipe"][sl], d["stage"][sl]] * 100))).astype(np.int64)
+            pct = np.where(st == WON, 100, np.where(st == LOST, 0, act.stage_percent(c, sl)))
             # A deal's edate is a date picked in the UI: local midnight of that day.
             edate_loc = self.w.day_start(d["expected_day"][sl])
             cols = {

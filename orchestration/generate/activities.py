@@ -109,6 +109,13 @@ def stage_probabilities(c: Company) -> np.ndarray:
     return prob
 
 
+def stage_percent(c: Company, sl: slice) -> np.ndarray:
+    """The deals in `sl`: their stage's win probability in whole percent (0 past a pipeline's
+    open stages)."""
+    d = c.deal
+    return np.round(stage_probabilities(c)[d["pipe"][sl], d["stage"][sl]] * 100).astype(np.int64)
+
+
 def n_chunks(c: Company) -> int:
     return max(1, -(-c.n_deals // CHUNK_DEALS))
 

@@ -121,7 +121,6 @@ class PipedriveWriter(FormatWriter):
     def _deals(self, stats: Stats) -> None:
         c, d = self.c, self.c.deal
         update = act.last_changed(c, stats.deal_sales)
-        prob = act.stage_probabilities(c)
         for page, lo, hi in render.paged("deals", c.n_deals, PAGE_ROWS):
             sl = slice(lo, hi)
             st = d["status"][sl]
@@ -132,7 +131,7 @@ class PipedriveWriter(FormatWriter):
                 "stage": self._stage_id(np.arange(lo, hi), d["stage"][sl].astype(np.int64)),
                 "owner": d["owner"][sl], "person": d["primary"][sl],
                 "status": cat(st, ["open", "won", "lost"]),
-                "prob": np.round(prob[d["pipe"][sl], d["stage"][sl]] * 100).astype(np.int64),
+                "prob": act.stage_percent(c, sl),
                 "add": d["created"][sl], "upd": update[sl], "stage_change": d["entered"][sl],
                 "closed": d["closed_at"][sl], "won": np.where(st == WON, d["closed_at"][sl], -1),
                 "lost": np.where(st == LOST, d["closed_at"][sl], -1),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import activities as act
 from . import render
 from .activities import Chunk, Stats, chunk_history
 from .company import LOST_REASONS, Company
@@ -156,12 +157,10 @@ class SalesforceWriter(FormatWriter):
                 "events": self.n_event}
 
     def _opportunities(self, stats: Stats) -> None:
-        c, d, h = self.c, self.c.deal, self.c.hist
+        c, d = self.c, self.c.deal
         if len(c.prof.pipelines) != 1:
             raise ValueError("the salesforce writer renders one sales process")
-        last_row = np.searchsorted(h.deal, np.arange(c.n_deals), side="right") - 1
-        modified = np.maximum(h.t[last_row], stats.deal_sales)
-        np.maximum.at(modified, c.owner_changes["deal"], c.owner_changes["at"])
+        modified = act.last_changed(c, stats.deal_sales)
         pl = c.prof.pipelines[0]
         labels = [s.label for s in pl.all_stages]
         prob = np.array([s.probability for s in pl.all_stages])

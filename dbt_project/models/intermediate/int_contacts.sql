@@ -1,32 +1,32 @@
 -- One row per contact (lead or customer) from every CRM in one shape: source-prefixed ids and
 -- the firmographic and BANT-style properties lead scoring uses (what marts.dim_contacts holds,
 -- without the activity figures).
+{#- The one shape of a contact: each CRM's part below names the columns its CRM has (macro
+    shaped_columns); the others are null. -#}
+{%- set text = dbt.type_string() %}
+{%- set contact_shape = [
+    ('contact_id', text), ('source_system', text), ('source_contact_id', text),
+    ('email', text), ('first_name', text), ('last_name', text), ('company', text),
+    ('title', text), ('industry', text), ('company_size', dbt.type_bigint()),
+    ('company_size_band', text), ('country', text), ('lead_source', text),
+    ('lifecycle_stage', text), ('owner_id', text), ('created_at', dbt.type_timestamp()),
+    ('budget_range', text), ('decision_maker', text), ('need_identified', text),
+    ('purchase_timeline', text),
+] %}
+{%- set person = ['email', 'first_name', 'last_name', 'created_at'] %}
+{%- set firmographics = ['company', 'title', 'industry', 'company_size', 'country', 'lead_source'] %}
+{#- BANT-style qualification: budget, authority, need, timeline #}
+{%- set bant = ['budget_range', 'decision_maker', 'need_identified', 'purchase_timeline'] %}
 with owners as (
     select * from {{ ref('int_owners') }}
 ),
 
 hubspot as (
     select
-        {{ source_id('c.source_contact_id', 'hubspot') }} as contact_id,
-        'hubspot' as source_system,
-        c.source_contact_id,
-        c.email,
-        c.first_name,
-        c.last_name,
-        c.company,
-        c.title,
-        c.industry,
-        c.company_size,
-        cast(null as {{ dbt.type_string() }}) as company_size_band,
-        c.country,
-        c.lead_source,
-        c.lifecycle_stage,
-        o.owner_id,
-        c.created_at,
-        c.budget_range,
-        c.decision_maker,
-        c.need_identified,
-        c.purchase_timeline
+        {{ shaped_columns(contact_shape,
+            taken={'c': ['source_contact_id', 'lifecycle_stage'] + person + firmographics + bant},
+            computed={'contact_id': source_id('c.source_contact_id', 'hubspot'),
+                      'source_system': "'hubspot'", 'owner_id': 'o.owner_id'}) }}
     from {{ ref('stg_hubspot__contacts') }} as c
     left join owners as o
         on o.source_system = 'hubspot' and o.owner_name_key = lower(trim(c.owner_name))
@@ -52,78 +52,34 @@ ac_fields as (
 
 activecampaign as (
     select
-        {{ source_id('c.source_contact_id', 'activecampaign') }} as contact_id,
-        'activecampaign' as source_system,
-        c.source_contact_id,
-        c.email,
-        c.first_name,
-        c.last_name,
-        c.company,
-        f.title,
-        f.industry,
-        {{ try_to_bigint('f.company_size') }} as company_size,
-        f.company_size as company_size_band,
-        f.country,
-        f.lead_source,
-        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
-        cast(null as {{ dbt.type_string() }}) as owner_id,
-        c.created_at,
-        f.budget_range,
-        f.decision_maker,
-        f.need_identified,
-        f.purchase_timeline
+        {{ shaped_columns(contact_shape,
+            taken={'c': ['source_contact_id', 'company'] + person,
+                   'f': ['title', 'industry', 'country', 'lead_source'] + bant},
+            computed={'contact_id': source_id('c.source_contact_id', 'activecampaign'),
+                      'source_system': "'activecampaign'",
+                      'company_size': try_to_bigint('f.company_size'),
+                      'company_size_band': 'f.company_size'}) }}
     from {{ ref('stg_activecampaign__contacts') }} as c
     left join ac_fields as f on c.source_contact_id = f.source_contact_id
 ),
 
 generic as (
     select
-        {{ source_id('c.source_contact_id', source_column='c.source_system') }} as contact_id,
-        c.source_system,
-        c.source_contact_id,
-        c.email,
-        c.first_name,
-        c.last_name,
-        c.company,
-        c.title,
-        c.industry,
-        c.company_size,
-        cast(null as {{ dbt.type_string() }}) as company_size_band,
-        c.country,
-        c.lead_source,
-        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
-        {{ source_id("nullif(lower(trim(c.owner_name)), '')", source_column='c.source_system') }}
-            as owner_id,
-        c.created_at,
-        c.budget_range,
-        c.decision_maker,
-        c.need_identified,
-        c.purchase_timeline
+        {{ shaped_columns(contact_shape,
+            taken={'c': ['source_system', 'source_contact_id'] + person + firmographics + bant},
+            computed={
+                'contact_id': source_id('c.source_contact_id', source_column='c.source_system'),
+                'owner_id': source_id("nullif(lower(trim(c.owner_name)), '')",
+                                      source_column='c.source_system')}) }}
     from {{ ref('stg_generic__contacts') }} as c
 ),
 
 pipedrive as (
     select
-        {{ source_id('c.source_contact_id', 'pipedrive') }} as contact_id,
-        'pipedrive' as source_system,
-        c.source_contact_id,
-        c.email,
-        c.first_name,
-        c.last_name,
-        cast(null as {{ dbt.type_string() }}) as company,
-        cast(null as {{ dbt.type_string() }}) as title,
-        cast(null as {{ dbt.type_string() }}) as industry,
-        cast(null as {{ dbt.type_bigint() }}) as company_size,
-        cast(null as {{ dbt.type_string() }}) as company_size_band,
-        cast(null as {{ dbt.type_string() }}) as country,
-        cast(null as {{ dbt.type_string() }}) as lead_source,
-        cast(null as {{ dbt.type_string() }}) as lifecycle_stage,
-        {{ source_id('c.source_owner_id', 'pipedrive') }} as owner_id,
-        c.created_at,
-        cast(null as {{ dbt.type_string() }}) as budget_range,
-        cast(null as {{ dbt.type_string() }}) as decision_maker,
-        cast(null as {{ dbt.type_string() }}) as need_identified,
-        cast(null as {{ dbt.type_string() }}) as purchase_timeline
+        {{ shaped_columns(contact_shape, taken={'c': ['source_contact_id'] + person},
+            computed={'contact_id': source_id('c.source_contact_id', 'pipedrive'),
+                      'source_system': "'pipedrive'",
+                      'owner_id': source_id('c.source_owner_id', 'pipedrive')}) }}
     from {{ ref('stg_pipedrive__persons') }} as c
 ),
 
@@ -131,49 +87,19 @@ pipedrive as (
 -- object's key prefix (003 / 00Q), so they never collide
 salesforce as (
     select
-        {{ source_id('c.source_contact_id', 'salesforce') }} as contact_id,
-        'salesforce' as source_system,
-        c.source_contact_id,
-        c.email,
-        c.first_name,
-        c.last_name,
-        cast(null as {{ dbt.type_string() }}) as company,
-        c.title,
-        cast(null as {{ dbt.type_string() }}) as industry,
-        cast(null as {{ dbt.type_bigint() }}) as company_size,
-        cast(null as {{ dbt.type_string() }}) as company_size_band,
-        c.country,
-        c.lead_source,
-        'Contact' as lifecycle_stage,
-        {{ source_id('c.source_owner_id', 'salesforce') }} as owner_id,
-        c.created_at,
-        cast(null as {{ dbt.type_string() }}) as budget_range,
-        cast(null as {{ dbt.type_string() }}) as decision_maker,
-        cast(null as {{ dbt.type_string() }}) as need_identified,
-        cast(null as {{ dbt.type_string() }}) as purchase_timeline
+        {{ shaped_columns(contact_shape,
+            taken={'c': ['source_contact_id', 'title', 'country', 'lead_source'] + person},
+            computed={'contact_id': source_id('c.source_contact_id', 'salesforce'),
+                      'source_system': "'salesforce'", 'lifecycle_stage': "'Contact'",
+                      'owner_id': source_id('c.source_owner_id', 'salesforce')}) }}
     from {{ ref('stg_salesforce__contacts') }} as c
     union all
     select
-        {{ source_id('l.source_lead_id', 'salesforce') }},
-        'salesforce',
-        l.source_lead_id,
-        l.email,
-        l.first_name,
-        l.last_name,
-        l.company,
-        l.title,
-        l.industry,
-        l.company_size,
-        cast(null as {{ dbt.type_string() }}),
-        l.country,
-        l.lead_source,
-        'Lead',
-        {{ source_id('l.source_owner_id', 'salesforce') }},
-        l.created_at,
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }})
+        {{ shaped_columns(contact_shape, taken={'l': person + firmographics},
+            computed={'contact_id': source_id('l.source_lead_id', 'salesforce'),
+                      'source_system': "'salesforce'", 'source_contact_id': 'l.source_lead_id',
+                      'lifecycle_stage': "'Lead'",
+                      'owner_id': source_id('l.source_owner_id', 'salesforce')}) }}
     from {{ ref('stg_salesforce__leads') }} as l
     where not coalesce(l.is_converted, false)
 )

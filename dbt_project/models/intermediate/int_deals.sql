@@ -42,26 +42,10 @@ hubspot as (
     where d.pipeline_label is not null
 ),
 
+-- ActiveCampaign keeps no close time: a closed deal's last update is when it closed
 activecampaign as (
-    select
-        'activecampaign' as source_system,
-        {{ source_id('d.source_deal_id', 'activecampaign') }} as deal_id,
-        d.source_deal_id,
-        d.deal_name,
-        {{ source_id('d.source_pipeline_id', 'activecampaign') }} as pipeline_id,
-        case d.status
-            when 'won' then {{ source_id('d.source_pipeline_id', 'activecampaign') }} || '-won'
-            when 'lost' then {{ source_id('d.source_pipeline_id', 'activecampaign') }} || '-lost'
-            else {{ source_id('d.source_stage_id', 'activecampaign') }}
-        end as stage_id,
-        d.amount,
-        d.currency,
-        {{ source_id('d.source_owner_id', 'activecampaign') }} as owner_id,
-        {{ source_id('d.source_contact_id', 'activecampaign') }} as primary_contact_id,
-        d.created_at,
-        d.close_date as expected_close_date,
-        case when d.status <> 'open' then d.updated_at end as reported_closed_at
-    from {{ ref('stg_activecampaign__deals') }} as d
+    {{ status_deals('activecampaign', ref('stg_activecampaign__deals'),
+                    "case when d.status <> 'open' then d.updated_at end") }}
 ),
 
 generic as (
@@ -88,25 +72,7 @@ generic as (
 ),
 
 pipedrive as (
-    select
-        'pipedrive' as source_system,
-        {{ source_id('d.source_deal_id', 'pipedrive') }} as deal_id,
-        d.source_deal_id,
-        d.deal_name,
-        {{ source_id('d.source_pipeline_id', 'pipedrive') }} as pipeline_id,
-        case d.status
-            when 'won' then {{ source_id('d.source_pipeline_id', 'pipedrive') }} || '-won'
-            when 'lost' then {{ source_id('d.source_pipeline_id', 'pipedrive') }} || '-lost'
-            else {{ source_id('d.source_stage_id', 'pipedrive') }}
-        end as stage_id,
-        d.amount,
-        d.currency,
-        {{ source_id('d.source_owner_id', 'pipedrive') }} as owner_id,
-        {{ source_id('d.source_contact_id', 'pipedrive') }} as primary_contact_id,
-        d.created_at,
-        d.close_date as expected_close_date,
-        d.closed_at as reported_closed_at
-    from {{ ref('stg_pipedrive__deals') }} as d
+    {{ status_deals('pipedrive', ref('stg_pipedrive__deals'), 'd.closed_at') }}
 ),
 
 salesforce as (
