@@ -80,20 +80,10 @@ sf_history as (
 ),
 
 salesforce as (
-    {%- for field, kind, old, new in [
-            ('amount', 'amount', 'previous_amount', 'amount'),
-            ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
-            ('probability', 'text', 'previous_probability', 'probability')] %}
-    select
-        deal_id,
-        {{ deal_change_columns(field, kind, old, new) }},
-        changed_at,
-        cast(history_number as {{ dbt.type_bigint() }}) as change_seq,
-        'native' as source
-    from sf_history
-    where history_number > 1 and {{ value_changed(old, new) }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    {{ history_changes('sf_history', [
+        ('amount', 'amount', 'previous_amount', 'amount'),
+        ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
+        ('probability', 'text', 'previous_probability', 'probability')]) }}
 ),
 
 -- Pipedrive logs each field's old and new value as text: a number for `value`, a day for
@@ -177,23 +167,12 @@ hubspot_history as (
 ),
 
 hubspot as (
-    {%- for field, kind, old, new in [
-            ('amount', 'amount', 'previous_amount', 'amount'),
-            ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
-            ('owner', 'text', 'previous_owner_id', 'owner_id')] %}
-    select
-        deal_id,
-        {{ deal_change_columns(field, kind, old, new) }},
-        changed_at,
-        cast(history_number as {{ dbt.type_bigint() }}) as change_seq,
-        'native' as source
-    from hubspot_history
-    where
-        field = '{{ field }}'
-        and (history_number > 1 or changed_at >= {{ dbt.dateadd('minute', 1, 'created_at') }})
-        and {{ value_changed(old, new) }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    {{ history_changes('hubspot_history', [
+        ('amount', 'amount', 'previous_amount', 'amount'),
+        ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
+        ('owner', 'text', 'previous_owner_id', 'owner_id')],
+        "field = '{field}' and (history_number > 1 or changed_at >= "
+        ~ dbt.dateadd('minute', 1, 'created_at') ~ ")") }}
 ),
 
 owner_native as (
