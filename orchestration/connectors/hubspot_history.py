@@ -10,7 +10,8 @@ property never set has no list. With `propertiesWithHistory` a batch takes at mo
 property histories is 50", quoted in github.com/HubSpot/hubspot-api-python/issues/143 and
 github.com/activepieces/activepieces/pull/9359; the reference page does not state it). The
 order of a list is not documented: rows are ordered by their timestamp, and a list's position
-only breaks ties.
+only breaks ties (HubSpot's answers list the newest first, so a later position is earlier:
+stg_hubspot__deal_property_history.history_position, ordered descending in int_deal_changes).
 
 The connector asks for the history in the batch read it already makes for the stage dates
 (hubspot.py), so changed deals cost one request per 50 instead of one more request each; the
@@ -31,7 +32,7 @@ from orchestration.ingest.spec import Column, RawTable, literal
 from orchestration.sources.base import SourceObject
 
 HISTORY_BATCH = 50  # inputs of a batch read that asks for property histories (HubSpot's most)
-# HubSpot property -> how its values are written in the raw table (as the UI export writes them)
+# the deal properties whose history is read: amount, close date, owner
 PROPERTIES = ("amount", "closedate", "hubspot_owner_id")
 
 RAW = RawTable("hubspot", "hubspot_deal_property_history", (
