@@ -331,4 +331,4 @@ def test_marts_from_the_apis_equal_marts_from_the_exports(api_build, seeds_build
     # and the API path really was used: no HubSpot/ActiveCampaign export files in that run
     assert not (api_build.source / "hubspot").exists()
     assert con.execute("select count(*) from api.raw._loads where source_file like "
-                       "'%/connectors/hubspot/snapshot/%'").fetchone()[0] == 5
+                       "'%/connectors/hubspot/snapshot/%'").fetchone()[0] == 6

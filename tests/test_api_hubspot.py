@@ -23,7 +23,7 @@ from api_servers.common import MockApi, ServerError
 from api_servers.hubspot import HubSpotApi, HubSpotData
 from api_sync import age_last_sync, company, dataset_rows, interrupted, land
 
-from orchestration.connectors import hubspot, hubspot_paging
+from orchestration.connectors import hubspot, hubspot_history, hubspot_paging
 from orchestration.connectors.errors import (
     ConnectorAuthError,
     ConnectorError,
@@ -105,6 +105,54 @@ def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
     assert len(deals) == 39 and archived not in deals and deals[changed] == 123456
     assert con.execute("select count(*) - count(distinct record_id) from "
                        "raw.hubspot_deals").fetchone()[0] == 0
+    _assert_history_landed(server, con, changed)
+
+
+def _assert_history_landed(server, con, changed: str) -> None:
+    """The amount, close-date and owner history rides on the stage dates' batch reads, and
+    lands one row per value held, oldest first by time, in account time like the export."""
+    reads = server.requests_to("/crm/v3/objects/deals/batch/read")
+    assert reads and all(r.json["propertiesWithHistory"] == list(hubspot_history.PROPERTIES)
+                         and r.status == 200 for r in reads)
+    rows = con.execute("select value, strftime(changed_at, '%Y-%m-%d %H:%M') from "
+                       "raw.hubspot_deal_property_history where deal_id = ? and property = "
+                       "'amount' order by changed_at", [changed]).fetchall()
+    deal = server.data.deals[changed]
+    first = server.data.history[changed]["amount"][0]
+    assert rows == [(first["value"], _local(server, deal["createdAt"])),
+                    ("123456", _local(server, deal["updatedAt"]))]
+    # one row per value a deal's property held; a property never set has none
+    kept = sorted((d, p, len(h)) for d, props in server.data.history.items()
+                  if d in server.data.deals for p, h in props.items())
+    assert con.execute("select deal_id, property, count(*) from "
+                       "raw.hubspot_deal_property_history group by all order by all"
+                       ).fetchall() == kept
+    owners = {o["id"]: f'{o["firstName"]} {o["lastName"]}' for o in server.data.owners}
+    assert con.execute("select value from raw.hubspot_deal_property_history where deal_id = ? "
+                       "and property = 'hubspot_owner_id'", [changed]).fetchall() == [
+        (owners[deal["properties"]["hubspot_owner_id"]],)]
+
+
+def _local(server, iso: str) -> str:
+    """An API instant as the export writes it (account time, to the minute)."""
+    return dt.datetime.fromisoformat(iso).astimezone(server.data.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def test_property_histories_are_read_within_hubspots_batch_limit(exports, tmp_path,
+                                                                 monkeypatch):
+    # HubSpot reads at most 50 ids per batch with propertiesWithHistory (a 400 beyond), fewer
+    # than a search page brings: lowered to 6 here for pages of 15 deals
+    monkeypatch.setattr(hubspot_history, "HISTORY_BATCH", 6)
+    data = HubSpotData(exports, PROFILES["hubspot"].tz)
+    with HubSpotApi(data, TOKEN, history_cap=6) as server:
+        result = sync(C, tmp_path / "data", creds(server))
+        reads = server.requests_to("/crm/v3/objects/deals/batch/read")
+    sizes = [len(r.json["inputs"]) for r in reads]
+    assert max(sizes) == 6 and sum(sizes) >= 40 and all(r.status == 200 for r in reads)
+    assert result.rows["deal_stage_dates"] == 40
+    assert dataset_rows(tmp_path / "data", C, "deal_stage_dates",
+                        "count(*) filter (where history->>'$.amount' is not null)") == sum(
+        1 for d in data.history.values() if d.get("amount"))
 
 
 def test_deals_of_an_account_with_many_stages_sync_within_the_search_body_limit(

@@ -52,3 +52,21 @@
 {% macro whole_text(expr) -%}
     cast(cast(round({{ expr }}, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- The native change rows of a history CTE `relation` (one row per recorded state of a deal,
+    history_number 1, 2, ... in order, previous states' values lagged beside): for each
+    (field, kind, old, new) of `fields`, the states where that value changed and `where` holds
+    ("{field}" in it stands for the field's name). -#}
+{% macro history_changes(relation, fields, where='history_number > 1') -%}
+    {%- for field, kind, old, new in fields %}
+    select
+        deal_id,
+        {{ deal_change_columns(field, kind, old, new) }},
+        changed_at,
+        cast(history_number as {{ dbt.type_bigint() }}) as change_seq,
+        'native' as source
+    from {{ relation }}
+    where {{ where | replace('{field}', field) }} and {{ value_changed(old, new) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -18,7 +18,9 @@ token as `Authorization: Bearer`):
   returned, into `deal_stage_dates`. A search body over 3,000 characters is a 400 (CRM search
   guide, "Limitations"), and two properties per stage reach that at about 39 stages; a batch
   read has no such limit, so the search asks only the deal's own properties, at any number
-  of pipelines and stages, for one more request per 100 changed deals.
+  of pipelines and stages, for one more request per 50 changed deals. The same read asks for
+  the history of amount, close date and owner (`propertiesWithHistory`, at most 50 ids a
+  request): hubspot_history.py, landed as `raw.hubspot_deal_property_history`.
 - `GET /crm/v3/objects/{contacts,deals}?archived=true`: archived (deleted) records, paged by
   `after`; merged with dlt's `hard_delete` hint, so they leave the synced tables.
 - `GET /crm/v4/objects/deals/{dealId}/associations/contacts`: the contacts of each deal the
@@ -45,6 +47,7 @@ import json
 
 import duckdb
 
+from orchestration.connectors import hubspot_history as history
 from orchestration.connectors.base import Connector, Snapshot
 from orchestration.connectors.rest import rest_source, throttled_session
 from orchestration.connectors.windows import SyncWindow
@@ -54,7 +57,6 @@ from orchestration.sources import hubspot as files
 
 PAGE_SIZE = 100  # list pages (HubSpot's most)
 SEARCH_PAGE_SIZE = 200  # search pages (HubSpot's most): half the rate-limited search requests
-BATCH_READ = 100  # ids per batch read (HubSpot's most)
 EPOCH = "1970-01-01T00:00:00.000Z"
 RECENT_DAYS = 30  # recent/modified returns engagements changed in the last 30 days only
 # A fresh start replaces the synced activities with the endpoint's last 30 days, so the export
@@ -98,22 +100,27 @@ def _stage_properties(stages: list[str]) -> list[str]:
 
 
 def _stage_dates(client, deals, properties: list[str]):
-    """dlt transformer: the stage-date properties of each page of `deals`, read by id."""
+    """dlt transformer: the stage-date properties and the tracked properties' history of each
+    page of `deals`, read by id (a deal's whole history each time: the merge replaces it)."""
     import dlt
+
+    batch = history.HISTORY_BATCH
 
     @dlt.transformer(data_from=deals, name="deal_stage_dates", primary_key="id",
                      write_disposition="merge",
                      columns={"properties": {"data_type": "json"},
+                              "history": {"data_type": "json"},
                               "updated_at": {"dedup_sort": "desc"}})
     def deal_stage_dates(page: list[dict]):
         ids = [record["id"] for record in page]
-        for start in range(0, len(ids), BATCH_READ):
+        for start in range(0, len(ids), batch):
             response = client.post("/crm/v3/objects/deals/batch/read", json={
-                "properties": properties,
-                "inputs": [{"id": i} for i in ids[start:start + BATCH_READ]]})
+                "properties": properties, "propertiesWithHistory": list(history.PROPERTIES),
+                "inputs": [{"id": i} for i in ids[start:start + batch]]})
             response.raise_for_status()
             yield [{"id": r["id"], "properties": r.get("properties") or {},
-                    "updated_at": r.get("updatedAt")} for r in response.json()["results"]]
+                    "history": history.record(r), "updated_at": r.get("updatedAt")}
+                   for r in response.json()["results"]]
 
     return deal_stage_dates
 
@@ -390,6 +397,10 @@ def owners_sql(con: duckdb.DuckDBPyConnection) -> str:
         from ds.owners"""
 
 
+def deal_history_sql(con: duckdb.DuckDBPyConnection) -> str:
+    return history.history_sql(con, _Sql(con))
+
+
 def _object(name: str):
     return next(o for o in files.OBJECTS if o.name == name)
 
@@ -411,7 +422,7 @@ CONNECTOR = Connector(
                    "last_name": "varchar", "archived": "boolean", "teams": JSON_T},
         "contacts": {"id": "varchar", "properties": JSON_T},
         "deals": {"id": "varchar", "properties": JSON_T},
-        "deal_stage_dates": {"id": "varchar", "properties": JSON_T},
+        "deal_stage_dates": {"id": "varchar", "properties": JSON_T, "history": JSON_T},
         "deal_contacts": {"deal_id": "varchar", "contact_id": "varchar",
                           "_dlt_load_id": "varchar"},
         "engagements": {"id": "varchar", "engagement": JSON_T, "associations": JSON_T},
@@ -424,6 +435,8 @@ CONNECTOR = Connector(
                  "try_cast(pipelineDisplayOrder as int), try_cast(stageDisplayOrder as int), "
                  "stageId"),
         Snapshot(_object("owners"), owners_sql, "id"),
+        Snapshot(history.TARGET, deal_history_sql,
+                 "try_cast(deal_id as bigint), property, try_cast(position as int)"),
     ),
     window=SyncWindow(RECENT_DAYS, "engagement changes (calls, e-mails, meetings, ...)",
                       CATCH_UP + " Sync at least every few weeks to avoid this."),

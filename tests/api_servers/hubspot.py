@@ -14,6 +14,19 @@ Shapes follow HubSpot's documentation:
 - Batch read: https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/deals/batch/
   get-deals (POST /crm/v3/objects/deals/batch/read, `{properties, inputs: [{id}]}`, at most
   100 inputs; answers {status, results: [{id, properties, createdAt, updatedAt, archived}]}).
+  Property history: https://developers.hubspot.com/docs/api-reference/latest/crm/objects/
+  objects/batch/get-objects (`propertiesWithHistory` in the body; each result then carries
+  `propertiesWithHistory: {property: [{value, timestamp, sourceType, sourceId,
+  updatedByUserId}]}`, the ValueWithTimestamp of that page's schema). A property never set
+  has no list (HubSpot leaves out what a record does not have, as `properties` does). With
+  `propertiesWithHistory` a batch takes at most 50 inputs: more is a 400 with HubSpot's message
+  "The maximum number of inputs supported in a batch request for property histories is 50"
+  (quoted in github.com/HubSpot/hubspot-api-python/issues/143 and
+  github.com/activepieces/activepieces/pull/9359; the reference page does not state the limit).
+  The order of a list is not documented; this server gives the newest value first, as the
+  answers quoted in those threads and github.com/HubSpot/hubspot-api-nodejs/issues/154 do, and
+  the connector must not depend on it. A deal's history starts with its values at creation
+  (`HubSpotData.history`); `update_deal` adds the values it sets.
 - Rate limits: https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
   (per 10 seconds: 100 a private app on Free/Starter, 190 on Professional/Enterprise; every
   answer carries X-HubSpot-RateLimit-Daily, -Daily-Remaining, -Interval-Milliseconds, -Max,
@@ -70,6 +83,7 @@ CONTACT_MAP = {  # export header -> internal property name
 CONTACT_ENUMS = ("industry", "hs_analytics_source", "lifecyclestage", "budget_range",
                  "decision_maker", "need_identified", "purchase_timeline")
 DEAL_ENUMS = ("dealtype",)
+HISTORY = ("amount", "closedate", "hubspot_owner_id")  # properties whose history is kept
 STAGE_HEADER = re.compile(r'^Date (entered|exited) "(.+) \(([^()]+)\)"$')
 
 
@@ -90,6 +104,7 @@ class HubSpotData:
         self.options: dict[str, dict[str, dict[str, str]]] = {"contacts": {}, "deals": {}}
         self.contacts = {r["Record ID"]: self._contact(r) for r in _rows(folder, "contacts")}
         self.links: dict[str, list[str]] = {}
+        self.history: dict[str, dict[str, list[dict]]] = {}  # deal -> property -> oldest first
         self.deals = {r["Record ID"]: self._deal(r) for r in _rows(folder, "deals")}
         self.engagements = [self._engagement(r) for r in _rows(folder, "activities")]
         self.archived: dict[str, dict[str, dict]] = {"contacts": {}, "deals": {}}
@@ -161,6 +176,8 @@ class HubSpotData:
         props["hs_lastmodifieddate"] = max(stamps)
         self.links[r["Record ID"]] = [c for c in (r.get("Associated Contact IDs") or "")
                                       .split(";") if c]
+        self.history[r["Record ID"]] = {}
+        self._remember(r["Record ID"], props, props["createdate"])
         return _record(r["Record ID"], props, props["hs_lastmodifieddate"])
 
     def _engagement(self, r: dict) -> dict:
@@ -195,6 +212,15 @@ class HubSpotData:
         record = self.deals[deal_id]
         record["properties"].update(props)
         record["properties"]["hs_lastmodifieddate"] = record["updatedAt"] = self.tick()
+        self._remember(deal_id, props, record["updatedAt"])
+
+    def _remember(self, deal_id: str, props: dict, at: str | None) -> None:
+        """The history entries of the tracked properties `props` sets at `at`."""
+        for prop in HISTORY:
+            if props.get(prop) is not None:
+                self.history[deal_id].setdefault(prop, []).append({
+                    "value": props[prop], "timestamp": at, "sourceType": "CRM_UI",
+                    "sourceId": "userId:4100", "updatedByUserId": 4100})
 
     def update_contact(self, contact_id: str, **props) -> None:
         record = self.contacts[contact_id]
@@ -241,6 +267,7 @@ def _record(record_id: str, props: dict, modified: str) -> dict:
 SEARCH_CAP = 10_000  # results one search query can page through
 SEARCH_BODY_CAP = 3_000  # characters of a search request body
 BATCH_CAP = 100  # inputs of a batch read
+HISTORY_BATCH_CAP = 50  # inputs of a batch read asking for property histories
 RATE_MAX, RATE_INTERVAL_MS = 190, 10_000  # requests per window (Professional), its length
 DAILY = 625_000  # requests a day (Professional)
 RECENT_CAP = 10_000  # engagements recent/modified returns at most
@@ -267,13 +294,15 @@ class HubSpotApi(MockApi):
 
     def __init__(self, data: HubSpotData, token: str, search_cap: int = SEARCH_CAP,
                  recent_cap: int = RECENT_CAP, rate_max: int = RATE_MAX,
-                 rate_interval_ms: int = RATE_INTERVAL_MS):
+                 rate_interval_ms: int = RATE_INTERVAL_MS,
+                 history_cap: int = HISTORY_BATCH_CAP):
         super().__init__(
             check_auth=lambda req: req.headers.get("Authorization") == f"Bearer {token}",
             error_body=_error)
         self.data = data
         # tests lower the caps to go past them with a small company
         self.search_cap, self.recent_cap = search_cap, recent_cap
+        self.history_cap = history_cap
         # called with each search page served (a test's change between two pages)
         self.after_search_page: Callable[[str, list[dict]], None] | None = None
         self.after_engagements_page: Callable[[list[dict]], None] | None = None
@@ -377,11 +406,22 @@ class HubSpotApi(MockApi):
         inputs = body.get("inputs") or []
         if len(inputs) > BATCH_CAP:
             return Reply(400, _error(400, f"a batch reads at most {BATCH_CAP} inputs"))
+        with_history = body.get("propertiesWithHistory") or []
+        if with_history and len(inputs) > self.history_cap:
+            return Reply(400, _error(400, "The maximum number of inputs supported in a batch "
+                                          f"request for property histories is "
+                                          f"{self.history_cap}. Please reduce the number of "
+                                          "items and try again"))
         wanted = set(body.get("properties") or []) | {"hs_object_id", "createdate",
                                                       "hs_lastmodifieddate"}
         records = [self.data.deals[i["id"]] for i in inputs if i["id"] in self.data.deals]
         results = [{**r, "properties": {k: v for k, v in r["properties"].items() if k in wanted}}
                    for r in records]
+        if with_history:
+            for result in results:
+                kept = self.data.history.get(result["id"], {})
+                result["propertiesWithHistory"] = {  # newest first; unset ones left out
+                    p: list(reversed(kept[p])) for p in with_history if kept.get(p)}
         return Reply(body={"status": "COMPLETE", "results": results,
                            "startedAt": "2026-01-01T00:00:00.000Z",
                            "completedAt": "2026-01-01T00:00:00.100Z"})

@@ -8,10 +8,13 @@
 --   amount, expected_close_date: Salesforce OpportunityHistory and Pipedrive's deal flow
 --          (field_key value / expected_close_date);
 --   probability: Salesforce OpportunityHistory;
---   owner: ActiveCampaign's deal activity log and Pipedrive's deal flow (int_deal_owner_events).
+--   owner: ActiveCampaign's deal activity log and Pipedrive's deal flow (int_deal_owner_events);
+--   amount, expected_close_date, owner of HubSpot deals the API sync read the property history
+--          of (stg_hubspot__deal_property_history): decided per deal, since exported and synced
+--          HubSpot deals share source_system 'hubspot'; export-only deals keep the snapshot's.
 -- change_seq orders the changes of one deal that share a time.
 with deals as (
-    select deal_id, source_system from {{ ref('int_deals') }}
+    select deal_id, source_system, created_at from {{ ref('int_deals') }}
 ),
 
 native_fields as (
@@ -77,20 +80,10 @@ sf_history as (
 ),
 
 salesforce as (
-    {%- for field, kind, old, new in [
-            ('amount', 'amount', 'previous_amount', 'amount'),
-            ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
-            ('probability', 'text', 'previous_probability', 'probability')] %}
-    select
-        deal_id,
-        {{ deal_change_columns(field, kind, old, new) }},
-        changed_at,
-        cast(history_number as {{ dbt.type_bigint() }}) as change_seq,
-        'native' as source
-    from sf_history
-    where history_number > 1 and {{ value_changed(old, new) }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    {{ history_changes('sf_history', [
+        ('amount', 'amount', 'previous_amount', 'amount'),
+        ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
+        ('probability', 'text', 'previous_probability', 'probability')]) }}
 ),
 
 -- Pipedrive logs each field's old and new value as text: a number for `value`, a day for
@@ -127,6 +120,59 @@ pipedrive as (
     where f.field_key = '{{ key }}' and {{ value_changed(old, new) }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
+),
+
+-- HubSpot's property history (API syncs): every value each property held, oldest first. The
+-- first is the value at creation, unless HubSpot set it a minute or more after the deal was
+-- created (the export's creation time has minutes only): then it is a change from none.
+hubspot_values as (
+    select
+        {{ source_id('h.source_deal_id', 'hubspot') }} as deal_id,
+        case h.property
+            when 'amount' then 'amount'
+            when 'closedate' then 'expected_close_date'
+            else 'owner'
+        end as field,
+        h.changed_at,
+        case when h.property = 'amount' then {{ try_to_double('h.value') }} end as amount,
+        case when h.property = 'closedate' then cast(substr(h.value, 1, 10) as date) end
+            as close_date,
+        -- named like the export's owner, matched to an owner the way int_deals does
+        case when h.property = 'hubspot_owner_id' then coalesce(
+            o.owner_id, {{ source_id('lower(trim(h.value))', 'hubspot-name') }}) end as owner_id,
+        row_number() over (
+            partition by h.source_deal_id, h.property
+            order by h.changed_at, h.history_position desc
+        ) as history_number
+    from {{ ref('stg_hubspot__deal_property_history') }} as h
+    left join {{ ref('int_owners') }} as o
+        on h.property = 'hubspot_owner_id'
+        and o.source_system = 'hubspot'
+        and o.owner_name_key = lower(trim(h.value))
+),
+
+hubspot_history as (
+    select
+        v.*,
+        d.created_at,
+        lag(v.amount) over (partition by v.deal_id, v.field order by v.history_number)
+            as previous_amount,
+        lag(v.close_date) over (partition by v.deal_id, v.field order by v.history_number)
+            as previous_close_date,
+        lag(v.owner_id) over (partition by v.deal_id, v.field order by v.history_number)
+            as previous_owner_id
+    from hubspot_values as v
+    -- the history of a deal no export or sync holds now is left out
+    inner join deals as d on v.deal_id = d.deal_id
+),
+
+hubspot as (
+    {{ history_changes('hubspot_history', [
+        ('amount', 'amount', 'previous_amount', 'amount'),
+        ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
+        ('owner', 'text', 'previous_owner_id', 'owner_id')],
+        "field = '{field}' and (history_number > 1 or changed_at >= "
+        ~ dbt.dateadd('minute', 1, 'created_at') ~ ")") }}
 ),
 
 owner_native as (
@@ -184,14 +230,18 @@ snapshot as (
         c.old_date, c.new_date, c.changed_at, c.change_seq,
         'snapshot' as source
     from snapshot_changes as c
-    where not exists (
-        select 1 from native_fields as n
-        where n.source_system = c.source_system and n.field = c.field
-    )
+    where
+        not exists (
+            select 1 from native_fields as n
+            where n.source_system = c.source_system and n.field = c.field
+        )
+        -- a HubSpot deal with API history: its own changes, never the snapshot's as well
+        and not exists (select 1 from hubspot_history as h where h.deal_id = c.deal_id)
 )
 
 select * from stage
 union all select * from salesforce
 union all select * from pipedrive
+union all select * from hubspot
 union all select * from owner_native
 union all select * from snapshot
