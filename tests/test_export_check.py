@@ -129,3 +129,23 @@ def test_check_reads_salesforce_xlsx_and_utf16_reports_without_their_footers(wor
             "the marts; Salesforce always has one, so export the report again") in opportunities
     assert history_out.startswith("(opportunity_history, CSV): 11 rows")
     assert "would be quarantined" not in history_out
+
+
+def test_check_refuses_a_mapping_listing_a_stage_or_a_pipeline_twice(workspace):
+    """Each would give stg_generic__stages two rows for one stage, a dbt error after the run
+    landed everything: caught with the mapping, naming it and the fix."""
+    ws = workspace
+    shutil.copytree(FORMATS / "dollars", ws.source)
+    mapping = ws.source / "generic" / "mapping.yml"
+    text = mapping.read_text()
+    mapping.write_text(text.replace("[Lead In, Qualified, Won, Lost]",
+                                    "[Lead In, Qualified, Won, Lost, Qualified]"))
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 1, result.output
+    assert ("mapping.yml: pipeline 'Sales': stages ['Qualified'] are listed twice: list each "
+            "stage once, in the order deals move through") in result.output
+    mapping.write_text(text + text[text.index("  - name: Sales"):])
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 1, result.output
+    assert ("mapping.yml: pipelines ['Sales'] are listed twice: list each pipeline once, with "
+            "all its stages") in result.output
