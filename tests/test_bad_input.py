@@ -202,7 +202,7 @@ def test_same_content_lands_once_whatever_its_path_and_a_changed_file_replaces_i
     assert ws.scalar("select count(*) from raw._loads where source_file not like ?",
                      [f"{moved}/%"]) == 0
     assert ws.query("select distinct _source_file from raw.hubspot_deals") == [
-        (str(moved / "hubspot" / "deals-2024 (1).csv"),)]
+        (str(moved / "hubspot" / "deals-2024.csv"),)]
     assert ws.scalar("select count(*) from raw._quarantine where source_file not like ?",
                      [f"{moved}/%"]) == 0
     # (the runs after the first rebuild what HubSpot's deals feed; nothing else can change)
@@ -211,8 +211,8 @@ def test_same_content_lands_once_whatever_its_path_and_a_changed_file_replaces_i
     assert ws.scalar("select count(*) from marts.fct_deals where source_system = 'hubspot'") == 3
 
     # a changed file replaces the rows it loaded before, and its newer content wins
-    (moved / "hubspot" / "deals-2024.csv").unlink()
-    _rewrite(moved / "hubspot" / "deals-2024 (1).csv", "Beta expansion", "Beta (renamed)")
+    (moved / "hubspot" / "deals-2024 (1).csv").unlink()
+    _rewrite(moved / "hubspot" / "deals-2024.csv", "Beta expansion", "Beta (renamed)")
     run_pipeline(selection=HUBSPOT_DEALS_AND_DOWNSTREAM)
     assert ws.scalar("select count(*) from raw.hubspot_deals") == 3
     assert ws.scalar("select deal_name from marts.fct_deals where deal_id = 'hubspot-102'") \

@@ -112,10 +112,10 @@ class LoadResult:
     moved: list[tuple[str, str]] = field(default_factory=list)  # (file, gone file it replaces)
 
     def same_content_lines(self) -> list[str]:
-        return ([f"{path}: same content as {other}, not loaded again"
-                 for path, other in self.same_content]
-                + [f"{path}: same content as {other} (moved or renamed): its rows now name "
-                   "this file" for path, other in self.moved])
+        return ([f"{path}: same content as {other} (moved or renamed): its rows now name "
+                 "this file" for path, other in self.moved]
+                + [f"{path}: same content as {other}, not loaded again"
+                   for path, other in self.same_content])
 
     def add(self, other: LoadResult) -> None:
         self.files_loaded += other.files_loaded
@@ -402,7 +402,9 @@ def _land_once(con, table: RawTable, files: list[Path], reader: Reader, hooks: l
         seen[str(path)] = (state, sha256(path))
     current = _current_digests(con, table)
     changed, changing = [], []
-    for path in files:
+    # the shortest name first: of an export and its copies ("deals (1).csv"), the export holds
+    # the rows (files still land in their order)
+    for path in sorted(files, key=lambda p: (len(p.name), str(p))):
         key = str(path)
         state, digest = seen[key]
         if current.get(key) == digest:
@@ -420,6 +422,7 @@ def _land_once(con, table: RawTable, files: list[Path], reader: Reader, hooks: l
             _follow_move(con, table, holder, key)
             current[key] = current.pop(holder)
             total.moved.append((key, holder))
+    changed.sort(key=lambda item: files.index(item[0]))
     with parse_ahead(con, reader, [path for path, _, _ in changed]) as read:
         for path, digest, state in changed:
             try:
