@@ -117,7 +117,9 @@ def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_ke
     ws = workspace.copy_fixture()
     folder = ws.source / "activecampaign"
     good = (folder / "deals.json").read_text()
-    (folder / "deals-1.json").write_text(good)  # pages land in name order: -1, -2, then deals
+    # pages land in name order: -1, -2, then deals; each page its own content (the same
+    # content twice is one file, landed once), here the same records laid out differently
+    (folder / "deals-1.json").write_text(good + "\n")
     (folder / "deals-2.json").write_text(good[:-20])
     with pytest.raises(PipelineFailed) as err:
         run_pipeline(selection=DEALS)
@@ -127,7 +129,7 @@ def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_ke
     landed = ws.query("select distinct _source_file from raw.activecampaign_deals")
     assert [Path(r[0]).name for r in landed] == ["deals-1.json"]
 
-    (folder / "deals-2.json").write_text(good)  # fixed: the remaining pages land
+    (folder / "deals-2.json").write_text(good + "\n\n")  # fixed: the remaining pages land
     run_pipeline(selection=DEALS)
     landed = ws.query("select _source_file, count(*) from raw.activecampaign_deals group by 1")
     assert sorted(Path(f).name for f, _ in landed) == ["deals-1.json", "deals-2.json",

@@ -118,6 +118,8 @@ def test_check_reads_salesforce_xlsx_and_utf16_reports_without_their_footers(wor
     history = (FORMATS / "salesforce_report" / "salesforce" / "opportunity_history.csv")
     (ws.source / "salesforce" / "opportunity_history.csv").write_bytes(
         history.read_text().encode("utf-16"))
+    report = ws.source / "salesforce" / "opportunities.xlsx"
+    shutil.copy(report, report.with_name("opportunities (1).xlsx"))  # downloaded twice
     result = _cli("check", str(ws.source))
     assert result.exit_code == 0, result.output
     opportunities, history_out = result.output.split("salesforce/ (Salesforce)\n")[1] \
@@ -125,6 +127,8 @@ def test_check_reads_salesforce_xlsx_and_utf16_reports_without_their_footers(wor
     # 8 rows (sheet rows 2-9), the same three values quarantined as in the CSV: no footer row
     assert "  opportunities.xlsx (opportunities, Excel workbook): 8 rows" in opportunities
     assert "    3 value(s) would be quarantined" in opportunities
+    assert opportunities.endswith("  opportunities (1).xlsx (opportunities, Excel workbook): "
+                                  "same content as opportunities.xlsx, would not load again\n")
     assert ("      line 9, 'Stage': None: no stage: the row is kept in raw but stays out of "
             "the marts; Salesforce always has one, so export the report again") in opportunities
     assert history_out.startswith("(opportunity_history, CSV): 11 rows")

@@ -70,7 +70,8 @@ def _check_source(report: FolderCheck, con, label: str, folder: Path, module) ->
             without = f": {adds[obj.name]}" if obj.name in adds else ""
             report.lines.append(f"  {obj.name}: no {obj.pattern} file{without}")
             obj.load(con, folder)  # no files: its tables empty, as in a run
-        for path in files:
+        # the shortest name first, as a run decides: a copy ("deals (1).csv") is named a copy
+        for path in sorted(files, key=lambda p: (len(p.name), str(p))):
             _check_file(report, con, obj, path, adds, files)
 
 
