@@ -29,12 +29,15 @@ salesforce_report_owners as (
         {%- if crm == 'hubspot' %}
         count(*) over (partition by lower(trim(owner_name))) = 1 as matched_by_name
         {%- elif crm == 'salesforce' %}
-        lower(trim(owner_name)) in (select name_key from salesforce_report_owners)
-            as matched_by_name
+        r.name_key is not null as matched_by_name
         {%- else %}
         false as matched_by_name
         {%- endif %}
     from {{ ref(users) }}
+    {%- if crm == 'salesforce' %}
+    -- a join, not `in (subquery)` in the select list, which Spark refuses
+    left join salesforce_report_owners as r on lower(trim(owner_name)) = r.name_key
+    {%- endif %}
 ),
 {% endfor %}
 

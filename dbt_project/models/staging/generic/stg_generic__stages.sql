@@ -9,7 +9,8 @@ select
     coalesce(s.is_lost, false) as is_lost,
     s.probability
 from {{ source('raw', 'generic_stages') }} as s
-where s._loaded_at = (
-    select max(l._loaded_at) from {{ source('raw', 'generic_stages') }} as l
-    where l.source_system = s.source_system
-)
+inner join (
+    select source_system, max(_loaded_at) as latest
+    from {{ source('raw', 'generic_stages') }}
+    group by source_system
+) as l on s.source_system = l.source_system and s._loaded_at = l.latest
