@@ -117,7 +117,9 @@ def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_ke
     ws = workspace.copy_fixture()
     folder = ws.source / "activecampaign"
     good = (folder / "deals.json").read_text()
-    (folder / "deals-1.json").write_text(good)  # pages land in name order: -1, -2, then deals
+    # pages land in name order: -1, -2, then deals; each page its own content (the same
+    # content twice is one file, landed once), here the same records laid out differently
+    (folder / "deals-1.json").write_text(good + "\n")
     (folder / "deals-2.json").write_text(good[:-20])
     with pytest.raises(PipelineFailed) as err:
         run_pipeline(selection=DEALS)
@@ -127,7 +129,7 @@ def test_malformed_page_among_pages_parsed_ahead_is_named_and_pages_before_it_ke
     landed = ws.query("select distinct _source_file from raw.activecampaign_deals")
     assert [Path(r[0]).name for r in landed] == ["deals-1.json"]
 
-    (folder / "deals-2.json").write_text(good)  # fixed: the remaining pages land
+    (folder / "deals-2.json").write_text(good + "\n\n")  # fixed: the remaining pages land
     run_pipeline(selection=DEALS)
     landed = ws.query("select _source_file, count(*) from raw.activecampaign_deals group by 1")
     assert sorted(Path(f).name for f, _ in landed) == ["deals-1.json", "deals-2.json",
@@ -172,21 +174,49 @@ def test_a_bad_file_fails_at_once_without_retries(workspace):
     assert "STEP_UP_FOR_RETRY" not in events
 
 
-def test_same_file_twice_duplicates_nothing_and_a_changed_file_replaces_its_rows(workspace):
+RAW_LANDING = dg.AssetSelection.key_prefixes("raw").without_checks()
+
+
+def _raw_rows(ws) -> dict[str, int]:
+    tables = [r[0] for r in ws.query("select table_name from information_schema.tables where "
+                                     "table_schema = 'raw' and table_name not like '\\_%' "
+                                     "escape '\\' order by 1")]
+    return {t: ws.scalar(f'select count(*) from raw."{t}"') for t in tables}
+
+
+def test_same_content_lands_once_whatever_its_path_and_a_changed_file_replaces_its_rows(
+        workspace, monkeypatch):
+    from orchestration.pipeline import assets_and_resources
+
     ws = workspace.copy_fixture()
     first = run_pipeline()
-    # the same export dropped again under another name: raw keeps both loads, marts one row each
+    landed = _raw_rows(ws)
+    # The folder moved, an export renamed, and the same export downloaded again (a browser's
+    # " (1)"): nothing lands again, every raw row now names the file where it is.
+    moved = ws.source.parent / "exports-moved"
+    shutil.move(ws.source, moved)
+    monkeypatch.setenv("SALESPIPE_SOURCE_DIR", str(moved))
+    (moved / "hubspot" / "deals.csv").rename(moved / "hubspot" / "deals-2024.csv")
+    shutil.copy(moved / "hubspot" / "deals-2024.csv", moved / "hubspot" / "deals-2024 (1).csv")
+    all_assets, resources = assets_and_resources()
+    assert dg.materialize(all_assets, resources=resources, selection=RAW_LANDING).success
+    assert _raw_rows(ws) == landed
+    assert ws.scalar("select count(*) from raw._loads where source_file not like ?",
+                     [f"{moved}/%"]) == 0
+    assert ws.query("select distinct _source_file from raw.hubspot_deals") == [
+        (str(moved / "hubspot" / "deals-2024.csv"),)]
+    assert ws.scalar("select count(*) from raw._quarantine where source_file not like ?",
+                     [f"{moved}/%"]) == 0
     # (the runs after the first rebuild what HubSpot's deals feed; nothing else can change)
-    shutil.copy(ws.source / "hubspot" / "deals.csv", ws.source / "hubspot" / "deals-again.csv")
     second = run_pipeline(selection=HUBSPOT_DEALS_AND_DOWNSTREAM)
-    assert ws.scalar("select count(*) from raw.hubspot_deals") == 6
     assert second.mart_rows == first.mart_rows
     assert ws.scalar("select count(*) from marts.fct_deals where source_system = 'hubspot'") == 3
 
     # a changed file replaces the rows it loaded before, and its newer content wins
-    _rewrite(ws.source / "hubspot" / "deals-again.csv", "Beta expansion", "Beta (renamed)")
+    (moved / "hubspot" / "deals-2024 (1).csv").unlink()
+    _rewrite(moved / "hubspot" / "deals-2024.csv", "Beta expansion", "Beta (renamed)")
     run_pipeline(selection=HUBSPOT_DEALS_AND_DOWNSTREAM)
-    assert ws.scalar("select count(*) from raw.hubspot_deals") == 6
+    assert ws.scalar("select count(*) from raw.hubspot_deals") == 3
     assert ws.scalar("select deal_name from marts.fct_deals where deal_id = 'hubspot-102'") \
         == "Beta (renamed)"
 

@@ -108,3 +108,48 @@ def test_check_reads_salesforce_reports_and_refuses_one_without_opportunity_id(w
     # the footer is no data: 11 changes, nothing quarantined
     assert history.startswith("(opportunity_history, CSV): 11 rows")
     assert "would be quarantined" not in history
+
+
+def test_check_reads_salesforce_xlsx_and_utf16_reports_without_their_footers(workspace):
+    """The Opportunities report as Excel Format .xlsx (its footer rows in the sheet) and the
+    history report saved as UTF-16: each read like the CSV, the footer no row."""
+    ws = workspace
+    shutil.copytree(FORMATS / "salesforce_xlsx", ws.source)
+    history = (FORMATS / "salesforce_report" / "salesforce" / "opportunity_history.csv")
+    (ws.source / "salesforce" / "opportunity_history.csv").write_bytes(
+        history.read_text().encode("utf-16"))
+    report = ws.source / "salesforce" / "opportunities.xlsx"
+    shutil.copy(report, report.with_name("opportunities (1).xlsx"))  # downloaded twice
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 0, result.output
+    opportunities, history_out = result.output.split("salesforce/ (Salesforce)\n")[1] \
+        .split("  opportunity_history.csv ")
+    # 8 rows (sheet rows 2-9), the same three values quarantined as in the CSV: no footer row
+    assert "  opportunities.xlsx (opportunities, Excel workbook): 8 rows" in opportunities
+    assert "    3 value(s) would be quarantined" in opportunities
+    assert opportunities.endswith("  opportunities (1).xlsx (opportunities, Excel workbook): "
+                                  "same content as opportunities.xlsx, would not load again\n")
+    assert ("      line 9, 'Stage': None: no stage: the row is kept in raw but stays out of "
+            "the marts; Salesforce always has one, so export the report again") in opportunities
+    assert history_out.startswith("(opportunity_history, CSV): 11 rows")
+    assert "would be quarantined" not in history_out
+
+
+def test_check_refuses_a_mapping_listing_a_stage_or_a_pipeline_twice(workspace):
+    """Each would give stg_generic__stages two rows for one stage, a dbt error after the run
+    landed everything: caught with the mapping, naming it and the fix."""
+    ws = workspace
+    shutil.copytree(FORMATS / "dollars", ws.source)
+    mapping = ws.source / "generic" / "mapping.yml"
+    text = mapping.read_text()
+    mapping.write_text(text.replace("[Lead In, Qualified, Won, Lost]",
+                                    "[Lead In, Qualified, Won, Lost, Qualified]"))
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 1, result.output
+    assert ("mapping.yml: pipeline 'Sales': stages ['Qualified'] are listed twice: list each "
+            "stage once, in the order deals move through") in result.output
+    mapping.write_text(text + text[text.index("  - name: Sales"):])
+    result = _cli("check", str(ws.source))
+    assert result.exit_code == 1, result.output
+    assert ("mapping.yml: pipelines ['Sales'] are listed twice: list each pipeline once, with "
+            "all its stages") in result.output

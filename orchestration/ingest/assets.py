@@ -84,6 +84,8 @@ def raw_asset(source: str, name: str, tables: list[str],
                     context.log.warning(
                         f"{path}: still being written (it changed each time it was read); "
                         "not loaded this run, the next run loads it")
+                for line in result.same_content_lines():
+                    context.log.info(line)
                 context.log.info(
                     f"{source} {name}: {result.files_loaded} file(s) loaded, "
                     f"{result.files_unchanged} unchanged, {result.rows_loaded} rows, "

@@ -4,6 +4,12 @@ Every file lands in one transaction: its rows, its quarantine rows and its entry
 `raw._loads` commit together or not at all. A file already loaded with the same content is
 skipped, and a changed file at the same path replaces the rows it landed before, so loading the
 same input twice changes nothing.
+
+A file is its content, not its path: a file new at its path whose content (hash) is what
+another path of the same raw table holds now does not land again. When that other file is gone
+from the folder (the folder was moved, the file renamed), its rows follow the file to its new
+path, so a later change there replaces them; when it is still there (the same export
+downloaded twice, "deals (1).csv"), the copy is skipped.
 """
 
 from __future__ import annotations
@@ -101,6 +107,15 @@ class LoadResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     still_changing: list[str] = field(default_factory=list)  # files left for the next run
+    # (file, file landed with the same content): not landed again, counted unchanged
+    same_content: list[tuple[str, str]] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (file, gone file it replaces)
+
+    def same_content_lines(self) -> list[str]:
+        return ([f"{path}: same content as {other} (moved or renamed): its rows now name "
+                 "this file" for path, other in self.moved]
+                + [f"{path}: same content as {other}, not loaded again"
+                   for path, other in self.same_content])
 
     def add(self, other: LoadResult) -> None:
         self.files_loaded += other.files_loaded
@@ -108,6 +123,8 @@ class LoadResult:
         self.rows_loaded += other.rows_loaded
         self.rows_quarantined += other.rows_quarantined
         self.still_changing += other.still_changing
+        self.same_content += other.same_content
+        self.moved += other.moved
 
 
 def file_state(path: Path) -> tuple[int, int, int, int]:
@@ -351,8 +368,11 @@ def land_files(
     files: list[Path],
     reader: Reader,
     hooks: list[Hook] | None = None,
+    present: list[Path] | None = None,
 ) -> LoadResult:
     """Land each file of one source object; the table exists afterwards even with no files.
+    `present` are the object's other files in the folder, when `files` are not all of them:
+    a file gone from the folder is one whose rows follow a moved file.
 
     A file is hashed and read between two looks at its size and modification time: when they
     differ (the file is still being written), nothing of it lands and it is read again after a
@@ -361,11 +381,11 @@ def land_files(
     loaded again."""
     create_empty(con, table)
     total = LoadResult(table.name)
-    pending = list(files)
+    pending, run_files = list(files), {str(p) for p in [*files, *(present or [])]}
     for attempt in range(READ_ATTEMPTS):
         if attempt:
             time.sleep(CHANGING_PAUSE_SECONDS)
-        pending = _land_once(con, table, pending, reader, hooks or [], total)
+        pending = _land_once(con, table, pending, reader, hooks or [], total, run_files)
         if not pending:
             break
     total.still_changing = [str(p) for p in pending]
@@ -373,17 +393,36 @@ def land_files(
 
 
 def _land_once(con, table: RawTable, files: list[Path], reader: Reader, hooks: list[Hook],
-               total: LoadResult) -> list[Path]:
-    """Land the files that changed since they last landed; the ones that changed while being
-    read are returned."""
-    changed, changing = [], []
+               total: LoadResult, run_files: set[str]) -> list[Path]:
+    """Land the files whose content is not landed yet; the ones that changed while being read
+    are returned. `run_files` are all the files of this object in this run."""
+    seen = {}
     for path in files:
-        state = file_state(path)
-        digest = sha256(path)
-        if digest == _landed_digest(con, table, path):
+        state = file_state(path)  # before hashing: a change while hashing shows at commit
+        seen[str(path)] = (state, sha256(path))
+    current = _current_digests(con, table)
+    changed, changing = [], []
+    # the shortest name first: of an export and its copies ("deals (1).csv"), the export holds
+    # the rows (files still land in their order)
+    for path in sorted(files, key=lambda p: (len(p.name), str(p))):
+        key = str(path)
+        state, digest = seen[key]
+        if current.get(key) == digest:
             total.files_unchanged += 1
-        else:
+            continue
+        holder = None if key in current else _holder(current, digest, run_files, seen)
+        if holder is None:
             changed.append((path, digest, state))
+            current[key] = digest  # a later copy of it in this run is skipped
+            continue
+        total.files_unchanged += 1
+        if holder in run_files:
+            total.same_content.append((key, holder))
+        else:
+            _follow_move(con, table, holder, key)
+            current[key] = current.pop(holder)
+            total.moved.append((key, holder))
+    changed.sort(key=lambda item: files.index(item[0]))
     with parse_ahead(con, reader, [path for path, _, _ in changed]) as read:
         for path, digest, state in changed:
             try:
@@ -393,11 +432,44 @@ def _land_once(con, table: RawTable, files: list[Path], reader: Reader, hooks: l
     return changing
 
 
-def _landed_digest(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> str | None:
-    """The content hash of the file as it was last landed at this path, if it was."""
-    previous = con.execute(
-        "select file_sha256 from raw._loads where raw_table = ? and source_file = ? "
-        "order by loaded_at desc limit 1",
-        [table.name, str(path)],
-    ).fetchall()
-    return previous[0][0] if previous else None
+def _current_digests(con: duckdb.DuckDBPyConnection, table: RawTable) -> dict[str, str]:
+    """Each file landed in `table` -> the content hash of its latest landing (what raw holds)."""
+    return dict(con.execute(
+        "select source_file, arg_max(file_sha256, loaded_at) from raw._loads "
+        "where raw_table = ? group by source_file order by source_file", [table.name]
+    ).fetchall())
+
+
+def _holder(current: dict[str, str], digest: str, run_files: set[str],
+            seen: dict[str, tuple]) -> str | None:
+    """The landed file holding `digest` now: one still in the folder first (unless it is about
+    to be replaced by other content in this run), else one gone from it; None if none."""
+    holders = [f for f, d in current.items() if d == digest
+               and (f not in seen or seen[f][1] == digest)]
+    present = [f for f in holders if f in run_files]
+    return (present or holders or [None])[0]
+
+
+def _follow_move(con: duckdb.DuckDBPyConnection, table: RawTable, old: str, new: str) -> None:
+    """The rows landed from `old` (in `table` and the tables its hooks fill: same load id),
+    its quarantine rows and its loads now name `new`, in one transaction."""
+    load_id = con.execute(
+        "select arg_max(load_id, loaded_at) from raw._loads where raw_table = ? "
+        "and source_file = ?", [table.name, old]).fetchall()[0][0]
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.columns where table_schema = 'raw' "
+        "and column_name in ('_load_id', '_source_file') group by 1 having count(*) = 2"
+    ).fetchall()]
+    con.execute("begin transaction")
+    try:
+        for name in tables:
+            con.execute(f"update raw.{quote(name)} set _source_file = ? "
+                        "where _load_id = ? and _source_file = ?", [new, load_id, old])
+        con.execute("update raw._quarantine set source_file = ? where load_id = ?",
+                    [new, load_id])
+        con.execute("update raw._loads set source_file = ? where raw_table = ? and "
+                    "source_file = ?", [new, table.name, old])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

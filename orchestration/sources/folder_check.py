@@ -70,19 +70,24 @@ def _check_source(report: FolderCheck, con, label: str, folder: Path, module) ->
             without = f": {adds[obj.name]}" if obj.name in adds else ""
             report.lines.append(f"  {obj.name}: no {obj.pattern} file{without}")
             obj.load(con, folder)  # no files: its tables empty, as in a run
-        for path in files:
-            _check_file(report, con, obj, path, adds)
+        # the shortest name first, as a run decides: a copy ("deals (1).csv") is named a copy
+        for path in sorted(files, key=lambda p: (len(p.name), str(p))):
+            _check_file(report, con, obj, path, adds, files)
 
 
 def _check_file(report: FolderCheck, con, obj: SourceObject, path: Path,
-                adds: dict[str, str]) -> None:
+                adds: dict[str, str], files: list[Path]) -> None:
     seen: list[FileLoad] = []
     try:
         result = land_files(con, obj.table, [path], obj.reader,
-                            [*obj.hooks, lambda _con, load: seen.append(load)])
+                            [*obj.hooks, lambda _con, load: seen.append(load)], present=files)
     except IngestError as exc:
         report.lines.append(f"  {path.name} ({obj.name}, {_format(path)})")
         report.problem(str(exc))
+        return
+    if result.same_content:  # a copy of a file checked above
+        report.lines.append(f"  {path.name} ({obj.name}, {_format(path)}): same content as "
+                            f"{Path(result.same_content[0][1]).name}, would not load again")
         return
     headers = seen[0].headers if seen else ()
     report.lines.append(f"  {path.name} ({obj.name}, {_format(path)}): "

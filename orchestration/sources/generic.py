@@ -121,6 +121,10 @@ class Mapping:
                      f"known: {sorted(columns)}")
         pipelines = tuple(cls._pipeline(path, p) for p in raw.get("pipelines") or [])
         need(bool(pipelines), "'pipelines' must list at least one pipeline with its stages")
+        names = [p.name for p in pipelines]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        need(not twice, f"pipelines {twice} are listed twice: list each pipeline once, with "
+             "all its stages")
         default = str(raw.get("default_pipeline") or pipelines[0].name)
         need(default in {p.name for p in pipelines},
              f"default_pipeline {default!r} is not one of the pipelines")
@@ -153,6 +157,10 @@ class Mapping:
         won, lost = tuple(map(str, raw.get("won") or [])), tuple(map(str, raw.get("lost") or []))
         if not raw.get("name") or not stages:
             raise MappingError(f"{path}: every pipeline needs a name and its stages")
+        twice = [s for i, s in enumerate(stages) if s in stages[:i]]
+        if twice:  # a stage listed twice has no one place in the order
+            raise MappingError(f"{path}: pipeline {raw['name']!r}: stages {twice} are listed "
+                               "twice: list each stage once, in the order deals move through")
         stray = [s for s in won + lost if s not in stages]
         if stray:
             raise MappingError(f"{path}: pipeline {raw['name']!r}: won/lost stages {stray} are "

@@ -85,9 +85,11 @@ salesforce as (
         {{ source_id('d.stage_name', 'salesforce') }} as stage_id,
         d.amount,
         d.currency,
-        -- a report export names the owner (int_owners makes an owner of the name)
+        -- a report export names the owner: the API user of that name (int_owners keys it),
+        -- else an owner made of the name
         coalesce(
             {{ source_id('d.source_owner_id', 'salesforce') }},
+            o.owner_id,
             {{ source_id('lower(trim(d.owner_name))', 'salesforce-name') }}
         ) as owner_id,
         {{ source_id('d.source_contact_id', 'salesforce') }} as primary_contact_id,
@@ -98,6 +100,10 @@ salesforce as (
         case when coalesce(d.is_closed, s.is_closed) then d.close_date end as reported_closed_at
     from {{ ref('stg_salesforce__opportunities') }} as d
     left join stages as s on {{ source_id('d.stage_name', 'salesforce') }} = s.stage_id
+    left join owners as o
+        on
+            o.source_system = 'salesforce' and d.source_owner_id is null
+            and o.owner_name_key = lower(trim(d.owner_name))
 ),
 
 unioned as (

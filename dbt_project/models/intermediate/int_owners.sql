@@ -5,8 +5,17 @@
 -- either: it is not guessed but becomes an owner of its own too, so the deals keep the name
 -- and no team is credited with them.
 -- HubSpot, Pipedrive and Salesforce list their users the same way: id, name, email and (but
--- in Pipedrive) team.
+-- in Pipedrive) team. Salesforce report exports name the Opportunity Owner: a name that the
+-- API's users give is that user (keyed by name, so int_deals finds it); a name two API users
+-- share is not guessed: both hold the key, and the uniqueness test on it stops the run.
 with
+-- the owner names report exports give (their rows carry no user id)
+salesforce_report_owners as (
+    select distinct lower(trim(owner_name)) as name_key
+    from {{ ref('stg_salesforce__opportunities') }}
+    where source_owner_id is null and nullif(trim(owner_name), '') is not null
+),
+
 {%- for crm, users, has_team in [('hubspot', 'stg_hubspot__owners', true),
                                  ('pipedrive', 'stg_pipedrive__users', false),
                                  ('salesforce', 'stg_salesforce__users', true)] %}
@@ -17,9 +26,18 @@ with
         owner_name,
         email,
         {{ 'team' if has_team else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as team,
-        {{ 'count(*) over (partition by lower(trim(owner_name))) = 1' if crm == 'hubspot'
-           else 'false' }} as matched_by_name
+        {%- if crm == 'hubspot' %}
+        count(*) over (partition by lower(trim(owner_name))) = 1 as matched_by_name
+        {%- elif crm == 'salesforce' %}
+        r.name_key is not null as matched_by_name
+        {%- else %}
+        false as matched_by_name
+        {%- endif %}
     from {{ ref(users) }}
+    {%- if crm == 'salesforce' %}
+    -- a join, not `in (subquery)` in the select list, which Spark refuses
+    left join salesforce_report_owners as r on lower(trim(owner_name)) = r.name_key
+    {%- endif %}
 ),
 {% endfor %}
 
@@ -84,7 +102,7 @@ generic as (
     group by source_system, {{ source_id('lower(trim(owner_name))', source_column='source_system') }}
 ),
 
--- owners named by report exports (Opportunity Owner), which carry no user id
+-- owners named by report exports (Opportunity Owner) that no API user has the name of
 salesforce_named as (
     select
         'salesforce' as source_system,
@@ -94,7 +112,12 @@ salesforce_named as (
         cast(null as {{ dbt.type_string() }}) as team,
         false as matched_by_name
     from {{ ref('stg_salesforce__opportunities') }}
-    where source_owner_id is null and nullif(trim(owner_name), '') is not null
+    where
+        source_owner_id is null
+        and nullif(trim(owner_name), '') is not null
+        and lower(trim(owner_name)) not in (
+            select lower(trim(owner_name)) from salesforce_listed where matched_by_name
+        )
     group by {{ source_id('lower(trim(owner_name))', 'salesforce-name') }}
 ),
 
@@ -108,8 +131,9 @@ unioned as (
     union all select * from salesforce_named
 )
 
--- ActiveCampaign, Pipedrive and Salesforce reference owners by id (Salesforce's report exports
--- by an id made of the name, in int_deals): no key, and two of their reps may share a name.
+-- ActiveCampaign, Pipedrive and Salesforce reference owners by id: no key, and two of their
+-- reps may share a name (Salesforce's report exports by name: its API users they name are keyed,
+-- else by an id made of the name, in int_deals).
 select
     owner_id,
     source_system,

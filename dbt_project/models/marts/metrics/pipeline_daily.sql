@@ -18,8 +18,12 @@ stages as (
 ),
 
 deals as (
-    {{ metrics_deals([hours_between('created_at', 'closed_at') ~ ' / 24.0 as lifetime_days']) }}
+    {{ metrics_deals([hours_between('created_at', 'closed_at') ~ ' / 24.0 as lifetime_days',
+                      'stage_id']) }}
 ),
+
+-- the start of the as-of day: where an undated open deal (below) starts to count
+{%- set as_of_start = "cast('" ~ as_of_date() ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 
 first_day as (
     select
@@ -27,10 +31,10 @@ first_day as (
         -- the recomputed window: the last lookback days before the latest day already built
         coalesce(
             (select {{ dbt.dateadd('day', -lookback_days, 'max(day)') }} from {{ this }}),
-            cast(min(created_at) as date)
+            cast(coalesce(min(created_at), {{ as_of_start }}) as date)
         )
         {%- else -%}
-        cast(min(created_at) as date)
+        cast(coalesce(min(created_at), {{ as_of_start }}) as date)
         {%- endif %} as first_day
     from deals
 ),
@@ -45,7 +49,8 @@ days as (
 ),
 
 groups as (
-    select pipeline_id, currency, cast(min(created_at) as date) as first_day
+    select pipeline_id, currency, cast(coalesce(min(created_at), {{ as_of_start }}) as date)
+        as first_day
     from deals
     group by pipeline_id, currency
 ),
@@ -74,6 +79,20 @@ open_stays as (
     inner join stages as s on t.to_stage_id = s.stage_id
     inner join deals as d on t.deal_id = d.deal_id
     where not s.is_closed
+    union all
+    -- an open deal whose export gives neither a created date nor stage dates (current stages
+    -- only) is open now, but when it opened is unknown: open from the start of the as-of day,
+    -- as pipeline_metrics counts it from the as-of month (metrics_open_stays)
+    select d.pipeline_id, d.currency, d.deal_id, d.amount, s.probability, {{ as_of_start }},
+        cast(null as {{ dbt.type_timestamp() }})
+    from deals as d
+    left join stages as s on d.stage_id = s.stage_id
+    where
+        d.created_at is null
+        and d.outcome = 'open'
+        and not exists (
+            select 1 from {{ ref('fct_deal_stage_transitions') }} as t where t.deal_id = d.deal_id
+        )
 ),
 
 -- a stay is open at a day's end E when entered_at < E <= exited_at: it adds 1 (and its values)

@@ -21,4 +21,5 @@ select
     last_modified_date as updated_at,
     system_modstamp
 from latest
-where not coalesce(is_deleted, false)
+-- a report row without a stage: quarantined at ingest, left out here
+where not coalesce(is_deleted, false) and stage_name is not null

@@ -12,4 +12,5 @@ select
     created_date as changed_at,
     created_by_id as source_user_id
 from latest
-where not coalesce(is_deleted, false)
+-- a report row without a stage: quarantined at ingest, left out here
+where not coalesce(is_deleted, false) and stage_name is not null
