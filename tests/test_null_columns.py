@@ -37,3 +37,34 @@ def test_a_failed_not_null_test_names_each_column_and_its_rows(seeds_build, tmp_
     assert step == "dbt_models"
     assert message == ("dbt build: 1 failed\ntest not_null_int_pipeline_stages: "
                        "stage_id: 1 null row, pipeline_id: 2 null rows")
+
+
+OWNERS = dg.AssetKey(["intermediate", "int_owners"])
+
+
+def test_a_failed_error_test_says_why_and_the_fix(seeds_build, tmp_path, monkeypatch):
+    """dbt's own message for a failed test is a row count; the run's error adds the test's
+    description, where the yml says what the data means and how to fix it (here: a Salesforce
+    report names an Opportunity Owner whom two API users are, which a name join would fan
+    out)."""
+    assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
+    warehouse = seeds_build.copy_to(tmp_path)
+    monkeypatch.setenv("SALESPIPE_DATA_DIR", str(warehouse.parent))
+    monkeypatch.setenv("SALESPIPE_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("SALESPIPE_AS_OF", "2026-10-31")
+    con = duckdb.connect(str(warehouse))  # the staging rows int_owners reads
+    con.execute("""insert into staging.stg_salesforce__users by name
+                   select * from (values ('005A', 'Lu Chan'), ('005B', 'Lu Chan'))
+                   as u(source_owner_id, owner_name)""")
+    con.execute("""insert into staging.stg_salesforce__opportunities by name
+                   select '006X' as source_deal_id, 'Lu Chan' as owner_name""")
+    con.close()
+    assets, resources = assets_and_resources()
+    result = dg.materialize(assets, resources=resources, raise_on_error=False,
+                            selection=dg.AssetSelection.assets(OWNERS))
+    (step, message), = failed_steps(result)
+    assert step == "dbt_models"
+    first, why = message.splitlines()[1:3]
+    assert first.startswith("test int_owners_owner_name_identifies_one_owner: Got 1 result")
+    assert why.startswith("  Error: owner_name_key is the key int_deals, int_contacts")
+    assert "make the two users' names differ in Salesforce" in why

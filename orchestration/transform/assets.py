@@ -108,7 +108,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     yield from (with_counts(event, counts) for event in held)
     if not invocation.is_successful():
         raise dg.Failure(description=dbt_failure(results, invocation.process.returncode,
-                                                 counts))
+                                                 counts, invocation.manifest))
 
 
 def _null_counts(results: dict | None, manifest: dict, warehouse: DuckDBWarehouse) -> dict:

@@ -22,24 +22,36 @@ def _message(text: str | None, lines: int = 3) -> str:
     return " / ".join(kept[:lines])
 
 
+def _why(manifest: dict[str, Any] | None, unique_id: str) -> str:
+    """A test's description from its yml, on a line of its own: where a test guards an input
+    problem, it says what the data means and the fix (dbt's own message is a row count)."""
+    node = ((manifest or {}).get("nodes") or {}).get(unique_id) or {}
+    text = " ".join((node.get("description") or "").split())
+    return f"\n  {text}" if text and unique_id.startswith("test.") else ""
+
+
 def failed_nodes(run_results: dict[str, Any],
-                 null_columns: dict[str, dict[str, int]] | None = None) -> list[str]:
-    """One line per node that errored or whose test failed: "test unique_x_id: Got 1 result";
-    a not_null_columns test names its null columns (`null_columns`, by test unique_id)."""
+                 null_columns: dict[str, dict[str, int]] | None = None,
+                 manifest: dict[str, Any] | None = None) -> list[str]:
+    """One entry per node that errored or whose test failed: "test unique_x_id: Got 1 result",
+    then the test's description where it has one; a not_null_columns test names its null
+    columns (`null_columns`, by test unique_id)."""
     lines = []
     for result in run_results.get("results", []):
         if result.get("status") in FAILED:
-            kind, name = _node(result["unique_id"])
-            columns = (null_columns or {}).get(result["unique_id"])
+            unique_id = result["unique_id"]
+            kind, name = _node(unique_id)
+            columns = (null_columns or {}).get(unique_id)
             text = describe(columns) if columns else _message(result.get("message"))
-            lines.append(f"{kind} {name}: {text}")
+            lines.append(f"{kind} {name}: {text}{_why(manifest, unique_id)}")
     return lines
 
 
 def dbt_failure(run_results: dict[str, Any] | None, exit_code: int | None,
-                null_columns: dict[str, dict[str, int]] | None = None) -> str:
-    """The message of a failed `dbt build`, naming what failed."""
-    lines = failed_nodes(run_results or {}, null_columns)
+                null_columns: dict[str, dict[str, int]] | None = None,
+                manifest: dict[str, Any] | None = None) -> str:
+    """The message of a failed `dbt build`, naming what failed (and why, where a test says)."""
+    lines = failed_nodes(run_results or {}, null_columns, manifest)
     if not lines:
         return (f"dbt build failed (exit code {exit_code}) before running any model: dbt's "
                 "messages are in the full log")
