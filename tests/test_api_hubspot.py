@@ -88,7 +88,9 @@ def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
 
     changed, archived = sorted(server.data.deals)[:2]
     again = modified_since(server, cursor) - {archived}  # the look-back re-reads these
-    server.data.update_deal(changed, amount="123456")
+    entered = [e["value"] for e in server.data.history[changed]["dealstage"]]
+    assert len(entered) >= 2  # so a move to its first stage is a move back, and a revisit
+    server.data.update_deal(changed, amount="123456", dealstage=entered[0])
     server.data.archive("deals", archived)
     server.clear_requests()
     second = sync(C, data, creds(server))
@@ -109,8 +111,9 @@ def test_full_then_incremental_sync_asks_only_for_changes(server, tmp_path):
 
 
 def _assert_history_landed(server, con, changed: str) -> None:
-    """The amount, close-date and owner history rides on the stage dates' batch reads, and
-    lands one row per value held, oldest first by time, in account time like the export."""
+    """The amount, close-date, owner and stage history rides on the stage dates' batch reads,
+    and lands one row per value held, oldest first by time, in account time like the export;
+    the stage's move back to where the deal started lands beside its first visit there."""
     reads = server.requests_to("/crm/v3/objects/deals/batch/read")
     assert reads and all(r.json["propertiesWithHistory"] == list(hubspot_history.PROPERTIES)
                          and r.status == 200 for r in reads)
@@ -131,6 +134,10 @@ def _assert_history_landed(server, con, changed: str) -> None:
     assert con.execute("select value from raw.hubspot_deal_property_history where deal_id = ? "
                        "and property = 'hubspot_owner_id'", [changed]).fetchall() == [
         (owners[deal["properties"]["hubspot_owner_id"]],)]
+    stages = con.execute("select value from raw.hubspot_deal_property_history where deal_id = ? "
+                         "and property = 'dealstage' order by changed_at", [changed]).fetchall()
+    entered = [(e["value"],) for e in server.data.history[changed]["dealstage"]]
+    assert stages == entered and len(stages) >= 3 and stages[-1] == stages[0]
 
 
 def _local(server, iso: str) -> str:

@@ -19,7 +19,7 @@ token as `Authorization: Bearer`):
   guide, "Limitations"), and two properties per stage reach that at about 39 stages; a batch
   read has no such limit, so the search asks only the deal's own properties, at any number
   of pipelines and stages, for one more request per 50 changed deals. The same read asks for
-  the history of amount, close date and owner (`propertiesWithHistory`, at most 50 ids a
+  the history of amount, close date, owner and stage (`propertiesWithHistory`, at most 50 ids a
   request): hubspot_history.py, landed as `raw.hubspot_deal_property_history`.
 - `GET /crm/v3/objects/{contacts,deals}?archived=true`: archived (deleted) records, paged by
   `after`; merged with dlt's `hard_delete` hint, so they leave the synced tables.

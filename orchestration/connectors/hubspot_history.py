@@ -1,5 +1,5 @@
-"""HubSpot deals' property history (amount, close date, owner), read with `propertiesWithHistory`
-and landed as `raw.hubspot_deal_property_history`.
+"""HubSpot deals' property history (amount, close date, owner, stage), read with
+`propertiesWithHistory` and landed as `raw.hubspot_deal_property_history`.
 
 API facts (developers.hubspot.com/docs/api-reference/latest/crm/objects/objects/batch/get-objects):
 `POST /crm/v3/objects/deals/batch/read` takes `propertiesWithHistory` beside `properties`, and
@@ -17,8 +17,10 @@ The connector asks for the history in the batch read it already makes for the st
 (hubspot.py), so changed deals cost one request per 50 instead of one more request each; the
 list is stored beside the stage dates (`deal_stage_dates.history`).
 
-The stage is not read from here: HubSpot's stage dates (hs_v2_date_entered_<stage>) already
-give the stage changes, natively, for exports and syncs alike (int_stage_events).
+The stage (`dealstage`) is read here too: its history holds every move, backward ones and
+revisits included, where the stage dates (hs_v2_date_entered_<stage>, int_stage_events) keep
+only the latest entry into each stage. Its values are stage ids, landed as they are (the ids
+pipelines.json gives the stages: a label can repeat across pipelines, an id cannot).
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from orchestration.ingest.spec import Column, RawTable, literal
 from orchestration.sources.base import SourceObject
 
 HISTORY_BATCH = 50  # inputs of a batch read that asks for property histories (HubSpot's most)
-# the deal properties whose history is read: amount, close date, owner
-PROPERTIES = ("amount", "closedate", "hubspot_owner_id")
+# the deal properties whose history is read: amount, close date, owner, stage
+PROPERTIES = ("amount", "closedate", "hubspot_owner_id", "dealstage")
 
 RAW = RawTable("hubspot", "hubspot_deal_property_history", (
     Column("deal_id", required=True), Column("property", required=True), Column("value"),
@@ -62,14 +64,15 @@ class Account(Protocol):
 
 def history_sql(con: duckdb.DuckDBPyConnection, q: Account) -> str:
     """One row per value each tracked property held, in account time like the export: the
-    close date as `YYYY-MM-DD HH:MM`, the owner by name (its id when no owner has it). A
-    dataset synced before the history was asked for has no `history` column: no rows."""
+    close date as `YYYY-MM-DD HH:MM`, the owner by name (its id when no owner has it), the stage
+    by its id. A dataset synced before the history was asked for has no `history` column: no
+    rows."""
     columns = {r[0] for r in con.execute("describe ds.deal_stage_dates").fetchall()}
     if "history" not in columns:
         return ("select null as deal_id, null as property, null as value, null as changed_at, "
                 "null as source_type, null as position where false")
     shown = {"amount": "v", "closedate": q.local("v"),
-             "hubspot_owner_id": f"coalesce({q.owner('v')}, v)"}
+             "hubspot_owner_id": f"coalesce({q.owner('v')}, v)", "dealstage": "v"}
     selects = []
     for prop in PROPERTIES:
         path = literal(f"$.{prop}")

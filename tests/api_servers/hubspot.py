@@ -26,7 +26,8 @@ Shapes follow HubSpot's documentation:
   The order of a list is not documented; this server gives the newest value first, as the
   answers quoted in those threads and github.com/HubSpot/hubspot-api-nodejs/issues/154 do, and
   the connector must not depend on it. A deal's history starts with its values at creation
-  (`HubSpotData.history`); `update_deal` adds the values it sets.
+  (`HubSpotData.history`), its stage's with each stage it entered (the export's stage dates);
+  `update_deal` adds the values it sets.
 - Rate limits: https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
   (per 10 seconds: 100 a private app on Free/Starter, 190 on Professional/Enterprise; every
   answer carries X-HubSpot-RateLimit-Daily, -Daily-Remaining, -Interval-Milliseconds, -Max,
@@ -83,7 +84,7 @@ CONTACT_MAP = {  # export header -> internal property name
 CONTACT_ENUMS = ("industry", "hs_analytics_source", "lifecyclestage", "budget_range",
                  "decision_maker", "need_identified", "purchase_timeline")
 DEAL_ENUMS = ("dealtype",)
-HISTORY = ("amount", "closedate", "hubspot_owner_id")  # properties whose history is kept
+HISTORY = ("amount", "closedate", "hubspot_owner_id", "dealstage")  # with a history kept
 STAGE_HEADER = re.compile(r'^Date (entered|exited) "(.+) \(([^()]+)\)"$')
 
 
@@ -177,7 +178,9 @@ class HubSpotData:
         self.links[r["Record ID"]] = [c for c in (r.get("Associated Contact IDs") or "")
                                       .split(";") if c]
         self.history[r["Record ID"]] = {}
-        self._remember(r["Record ID"], props, props["createdate"])
+        self._remember(r["Record ID"], {p: v for p, v in props.items() if p != "dealstage"},
+                       props["createdate"])
+        self._stage_history(r["Record ID"], props)
         return _record(r["Record ID"], props, props["hs_lastmodifieddate"])
 
     def _engagement(self, r: dict) -> dict:
@@ -210,9 +213,12 @@ class HubSpotData:
 
     def update_deal(self, deal_id: str, **props) -> None:
         record = self.deals[deal_id]
+        now = self.tick()
+        if props.get("dealstage"):  # HubSpot dates the entry into the stage moved to
+            record["properties"][f"hs_v2_date_entered_{props['dealstage']}"] = now
         record["properties"].update(props)
-        record["properties"]["hs_lastmodifieddate"] = record["updatedAt"] = self.tick()
-        self._remember(deal_id, props, record["updatedAt"])
+        record["properties"]["hs_lastmodifieddate"] = record["updatedAt"] = now
+        self._remember(deal_id, props, now)
 
     def _remember(self, deal_id: str, props: dict, at: str | None) -> None:
         """The history entries of the tracked properties `props` sets at `at`."""
@@ -221,6 +227,17 @@ class HubSpotData:
                 self.history[deal_id].setdefault(prop, []).append({
                     "value": props[prop], "timestamp": at, "sourceType": "CRM_UI",
                     "sourceId": "userId:4100", "updatedByUserId": 4100})
+
+    def _stage_history(self, deal_id: str, props: dict) -> None:
+        """The stage's history from the export's stage dates: each stage entered, in time
+        order (stages entered at one instant in pipeline order). The export keeps one date per
+        stage, so no revisit shows here; `update_deal` adds later moves, backward ones too."""
+        order = {s["id"]: int(s["displayOrder"]) for p in self.pipelines for s in p["stages"]}
+        prefix = "hs_v2_date_entered_"
+        entered = sorted((at, order.get(prop[len(prefix):], 0), prop[len(prefix):])
+                         for prop, at in props.items() if prop.startswith(prefix) and at)
+        for at, _, stage in entered:
+            self._remember(deal_id, {"dealstage": stage}, at)
 
     def update_contact(self, contact_id: str, **props) -> None:
         record = self.contacts[contact_id]

@@ -4,7 +4,9 @@
 -- the CRM's last-modified time or the run's as-of day). Which CRM records which field natively
 -- is `native_fields` below (README, "What moved: where the changes come from").
 --   stage: every source, from int_stage_events (native stage histories, and the snapshot's
---          inferred stage changes for deals without one);
+--          inferred stage changes for deals without one), but HubSpot deals the API sync read
+--          the dealstage history of: every move from that history (backward moves and
+--          revisits too, which the stage dates of int_stage_events, latest visit only, lose);
 --   amount, expected_close_date: Salesforce OpportunityHistory and Pipedrive's deal flow
 --          (field_key value / expected_close_date);
 --   probability: Salesforce OpportunityHistory;
@@ -124,13 +126,16 @@ pipedrive as (
 
 -- HubSpot's property history (API syncs): every value each property held, oldest first. The
 -- first is the value at creation, unless HubSpot set it a minute or more after the deal was
--- created (the export's creation time has minutes only): then it is a change from none.
+-- created (the export's creation time has minutes only): then it is a change from none. A
+-- deal always has a stage, so its first stage is never a change. Stage values are HubSpot's
+-- stage ids, the source_stage_id of pipelines.json, made stage_ids as int_pipeline_stages does.
 hubspot_values as (
     select
         {{ source_id('h.source_deal_id', 'hubspot') }} as deal_id,
         case h.property
             when 'amount' then 'amount'
             when 'closedate' then 'expected_close_date'
+            when 'dealstage' then 'stage'
             else 'owner'
         end as field,
         h.changed_at,
@@ -140,6 +145,8 @@ hubspot_values as (
         -- named like the export's owner, matched to an owner the way int_deals does
         case when h.property = 'hubspot_owner_id' then coalesce(
             o.owner_id, {{ source_id('lower(trim(h.value))', 'hubspot-name') }}) end as owner_id,
+        case when h.property = 'dealstage' then {{ source_id('h.value', 'hubspot') }} end
+            as stage_id,
         row_number() over (
             partition by h.source_deal_id, h.property
             order by h.changed_at, h.history_position desc
@@ -160,7 +167,9 @@ hubspot_history as (
         lag(v.close_date) over (partition by v.deal_id, v.field order by v.history_number)
             as previous_close_date,
         lag(v.owner_id) over (partition by v.deal_id, v.field order by v.history_number)
-            as previous_owner_id
+            as previous_owner_id,
+        lag(v.stage_id) over (partition by v.deal_id, v.field order by v.history_number)
+            as previous_stage_id
     from hubspot_values as v
     -- the history of a deal no export or sync holds now is left out
     inner join deals as d on v.deal_id = d.deal_id
@@ -170,9 +179,18 @@ hubspot as (
     {{ history_changes('hubspot_history', [
         ('amount', 'amount', 'previous_amount', 'amount'),
         ('expected_close_date', 'date', 'previous_close_date', 'close_date'),
-        ('owner', 'text', 'previous_owner_id', 'owner_id')],
-        "field = '{field}' and (history_number > 1 or changed_at >= "
-        ~ dbt.dateadd('minute', 1, 'created_at') ~ ")") }}
+        ('owner', 'text', 'previous_owner_id', 'owner_id'),
+        ('stage', 'text', 'previous_stage_id', 'stage_id')],
+        "field = '{field}' and (history_number > 1 or (field <> 'stage' and changed_at >= "
+        ~ dbt.dateadd('minute', 1, 'created_at') ~ "))") }}
+),
+
+-- the stage changes of int_stage_events, but for deals whose stage HubSpot's history gives
+stage_kept as (
+    select s.* from stage as s
+    where not exists (
+        select 1 from hubspot_history as h where h.deal_id = s.deal_id and h.field = 'stage'
+    )
 ),
 
 owner_native as (
@@ -239,7 +257,7 @@ snapshot as (
         and not exists (select 1 from hubspot_history as h where h.deal_id = c.deal_id)
 )
 
-select * from stage
+select * from stage_kept
 union all select * from salesforce
 union all select * from pipedrive
 union all select * from hubspot
