@@ -7,7 +7,13 @@ runs the full pipeline as of 2026-10-31, runs the plain DuckDB reference script
 `--nights N`, N such nights one after another (2026-11-01, 11-02, ...), each on its own delta.
 Per phase (start-up, ingest, dbt, checks, publish/report) it prints wall time, from the step
 timings in Dagster's event log, and peak memory: the resident memory of the whole process tree
-(the run and its dbt subprocess), sampled from /proc every 0.2 s. It also breaks the dbt phase
+(the run and its dbt subprocess), sampled from /proc every 0.2 s; and the CPU seconds the run's
+processes used.
+`--engine spark --spark-cluster` builds on a standalone Spark cluster started here for the
+benchmark (benchmarks/spark_cluster.py) through Spark Connect; its JVMs are not in the run's
+process tree, so their memory is sampled with it (peak MB includes them) and their CPU seconds
+are reported apart. SALESPIPE_SPARK_* in the environment reach the runs (a cluster of your own:
+SALESPIPE_SPARK_REMOTE, with an empty catalog for the full run). It also breaks the dbt phase
 down (seconds per group: models by layer, tests, snapshot, seeds) and lists its slowest nodes,
 from dbt's run_results.json. The same figures go to JSON.
 """
@@ -15,19 +21,22 @@ from dbt's run_results.json. The same figures go to JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import dbt_times
+from benchmarks import dbt_times, spark_cluster
 from benchmarks.delta import write_delta
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,30 +78,60 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def tree_rss_mb(root: int) -> float:
-    tree, todo, total = _children(), [root], 0
+def _tree(roots: list[int]) -> list[int]:
+    tree, todo, found = _children(), list(roots), []
     while todo:
         pid = todo.pop()
-        total += _rss_kb(pid)
+        found.append(pid)
         todo.extend(tree.get(pid, []))
-    return total / 1024
+    return found
+
+
+def tree_rss_mb(*roots: int) -> float:
+    return sum(_rss_kb(pid) for pid in _tree(list(roots))) / 1024
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a process and of its children it has waited for."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(f) for f in fields[11:15])
+
+
+def tree_cpu_seconds(roots: list[int]) -> float:
+    return sum(_cpu_ticks(pid) for pid in _tree(roots)) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
 class Measured:
-    """A child process run to completion, with (time, tree RSS in MB) samples."""
+    """A child process run to completion, with (time, tree RSS in MB) samples (the cluster's
+    JVMs included), its CPU seconds and the cluster's (`cluster_pids`: 0 without one)."""
 
     seconds: float
     result: dict
     samples: list[tuple[float, float]] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+    cluster_cpu_seconds: float = 0.0
+    cluster_peak_mb: float = 0.0
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
         inside = [mb for t, mb in self.samples if start <= t <= end]
         return round(max(inside, default=0.0), 1)
 
 
-def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path) -> Measured:
+def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path,
+            cluster_pids: list[int] = ()) -> Measured:
     samples: list[tuple[float, float]] = []
+    cluster_mb: list[float] = [0.0]
+    cpu_before, cluster_before = _children_cpu(), tree_cpu_seconds(cluster_pids)
     started = time.time()
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.child", kind, str(out), *rest],
@@ -101,7 +140,8 @@ def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path) -> Meas
 
         def sample() -> None:
             while not done.is_set():
-                samples.append((time.time(), tree_rss_mb(proc.pid)))
+                cluster_mb.append(tree_rss_mb(*cluster_pids))
+                samples.append((time.time(), tree_rss_mb(proc.pid) + cluster_mb[-1]))
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -111,7 +151,10 @@ def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path) -> Meas
         sampler.join()
     if code != 0:
         raise SystemExit(f"benchmark step failed (exit {code}); see {log}")
-    return Measured(round(time.time() - started, 2), json.loads(out.read_text()), samples)
+    return Measured(round(time.time() - started, 2), json.loads(out.read_text()), samples,
+                    round(_children_cpu() - cpu_before, 1),
+                    round(tree_cpu_seconds(cluster_pids) - cluster_before, 1),
+                    round(max(cluster_mb), 1))
 
 
 # --- phases from the run's step timings ---------------------------------------------------------
@@ -171,9 +214,20 @@ def prepare_exports(scale: str, workdir: Path) -> tuple[Path, float]:
     return export, round(time.time() - started, 1)
 
 
+@dataclass
+class Engine:
+    """What the runs build on: `name` (SALESPIPE_ENGINE), settings added to their environment
+    (a cluster's SALESPIPE_SPARK_REMOTE) and the cluster's JVMs to measure with them."""
+
+    name: str
+    label: str = ""
+    env: dict = field(default_factory=dict)
+    cluster_pids: list[int] = field(default_factory=list)
+
+
 def pipeline_env(export: Path, data: Path, as_of: dt.date, engine: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESPIPE_")
-           or k.startswith("SALESPIPE_DUCKDB_")}
+           or k.startswith(("SALESPIPE_DUCKDB_", "SALESPIPE_SPARK_", "SALESPIPE_RAW_DIR"))}
     env.update({"SALESPIPE_SOURCE_DIR": str(export), "SALESPIPE_DATA_DIR": str(data),
                 "SALESPIPE_WAREHOUSE": str(data / "warehouse.duckdb"),
                 "SALESPIPE_AS_OF": as_of.isoformat(), "SALESPIPE_ENGINE": engine,
@@ -182,18 +236,21 @@ def pipeline_env(export: Path, data: Path, as_of: dt.date, engine: str) -> dict:
     return env
 
 
-def run_pipeline_measured(export: Path, data: Path, as_of: dt.date, engine: str,
+def run_pipeline_measured(export: Path, data: Path, as_of: dt.date, engine: Engine,
                           name: str) -> dict:
-    env = pipeline_env(export, data, as_of, engine)
+    env = {**pipeline_env(export, data, as_of, engine.name), **engine.env}
     launched = time.time()
-    run = measure("pipeline", [], env, data / f"{name}.json", data / f"{name}.log")
-    return {"wall_seconds": run.seconds, "peak_mb": run.peak(),
+    run = measure("pipeline", [], env, data / f"{name}.json", data / f"{name}.log",
+                  engine.cluster_pids)
+    return {"wall_seconds": run.seconds, "peak_mb": run.peak(), "cpu_seconds": run.cpu_seconds,
+            "cluster_cpu_seconds": run.cluster_cpu_seconds,
+            "cluster_peak_mb": run.cluster_peak_mb,
             "phases": phases(run, launched), "mart_rows": run.result["mart_rows"],
             "checks_failed": run.result["checks_failed"],
             "dbt_nodes": dbt_times.summarise(run.result.get("dbt_nodes", {}))}
 
 
-def run_night(export: Path, data: Path, engine: str, night: int, of: int) -> dict:
+def run_night(export: Path, data: Path, engine: Engine, night: int, of: int) -> dict:
     """Night `night` after the full run: its 1% delta lands beside the exports (new ids each
     night, benchmarks/delta.py), then the pipeline runs incrementally as of that day."""
     day = AS_OF + dt.timedelta(days=night)
@@ -235,6 +292,12 @@ def table(report: dict) -> str:
             for r in runs.values()))
     lines.append(f"{'total':<16}" + "".join(
         f"{r['wall_seconds']:>16.1f}{r['peak_mb']:>16.0f}" for r in runs.values()))
+    lines.append(f"{'CPU s: run':<16}" + "".join(
+        f"{r.get('cpu_seconds', 0):>16.1f}{'':>16}" for r in runs.values()))
+    if any(r.get("cluster_cpu_seconds") for r in runs.values()):
+        lines.append(f"{'cluster JVMs':<16}" + "".join(
+            f"{r['cluster_cpu_seconds']:>16.1f}{r['cluster_peak_mb']:>16.0f}"
+            for r in runs.values()))
     ref = report.get("reference")
     if ref:
         lines.append(f"{'reference SQL':<16}{ref['wall_seconds']:>16.1f}{ref['peak_mb']:>16.0f}")
@@ -309,7 +372,7 @@ def _last_night(report: dict) -> str:
 
 
 def record(report: dict, path: Path) -> None:
-    """Append one row to benchmarks/RESULTS.md (older rows stay)."""
+    """One row more at the end of the Runs table of benchmarks/RESULTS.md (older rows stay)."""
     ref, r = report.get("reference"), report["ratios"]
     row = [report["date"], report["scale"], report["engine"],
            f"{report['sources']['deals']:,} / {report['sources']['activities']:,}",
@@ -320,8 +383,14 @@ def record(report: dict, path: Path) -> None:
            f"{r['peak MB (target < 4096 at L)']:.0f}",
            f"{report['load_before'][0]:.2f} / {report['load_after'][0]:.2f}",
            report["machine"], f"`{report['command']}`"]
-    with open(path, "a") as fh:
-        fh.write("| " + " | ".join(row) + " |\n")
+    lines = path.read_text().splitlines(keepends=True)
+    at = lines.index("## Runs\n") + 1
+    while at < len(lines) and not lines[at].startswith("|"):  # to the table
+        at += 1
+    while at < len(lines) and lines[at].startswith("|"):  # past its last row
+        at += 1
+    lines.insert(at, "| " + " | ".join(row) + " |\n")
+    path.write_text("".join(lines))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -341,7 +410,14 @@ def main(argv: list[str] | None = None) -> dict:
                         help="append a row to benchmarks/RESULTS.md")
     parser.add_argument("--resume", action="store_true",
                         help="keep the stages an interrupted benchmark finished (its report.json)")
+    parser.add_argument("--spark-cluster", action="store_true",
+                        help="with --engine spark: build on a standalone cluster started here, "
+                             "through Spark Connect (benchmarks/spark_cluster.py)")
+    parser.add_argument("--worker-cores", type=int, default=2, help="the cluster's (default 2)")
+    parser.add_argument("--worker-memory", default="8g", help="the cluster's (default 8g)")
     opts = parser.parse_args(argv)
+    if opts.spark_cluster and opts.engine != "spark":
+        parser.error("--spark-cluster builds with Spark: add --engine spark")
 
     report = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
               "scale": opts.scale, "engine": opts.engine,
@@ -349,7 +425,7 @@ def main(argv: list[str] | None = None) -> dict:
               "machine": f"{platform.node()}, {os.cpu_count()} cores, "
                          f"{_mem_gb():.0f} GB, {platform.system()} {platform.release()}",
               "load_before": os.getloadavg()}
-    data = opts.workdir / opts.scale / f"run-{opts.engine}"
+    data = opts.workdir / opts.scale / f"run-{opts.engine}{'-cluster' * opts.spark_cluster}"
     partial = data / "report.json"
     if opts.resume and partial.exists():  # stages done before: full run, reference
         report = {**json.loads(partial.read_text()), "command": report["command"]}
@@ -358,24 +434,9 @@ def main(argv: list[str] | None = None) -> dict:
         export, report["generate_seconds"] = prepare_exports(opts.scale, opts.workdir)
         shutil.rmtree(data, ignore_errors=True)
         data.mkdir(parents=True)
-    if "full" not in report:
-        print(f"[bench] {opts.scale}: full run on {export}", file=sys.stderr, flush=True)
-        report["full"] = run_pipeline_measured(export, data, AS_OF, opts.engine, "full")
-        report["sources"] = source_counts(report["full"])
-        partial.write_text(json.dumps(report, default=str))
-    if not opts.no_reference and "reference" not in report:
-        print("[bench] reference script", file=sys.stderr, flush=True)
-        report["reference"] = run_reference(export, data)
-        partial.write_text(json.dumps(report, default=str))
-    if not opts.no_incremental and "incremental" not in report:
-        for old in export.glob("*/*-delta-*"):  # an interrupted run's drop
-            old.unlink()
-        nights = [run_night(export, data, opts.engine, n, opts.nights)
-                  for n in range(1, opts.nights + 1)]
-        report["delta"], report["delta_seconds"] = nights[0]["delta"], nights[0]["delta_seconds"]
-        report["incremental"] = nights[0]
-        if len(nights) > 1:
-            report["nights"] = nights
+    with engine_for(opts, data) as engine:
+        report["engine"] = engine.label
+        run_stages(opts, report, export, data, engine)
     report["load_after"] = os.getloadavg()
     report["ratios"] = ratios(report)
     print(table(report))
@@ -386,6 +447,49 @@ def main(argv: list[str] | None = None) -> dict:
     if opts.record:
         record(report, Path(__file__).with_name("RESULTS.md"))
     return report
+
+
+@contextlib.contextmanager
+def engine_for(opts: argparse.Namespace, data: Path) -> Iterator[Engine]:
+    """The engine of the runs; with --spark-cluster, a cluster that lives as long as they do
+    (its catalog under `data`, so --resume finds the full run's tables)."""
+    if not opts.spark_cluster:
+        yield Engine(opts.engine, opts.engine)
+        return
+    cluster = spark_cluster.cluster(data / "cluster", opts.worker_cores, opts.worker_memory)
+    try:
+        seconds = cluster.launch().wait()
+        print(f"[bench] standalone cluster at {cluster.remote} answers after {seconds:.0f} s",
+              file=sys.stderr, flush=True)
+        yield Engine("spark", f"spark on a standalone cluster ({opts.worker_cores} cores, "
+                     f"{opts.worker_memory}) via Spark Connect",
+                     {"SALESPIPE_SPARK_REMOTE": cluster.remote}, spark_cluster.pids(cluster))
+    finally:
+        cluster.stop()
+
+
+def run_stages(opts: argparse.Namespace, report: dict, export: Path, data: Path,
+               engine: Engine) -> None:
+    """The full run, the reference script and the nights, each kept in report.json as it ends."""
+    partial = data / "report.json"
+    if "full" not in report:
+        print(f"[bench] {opts.scale}: full run on {export}", file=sys.stderr, flush=True)
+        report["full"] = run_pipeline_measured(export, data, AS_OF, engine, "full")
+        report["sources"] = source_counts(report["full"])
+        partial.write_text(json.dumps(report, default=str))
+    if not opts.no_reference and "reference" not in report:
+        print("[bench] reference script", file=sys.stderr, flush=True)
+        report["reference"] = run_reference(export, data)
+        partial.write_text(json.dumps(report, default=str))
+    if not opts.no_incremental and "incremental" not in report:
+        for old in export.glob("*/*-delta-*"):  # an interrupted run's drop
+            old.unlink()
+        nights = [run_night(export, data, engine, n, opts.nights)
+                  for n in range(1, opts.nights + 1)]
+        report["delta"], report["delta_seconds"] = nights[0]["delta"], nights[0]["delta_seconds"]
+        report["incremental"] = nights[0]
+        if len(nights) > 1:
+            report["nights"] = nights
 
 
 def _mem_gb() -> float:

@@ -28,6 +28,10 @@ LOG4J = PROJECT_ROOT / "orchestration" / "engines" / "log4j2.properties"
 # Small JVMs for a small sample; C1-only JIT (as local Spark's default) for short runs.
 JVM = f"-XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile={LOG4J}"
 WORKER_CORES, WORKER_MEMORY = 2, "1g"
+# The sample's ~90 small queries: compiling each plan to Java (whole-stage codegen) and
+# re-planning it at run time (AQE) cost more CPU than running it; off, the cluster's JVMs spent
+# 15-38% less CPU on the build (two paired runs)
+SMALL_QUERIES = {"spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"}
 
 
 def free_port() -> int:
@@ -37,8 +41,15 @@ def free_port() -> int:
 
 
 class StandaloneCluster:
-    def __init__(self, root: Path):
+    """`cores`/`memory`: the worker's; `executor_memory`/`driver_memory`: the JVMs it and the
+    Connect server start; `conf`: the server's Spark settings (default: tuned for the sample)."""
+
+    def __init__(self, root: Path, cores: int = WORKER_CORES, memory: str = WORKER_MEMORY,
+                 executor_memory: str = "768m", driver_memory: str = "768m",
+                 conf: dict[str, str] | None = None):
         self.root = root
+        self.cores, self.memory, self.conf = cores, memory, SMALL_QUERIES if conf is None else conf
+        self.executor_memory, self.driver_memory = executor_memory, driver_memory
         self.warehouse = root / "warehouse"
         self.master_port, self.connect_port = free_port(), free_port()
         self.master = f"spark://127.0.0.1:{self.master_port}"
@@ -70,20 +81,16 @@ class StandaloneCluster:
                                "--host", "127.0.0.1", "--port", str(self.master_port),
                                "--webui-port", "0"])
         self._start("worker", [str(bin_ / "spark-class"), "org.apache.spark.deploy.worker.Worker",
-                               "--host", "127.0.0.1", "--cores", str(WORKER_CORES),
-                               "--memory", WORKER_MEMORY, "--webui-port", "0", self.master])
+                               "--host", "127.0.0.1", "--cores", str(self.cores),
+                               "--memory", self.memory, "--webui-port", "0", self.master])
         conf = {"spark.connect.grpc.binding.address": "127.0.0.1",
                 "spark.connect.grpc.binding.port": self.connect_port,
                 "spark.sql.warehouse.dir": self.warehouse, "spark.ui.enabled": "false",
-                "spark.executor.memory": "768m", "spark.cores.max": WORKER_CORES,
+                "spark.executor.memory": self.executor_memory, "spark.cores.max": self.cores,
                 "spark.driver.extraJavaOptions": f"{JVM} -Dderby.system.home={self.root}",
-                "spark.executor.extraJavaOptions": JVM,
-                # The sample's ~90 small queries: compiling each plan to Java (whole-stage
-                # codegen) and re-planning it at run time (AQE) cost more CPU than running it;
-                # off, the cluster's JVMs spent 15-38% less CPU on the build (two paired runs)
-                "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"}
+                "spark.executor.extraJavaOptions": JVM, **self.conf}
         self._start("connect", [str(bin_ / "spark-submit"), "--master", self.master,
-                                "--driver-memory", "768m", "--name", "salespipe-connect",
+                                "--driver-memory", self.driver_memory, "--name", "salespipe-connect",
                                 "--class",
                                 "org.apache.spark.sql.connect.service.SparkConnectServer",
                                 *[a for k, v in conf.items() for a in ("--conf", f"{k}={v}")],
