@@ -90,8 +90,8 @@ class StandaloneCluster:
                 "spark.driver.extraJavaOptions": f"{JVM} -Dderby.system.home={self.root}",
                 "spark.executor.extraJavaOptions": JVM, **self.conf}
         self._start("connect", [str(bin_ / "spark-submit"), "--master", self.master,
-                                "--driver-memory", self.driver_memory, "--name", "salespipe-connect",
-                                "--class",
+                                "--driver-memory", self.driver_memory,
+                                "--name", "salespipe-connect", "--class",
                                 "org.apache.spark.sql.connect.service.SparkConnectServer",
                                 *[a for k, v in conf.items() for a in ("--conf", f"{k}={v}")],
                                 "spark-internal"])
