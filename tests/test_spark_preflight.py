@@ -1,11 +1,13 @@
 """A Spark cluster that does not answer stops a run before it ingests anything, whichever way
 the run starts: `salespipe run` (the CLI checks first) or the nightly schedule and the export
-sensor (the job's runs check as they start, in the warehouse resource). No cluster runs here:
-the address is a free port nobody listens on."""
+sensor (the job's runs check as they start, in the warehouse resource); one that hangs during
+the build stops it. No cluster runs here: the address is a free port nobody listens on, or one
+that accepts connections and never answers."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,8 +16,9 @@ from pathlib import Path
 import dagster as dg
 from spark_cluster import free_port
 
+from orchestration.engines.watch import ClusterWatch
 from orchestration.pipeline import failed_steps
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
 
 
 def _unreachable() -> str:
@@ -64,3 +67,28 @@ def test_a_scheduled_run_checks_the_cluster_before_ingest(tmp_path, monkeypatch)
     assert "token=***" in message and "does not answer (Connection refused)" in message
     assert "s3cr3t" not in message
     assert not (tmp_path / "warehouse.duckdb").exists(), "ingest ran"
+
+
+def test_a_cluster_that_hangs_during_the_build_stops_it(tmp_path):
+    """A Connect server that hangs (a stopped JVM) still has its port accepting connections:
+    the kernel completes them. The watch waits for the server's gRPC handshake too, so dbt (a
+    sleeping process stands in for it) is stopped after SALESPIPE_SPARK_LOST_AFTER."""
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    # never accepted, never answered; a backlog as long as a JVM server's (Netty asks for the
+    # system's maximum), so the watch's connections do not fill it up
+    hung.listen(socket.SOMAXCONN)
+    remote = f"sc://127.0.0.1:{hung.getsockname()[1]}"
+    settings = EngineSettings(engine="spark", raw_dir=str(tmp_path / "raw"),
+                              spark_dir=tmp_path / "spark", spark_method="session",
+                              file_format="parquet", spark_remote=remote, spark_lost_after=2)
+    dbt = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    watch = ClusterWatch(settings, dbt).start()
+    try:
+        assert dbt.wait(timeout=30) != 0  # stopped, not ended by itself
+    finally:
+        dbt.kill()
+        hung.close()
+    lost = watch.stop()
+    assert f"SALESPIPE_SPARK_REMOTE={remote} stopped answering during the dbt build" in lost
+    assert "the port accepts connections but the server does not answer" in lost

@@ -89,6 +89,24 @@ def tcp_problem(settings: EngineSettings, timeout: float = CONNECT_TIMEOUT) -> s
     return None
 
 
+def handshake_problem(settings: EngineSettings, timeout: float) -> str | None:
+    """Why the Connect server, its port open, does not finish gRPC's handshake in `timeout`
+    seconds (None: it does). The kernel accepts TCP connections for a JVM that hangs (stopped,
+    stuck in garbage collection); the HTTP/2 settings (and TLS) it owes the client it does not
+    send. A fresh channel each time: a reused one would answer from its old connection."""
+    import grpc
+    from pyspark.sql.connect.client.core import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(settings.spark_remote).toChannel()
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        return f"the port accepts connections but the server does not answer in {timeout:.0f} s"
+    finally:
+        channel.close()
+    return None
+
+
 def check_cluster(settings: EngineSettings) -> str:
     """The cluster's Spark version, or ClusterUnreachable. The TCP connection is tried first:
     pyspark's client retries a refused connection with backoff for minutes before it fails."""

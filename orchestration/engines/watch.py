@@ -4,10 +4,10 @@ pyspark's Connect client retries an unavailable server for about ten minutes per
 (its DefaultPolicy: 15 retries, waits growing to 60 s), a policy set in the client's
 constructor, which dbt-spark does not expose; dbt then starts each independent model, each
 waiting as long. So while dbt runs on a cluster, a thread here opens a TCP connection to the
-Connect server every few seconds; once the server has not answered for
+Connect server every few seconds and waits for its gRPC handshake (a hung server's port still
+accepts connections: the kernel answers for it); once the server has not answered for
 SALESPIPE_SPARK_LOST_AFTER seconds, it stops dbt (SIGTERM, then SIGKILL) and the step fails
-with `ClusterWatch.lost`. A server that accepts connections but hangs is left to pyspark's
-own deadlines.
+with `ClusterWatch.lost`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from orchestration.engines.connect import tcp_problem
+from orchestration.engines.connect import handshake_problem, tcp_problem
 from orchestration.settings import EngineSettings, redact_remote
 
 MAX_INTERVAL = 5.0  # seconds between probes (less when SALESPIPE_SPARK_LOST_AFTER is small)
@@ -48,7 +48,8 @@ class ClusterWatch:
     def _watch(self) -> None:
         answered = time.monotonic()
         while not self._done.wait(self.interval) and self.process.poll() is None:
-            problem = tcp_problem(self.settings, timeout=self.interval)
+            problem = (tcp_problem(self.settings, timeout=self.interval)
+                       or handshake_problem(self.settings, timeout=self.interval))
             if problem is None:
                 answered = time.monotonic()
             elif time.monotonic() - answered >= self.settings.spark_lost_after:
