@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -78,8 +77,8 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _tree(roots: list[int]) -> list[int]:
-    tree, todo, found = _children(), list(roots), []
+def _tree(roots: list[int], tree: dict[int, list[int]] | None = None) -> list[int]:
+    tree, todo, found = _children() if tree is None else tree, list(roots), []
     while todo:
         pid = todo.pop()
         found.append(pid)
@@ -92,22 +91,39 @@ def tree_rss_mb(*roots: int) -> float:
 
 
 def _cpu_ticks(pid: int) -> int:
-    """utime + stime of a process and of its children it has waited for."""
+    """utime + stime of the process itself (0 when it is gone)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0
-    return sum(int(f) for f in fields[11:15])
+    return int(fields[11]) + int(fields[12])
 
 
 def tree_cpu_seconds(roots: list[int]) -> float:
     return sum(_cpu_ticks(pid) for pid in _tree(roots)) / os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+class CpuMeter:
+    """CPU seconds the processes under `roots` used since the meter started, from each one's own
+    time at its last sample. Sampled, not summed at exit: dbt does not wait for local Spark's JVM
+    (it ends when dbt's pipe closes), so its time never reaches our children's rusage. A process
+    loses its last 0.2 s; one that lives less than that is not seen."""
+
+    def __init__(self, roots: list[int]):
+        self.roots = roots
+        self.first = {pid: _cpu_ticks(pid) for pid in _tree(roots)}
+        self.last = dict(self.first)
+
+    def sample(self, tree: dict[int, list[int]]) -> list[int]:
+        pids = _tree(self.roots, tree)
+        for pid in pids:
+            self.last[pid] = max(_cpu_ticks(pid), self.last.get(pid, 0))
+        return pids
+
+    def seconds(self) -> float:
+        ticks = sum(t - self.first.get(pid, 0) for pid, t in self.last.items())
+        return round(ticks / os.sysconf("SC_CLK_TCK"), 1)
 
 
 @dataclass
@@ -131,17 +147,20 @@ def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path,
             cluster_pids: list[int] = ()) -> Measured:
     samples: list[tuple[float, float]] = []
     cluster_mb: list[float] = [0.0]
-    cpu_before, cluster_before = _children_cpu(), tree_cpu_seconds(cluster_pids)
+    cluster_cpu = CpuMeter(list(cluster_pids))
     started = time.time()
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.child", kind, str(out), *rest],
                                 env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+        run_cpu = CpuMeter([proc.pid])
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                cluster_mb.append(tree_rss_mb(*cluster_pids))
-                samples.append((time.time(), tree_rss_mb(proc.pid) + cluster_mb[-1]))
+                tree = _children()
+                cluster_mb.append(sum(map(_rss_kb, cluster_cpu.sample(tree))) / 1024)
+                run_mb = sum(map(_rss_kb, run_cpu.sample(tree))) / 1024
+                samples.append((time.time(), run_mb + cluster_mb[-1]))
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -152,8 +171,7 @@ def measure(kind: str, rest: list[str], env: dict, out: Path, log: Path,
     if code != 0:
         raise SystemExit(f"benchmark step failed (exit {code}); see {log}")
     return Measured(round(time.time() - started, 2), json.loads(out.read_text()), samples,
-                    round(_children_cpu() - cpu_before, 1),
-                    round(tree_cpu_seconds(cluster_pids) - cluster_before, 1),
+                    run_cpu.seconds(), cluster_cpu.seconds(),
                     round(max(cluster_mb), 1))
 
 
