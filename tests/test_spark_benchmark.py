@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,7 +39,7 @@ def test_spark_settings_and_the_raw_folder_reach_the_runs(monkeypatch, tmp_path)
 def test_a_clusters_processes_count_in_the_runs_memory_and_cpu(tmp_path):
     """A measured step (the reference script on the sample) with a busy process tree given as
     the cluster: the tree's child, not only its root, is in the peak memory and the CPU."""
-    cluster = subprocess.Popen([sys.executable, "-c", BUSY_TREE])
+    cluster = subprocess.Popen([sys.executable, "-c", BUSY_TREE], start_new_session=True)
     try:
         while tree_rss_mb(cluster.pid) < 300:  # the child has its memory: it spins now
             time.sleep(0.1)
@@ -46,7 +47,7 @@ def test_a_clusters_processes_count_in_the_runs_memory_and_cpu(tmp_path):
         run = measure("reference", [str(ROOT / "seeds"), "2026-10-31", str(tmp_path / "r.duckdb")],
                       env, tmp_path / "r.json", tmp_path / "r.log", [cluster.pid])
     finally:
-        cluster.kill()
+        os.killpg(cluster.pid, signal.SIGKILL)  # the group: the spinning child with its parent
         cluster.wait()
     assert run.cluster_peak_mb > 300, run.cluster_peak_mb
     assert run.peak() > run.cluster_peak_mb + 50  # and the step's own process
