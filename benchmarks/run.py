@@ -7,8 +7,8 @@ runs the full pipeline as of 2026-10-31, runs the plain DuckDB reference script
 `--nights N`, N such nights one after another (2026-11-01, 11-02, ...), each on its own delta.
 Per phase (start-up, ingest, dbt, checks, publish/report) it prints wall time, from the step
 timings in Dagster's event log, and peak memory: the resident memory of the whole process tree
-(the run and its dbt subprocess), sampled from /proc every 0.2 s; and the CPU seconds the run's
-processes used.
+(the run and its dbt subprocess), sampled from /proc every 0.2 s; and the CPU seconds its
+processes used (each one's own time at its last sample).
 `--engine spark --spark-cluster` builds on a standalone Spark cluster started here for the
 benchmark (benchmarks/spark_cluster.py) through Spark Connect; its JVMs are not in the run's
 process tree, so their memory is sampled with it (peak MB includes them) and their CPU seconds
