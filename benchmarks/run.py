@@ -100,10 +100,6 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def tree_cpu_seconds(roots: list[int]) -> float:
-    return sum(_cpu_ticks(pid) for pid in _tree(roots)) / os.sysconf("SC_CLK_TCK")
-
-
 class CpuMeter:
     """CPU seconds the processes under `roots` used since the meter started, from each one's own
     time at its last sample. Sampled, not summed at exit: dbt does not wait for local Spark's JVM
