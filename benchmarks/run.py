@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> dict:
                              "delta (default 1): whether a night's cost grows with history")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference script")
     parser.add_argument("--record", action="store_true",
-                        help="append a row to benchmarks/RESULTS.md")
+                        help="add a row to the Runs table of benchmarks/RESULTS.md")
     parser.add_argument("--resume", action="store_true",
                         help="keep the stages an interrupted benchmark finished (its report.json)")
     parser.add_argument("--spark-cluster", action="store_true",
