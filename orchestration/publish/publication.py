@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -66,6 +67,8 @@ class Publication:
     # tables in the warehouse's `marts` schema that are no dbt mart (left out); columns described
     left_out: list[str] = field(default_factory=list)
     described_columns: int = 0
+    # seconds each mart took: into the DuckDB file, into Parquet
+    seconds: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
@@ -118,8 +121,8 @@ def _attach(con, tmp_db: Path, storage_version: str) -> None:
 
 
 def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str, list[str]],
-          partitions: dict[str, parquet_partitions.Partitioning], reuse: bool, previous_parquet: Path | None,
-          names: list[str], docs: dict[str, comments.MartDoc] | None) -> None:
+          partitions: dict[str, parquet_partitions.Partitioning], reuse: bool,
+          previous_parquet: Path | None, names: list[str], docs: dict[str, comments.MartDoc] | None) -> None:
     """Bring every mart into the file (views become tables: the published file has no upstream
     schemas), comment it, and write its Parquet file."""
     _attach(con, tmp_db, pub.storage_version)
@@ -135,20 +138,9 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         for stale in set(_relations(con, "pub")) - set(names):
             con.execute(f'drop table pub.{SCHEMA}."{stale}"')
         for name in names:
-            how = delta.sync(con, SCHEMA, name, "pub", keys.get(name), reuse)
-            pub.methods[name] = how
-            pub.tables[name] = con.execute(
-                f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
-            if docs is not None:
-                pub.described_columns += comments.write(con, "pub", SCHEMA, name, docs[name])
-            source = f'{SCHEMA}."{name}"'
-            if name in partitions:  # the weekly rebuild (not reuse) writes every partition
-                pub.partitions[name] = parquet_partitions.write(
-                    con, source, parquet_dir / name, partitions[name],
-                    previous_parquet / name if reuse and previous_parquet else None)
-            else:
-                _write_parquet(con, source, parquet_dir / f"{name}.parquet",
-                               previous_parquet if how == delta.UNCHANGED else None)
+            pub.seconds[name] = _mart(con, name, pub, keys.get(name), partitions.get(name),
+                                      docs[name] if docs is not None else None, reuse,
+                                      parquet_dir, previous_parquet if reuse else None)
         con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
@@ -166,6 +158,29 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
     finally:
         con.execute("reset preserve_insertion_order")
         con.execute("detach pub")  # checkpoints: the file is complete, no .wal beside it
+
+
+def _mart(con, name: str, pub: Publication, key: list[str] | None,
+          split: parquet_partitions.Partitioning | None, doc: comments.MartDoc | None,
+          reuse: bool, parquet_dir: Path, previous_parquet: Path | None) -> list[float]:
+    """Bring one mart into the file (`pub` attached) and write its Parquet; returns the seconds
+    each took. `previous_parquet` is None when nothing may be reused (the weekly rebuild)."""
+    started = time.perf_counter()
+    how = delta.sync(con, SCHEMA, name, "pub", key, reuse)
+    pub.methods[name] = how
+    pub.tables[name] = con.execute(f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
+    if doc is not None:
+        pub.described_columns += comments.write(con, "pub", SCHEMA, name, doc)
+    in_file = time.perf_counter()
+    source = f'{SCHEMA}."{name}"'
+    if split is not None:
+        pub.partitions[name] = parquet_partitions.write(
+            con, source, parquet_dir / name, split,
+            previous_parquet / name if previous_parquet else None)
+    else:
+        _write_parquet(con, source, parquet_dir / f"{name}.parquet",
+                       previous_parquet if how == delta.UNCHANGED else None)
+    return [round(in_file - started, 3), round(time.perf_counter() - in_file, 3)]
 
 
 def _swap(publish_dir: Path, tmp_db: Path, version: str, pub: Publication) -> None:
