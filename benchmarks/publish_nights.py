@@ -7,7 +7,9 @@ back as a delta, as after a real nightly run (the Parquet partitions of the ware
 change, so they are linked). With `--restamp`, a scratch copy of the warehouse is published
 instead and each night gives the newest run's rows a new `_built_at`: the night then writes
 the same rows and Parquet partitions the real last night wrote. `--single-file MART` publishes
-a partitioned mart as one Parquet file (the layout before decision 4), to compare. Prints per
+a partitioned mart as one Parquet file (the layout before decision 4), to compare;
+`--older-copies K` (with --restamp) adds K copies of the facts' ended history further back (each
+60 months earlier, new keys, written by the full run): more history, the same nights. Prints per
 night the publish time, how each growing mart went and its seconds (into the file, into
 Parquet), the file's size and free blocks, and the process's peak memory.
 """
@@ -45,6 +47,29 @@ def _restamp_newest_run(con: duckdb.DuckDBPyConnection, marts: list[str], night:
                     f"where {BUILT_AT} = (select max({BUILT_AT}) from marts.{mart})")
 
 
+# the facts' history copied back in time: key, date columns, which rows (ended ones only: a
+# copied current stay would join the partition every night rewrites)
+OLDER = {"fct_activities": ("activity_id", ["occurred_at"], "true"),
+         "fct_deal_stage_transitions": ("transition_id", ["entered_at", "exited_at"],
+                                        "exited_at is not null")}
+
+
+def _add_older_history(con: duckdb.DuckDBPyConnection, copies: int) -> None:
+    for mart, (key, dates, rows) in OLDER.items():
+        first_run = f"(select min({BUILT_AT}) from marts.{mart})"
+        for k in range(1, copies + 1):
+            shifted = ", ".join(f"{d} - interval {60 * k} month as {d}" for d in dates)
+            con.execute(f"insert into marts.{mart} by name select * replace ({key} || '-old{k}' "
+                        f"as {key}, {shifted}, {first_run} as {BUILT_AT}) "
+                        f"from marts.{mart} where {rows} and {key} not like '%-old%'")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, all threads: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _file(published: Path) -> str:
     con = duckdb.connect(str(published), read_only=True)
     try:
@@ -65,6 +90,7 @@ def main() -> None:
     parser.add_argument("--restamp", action="store_true",
                         help="publish a scratch copy whose newest run is written again each night")
     parser.add_argument("--single-file", action="append", default=[], metavar="MART")
+    parser.add_argument("--older-copies", type=int, default=0, metavar="K")
     opts = parser.parse_args()
     shutil.rmtree(opts.out, ignore_errors=True)
     opts.out.mkdir(parents=True)
@@ -75,6 +101,8 @@ def main() -> None:
     con = duckdb.connect(config={"memory_limit": opts.memory_limit})
     con.execute(f"attach '{warehouse}' as w{'' if opts.restamp else ' (read_only)'}")
     con.execute("use w")
+    if opts.restamp and opts.older_copies:
+        _add_older_history(con, opts.older_copies)
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     keys = incremental_keys(manifest, "marts")
     partitions = {mart: split for mart, split in published_partitions(manifest, "marts").items()
@@ -87,15 +115,15 @@ def main() -> None:
             _restamp_newest_run(con, growing, night)
         elif night > 1:
             _forget_newest_run(opts.out / DB_NAME, growing)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         pub = publish(con, opts.out, "benchmark", f"night-{night}", keys=keys,
                       partitions=partitions)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         how = ", ".join(f"{m} {pub.methods[m]} {pub.seconds[m]}" for m in sorted(growing))
         written = {m: {k: v for k, v in p.items() if k != "written_partitions"}
                    for m, p in pub.partitions.items()}
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"night {night}: publish {seconds:.1f} s ({how}); Parquet partitions "
+        print(f"night {night}: publish {seconds:.1f} s, {cpu:.1f} s CPU ({how}); Parquet partitions "
               f"{written}; file {_file(opts.out / DB_NAME)}; peak {peak:.0f} MB",
               flush=True)
 
