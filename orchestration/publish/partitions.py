@@ -102,8 +102,9 @@ def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Part
 
 def _write_partitions(con, source: str, target: Path, split: Partitioning,
                       values: list[str | None]) -> None:
-    """One pass over `source` for every partition to write (a pass per partition costs ~1.4x
-    more at M): DuckDB writes them under a staging folder, then each moves into `target`."""
+    """One pass over `source` for every partition to write (a `COPY` per partition scans the
+    mart each time: 10-20% more CPU at M): DuckDB writes them under a staging folder, then each
+    moves into `target`."""
     staging = target.with_name(f".{target.name}.written")
     known = [literal(v) for v in values if v is not None]
     where = [f"{split.value} in ({', '.join(known)})"] if known else []
