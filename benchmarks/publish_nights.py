@@ -4,8 +4,14 @@ Publishes the marts of a built warehouse (e.g. the L benchmark's, read only) int
 folder several times. Before each night after the first, the rows of the newest dbt run are
 removed from the published copy of every growing mart (`_built_at`), so that night brings them
 back as a delta, as after a real nightly run (the Parquet partitions of the warehouse do not
-change, so they are linked). Prints per night the publish time, how each growing mart went,
-the file's size and free blocks, and the process's peak memory.
+change, so they are linked). With `--restamp`, a scratch copy of the warehouse is published
+instead and each night gives the newest run's rows a new `_built_at`: the night then writes
+the same rows and Parquet partitions the real last night wrote. `--single-file MART` publishes
+a partitioned mart as one Parquet file (the layout before decision 4), to compare;
+`--older-copies K` (with --restamp) adds K copies of the facts' ended history further back (each
+60 months earlier, new keys, written by the full run): more history, the same nights. Prints per
+night the publish time, how each growing mart went and its seconds (into the file, into
+Parquet), the file's size and free blocks, and the process's peak memory.
 """
 
 from __future__ import annotations
@@ -35,6 +41,35 @@ def _forget_newest_run(published: Path, marts: list[str]) -> None:
         con.close()
 
 
+def _restamp_newest_run(con: duckdb.DuckDBPyConnection, marts: list[str], night: int) -> None:
+    for mart in marts:
+        con.execute(f"update marts.{mart} set {BUILT_AT} = {BUILT_AT} + to_seconds({night}) "
+                    f"where {BUILT_AT} = (select max({BUILT_AT}) from marts.{mart})")
+
+
+# the facts' history copied back in time: key, date columns, which rows (ended ones only: a
+# copied current stay would join the partition every night rewrites)
+OLDER = {"fct_activities": ("activity_id", ["occurred_at"], "true"),
+         "fct_deal_stage_transitions": ("transition_id", ["entered_at", "exited_at"],
+                                        "exited_at is not null")}
+
+
+def _add_older_history(con: duckdb.DuckDBPyConnection, copies: int) -> None:
+    for mart, (key, dates, rows) in OLDER.items():
+        first_run = f"(select min({BUILT_AT}) from marts.{mart})"
+        for k in range(1, copies + 1):
+            shifted = ", ".join(f"{d} - interval {60 * k} month as {d}" for d in dates)
+            con.execute(f"insert into marts.{mart} by name select * replace ({key} || '-old{k}' "
+                        f"as {key}, {shifted}, {first_run} as {BUILT_AT}) "
+                        f"from marts.{mart} where {rows} and {key} not like '%-old%'")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, all threads: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _file(published: Path) -> str:
     con = duckdb.connect(str(published), read_only=True)
     try:
@@ -52,29 +87,44 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/salespipe-publish-nights"))
     parser.add_argument("--nights", type=int, default=3)
     parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument("--restamp", action="store_true",
+                        help="publish a scratch copy whose newest run is written again each night")
+    parser.add_argument("--single-file", action="append", default=[], metavar="MART")
+    parser.add_argument("--older-copies", type=int, default=0, metavar="K")
     opts = parser.parse_args()
     shutil.rmtree(opts.out, ignore_errors=True)
     opts.out.mkdir(parents=True)
+    warehouse = opts.warehouse
+    if opts.restamp:
+        warehouse = opts.out.with_name(opts.out.name + "-warehouse.duckdb")
+        shutil.copyfile(opts.warehouse, warehouse)
     con = duckdb.connect(config={"memory_limit": opts.memory_limit})
-    con.execute(f"attach '{opts.warehouse}' as w (read_only)")
+    con.execute(f"attach '{warehouse}' as w{'' if opts.restamp else ' (read_only)'}")
     con.execute("use w")
+    if opts.restamp and opts.older_copies:
+        _add_older_history(con, opts.older_copies)
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     keys = incremental_keys(manifest, "marts")
-    partitions = published_partitions(manifest, "marts")
+    partitions = {mart: split for mart, split in published_partitions(manifest, "marts").items()
+                  if mart not in opts.single_file}
     growing = [m for m, _ in con.execute(
         "select table_name, 1 from information_schema.columns where table_catalog = 'w' "
         "and table_schema = 'marts' and column_name = ?", [BUILT_AT]).fetchall()]
     for night in range(1, opts.nights + 1):
-        if night > 1:
+        if night > 1 and opts.restamp:
+            _restamp_newest_run(con, growing, night)
+        elif night > 1:
             _forget_newest_run(opts.out / DB_NAME, growing)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         pub = publish(con, opts.out, "benchmark", f"night-{night}", keys=keys,
                       partitions=partitions)
-        seconds = time.perf_counter() - started
-        how = ", ".join(f"{m} {pub.methods[m]}" for m in sorted(growing))
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+        how = ", ".join(f"{m} {pub.methods[m]} {pub.seconds[m]}" for m in sorted(growing))
+        written = {m: {k: v for k, v in p.items() if k != "written_partitions"}
+                   for m, p in pub.partitions.items()}
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"night {night}: publish {seconds:.1f} s ({how}); Parquet partitions "
-              f"{pub.partitions}; file {_file(opts.out / DB_NAME)}; peak {peak:.0f} MB",
+        print(f"night {night}: publish {seconds:.1f} s, {cpu:.1f} s CPU ({how}); Parquet partitions "
+              f"{written}; file {_file(opts.out / DB_NAME)}; peak {peak:.0f} MB",
               flush=True)
 
 
