@@ -12,7 +12,9 @@ import duckdb
 import pytest
 
 from orchestration.publish import delta as publish_sync
+from orchestration.publish.partitions import chosen
 from orchestration.publish.publication import PublishError, current, publish
+from orchestration.settings import OperationsSettings
 
 KEYS = {"facts": ["source", "id"]}
 RUN_1, RUN_2, RUN_3 = (dt.datetime(2026, 11, d, 2, 0, 0, 123456) for d in (1, 2, 3))
@@ -239,35 +241,43 @@ def _month_files(pub) -> dict[str, tuple[int, int]]:
 
 def _events_differ(con, pub) -> tuple:
     """Rows in only the mart or only its partitions read back together (the partition column
-    left aside), and rows whose partition column in the file (a reader that does not take it
-    from the path) is not the month of their date."""
+    and `_built_at` left aside: a linked month keeps the `_built_at` of the run that last
+    changed its rows), and rows whose partition column in the file (a reader that does not take
+    it from the path) is not the month of their date."""
     files = f"read_parquet('{pub.parquet_dir}/events/*/*.parquet')"
     in_files = f"read_parquet('{pub.parquet_dir}/events/*/*.parquet', hive_partitioning = false)"
+    mart = "select * exclude (_built_at) from marts.events"
+    published = f"select * exclude (event_month, _built_at) from {files}"
     return con.execute(
-        f"select (select count(*) from (from marts.events except all "
-        f"select * exclude (event_month) from {files})),"
-        f" (select count(*) from (select * exclude (event_month) from {files} "
-        f"except all from marts.events)),"
+        f"select (select count(*) from ({mart} except all {published})),"
+        f" (select count(*) from ({published} except all {mart})),"
         f" (select count(*) from {in_files} where event_month is distinct from "
         f"strftime(occurred_at, '%Y-%m'))").fetchone()
 
 
-def test_a_fact_published_by_month_rewrites_only_the_months_that_changed(warehouse, tmp_path):
+def test_a_fact_published_by_month_rewrites_only_the_months_whose_rows_changed(warehouse,
+                                                                                tmp_path):
     first = _events_night(warehouse, tmp_path, RUN_1)
     assert first.partitions["events"]["written_partitions"] == [
         "event_month=2026-09", "event_month=2026-10", "event_month=2026-11",
         "event_month=__HIVE_DEFAULT_PARTITION__"]
     assert first.tables["events"] == 905 and _events_differ(warehouse, first) == (0, 0, 0)
     before = _month_files(first)
-    # a night adds events in November and rewrites one: only November's file is written
+    # a night adds events in November, changes one in September and rewrites every October
+    # event with the same values (as an incremental model rewrites a changed deal's rows): only
+    # September and November are written
+    warehouse.execute("update marts.events set _built_at = ?, amount = if(id = 7, -1, amount) "
+                      "where id = 7 or month(occurred_at) = 10", [RUN_2])
     second = _events_night(warehouse, tmp_path, RUN_2,
                            "insert into marts.events select 1000 + i, timestamp '2026-11-20', 1, "
                            "? from range(10) t(i)", [RUN_2])
-    assert second.partitions["events"] == {"written": 1, "linked": 3,
-                                           "written_partitions": ["event_month=2026-11"]}
+    assert second.partitions["events"] == {
+        "written": 2, "linked": 2,
+        "written_partitions": ["event_month=2026-09", "event_month=2026-11"]}
     assert current(tmp_path / "published").partitions == second.partitions  # publication.json
     after = _month_files(second)
-    assert {d for d in after if after[d] != before[d]} == {"event_month=2026-11"}
+    assert {d for d in after if after[d] != before[d]} == {"event_month=2026-09",
+                                                           "event_month=2026-11"}
     assert second.methods["events"] == "delta" and _events_differ(warehouse, second) == (0, 0, 0)
     # rows deleted in the warehouse (a September event, every event without a date) go
     third = _events_night(warehouse, tmp_path, RUN_3, "delete from marts.events "
@@ -281,6 +291,27 @@ def test_a_fact_published_by_month_rewrites_only_the_months_that_changed(warehou
     assert _month_files(again) == _month_files(third)
 
 
+# BI readers' queries for each layout, as the README gives them
+READERS = {"false": "select * from read_parquet('{parquet}/events.parquet')",
+           "true": "select * exclude (event_month) from read_parquet("
+                   "'{parquet}/events/event_month=*/*.parquet', hive_partitioning = true)"}
+
+
+@pytest.mark.parametrize("by_month", ["false", "true"])
+def test_the_facts_layout_is_one_setting_and_each_path_reads_the_whole_mart(
+        warehouse, tmp_path, monkeypatch, by_month):
+    monkeypatch.setenv("SALESPIPE_PUBLISH_FACTS_BY_MONTH", by_month)
+    splits = chosen({**BY_MONTH, "history": "day"},
+                    OperationsSettings.from_env().publish_facts_by_month)
+    assert splits == ({**BY_MONTH, "history": "day"} if by_month == "true" else {"history": "day"})
+    _events_night(warehouse, tmp_path, RUN_1)
+    pub = publish(warehouse, tmp_path / "published", "2026-11-30", "test", keys=KEYS,
+                  partitions=splits)
+    assert ("events" in pub.partitions) == (by_month == "true")
+    read = READERS[by_month].format(parquet=tmp_path / "published" / "parquet")
+    assert warehouse.execute(f"select (select count(*) from (({read}) except all "
+                             f"from marts.events)), (select count(*) from (from marts.events "
+                             f"except all ({read})))").fetchone() == (0, 0)
 def test_a_partitioning_that_does_not_fit_the_mart_names_the_setting(warehouse, tmp_path):
     first = _publish(warehouse, tmp_path)
     with pytest.raises(PublishError, match=r"facts: meta publish_partition_by names 'amount', "

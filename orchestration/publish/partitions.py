@@ -15,12 +15,16 @@ Layout (Hive-style; every file also holds the partition column, as Hive readers 
 the folder name; the rows whose date is null are in `<column>=__HIVE_DEFAULT_PARTITION__`):
 
     <mart>/<column>=<value>/data.parquet      read with read_parquet('<mart>/*/*.parquet')
-    <mart>/_partitions.json                   each partition's row count and newest _built_at
+    <mart>/_partitions.json                   each partition's row count and content fingerprint
 
-A partition is unchanged when its row count and newest `_built_at` (when the dbt run that
-wrote a row started) equal the previous version's: the same contract as delta.py. A row deleted
-lowers its partition's count, so that partition is written again without it; a partition left
-without rows is not published.
+A partition is unchanged when its row count and content fingerprint (the sum of a hash of each
+row's values, `_built_at` left out) equal the previous version's, and the mart's columns are the
+same. Not `_built_at`: an incremental model rewrites every row of a changed deal, so months
+whose rows a night rewrote with the same values would be written again. So in a linked partition a row's `_built_at`
+can be older than the warehouse's (a later run rewrote it with the same values); every other
+column is equal. A row deleted lowers its partition's count, so that partition is written again
+without it; a partition left without rows is not published. The weekly rebuild of the DuckDB
+file (delta.py) writes every partition again.
 """
 
 from __future__ import annotations
@@ -75,6 +79,13 @@ def partitioning(mart: str, spec: str | dict, columns: dict[str, str]) -> Partit
     return split
 
 
+def chosen(partitions: dict[str, str | dict], by_month: bool) -> dict[str, str | dict]:
+    """The splits to publish: the models' `publish_partition_by`, less the monthly ones unless
+    `by_month` (SALESPIPE_PUBLISH_FACTS_BY_MONTH); those marts are then one file each."""
+    return {mart: spec for mart, spec in partitions.items()
+            if by_month or not isinstance(spec, dict)}
+
+
 def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Partitioning,
           previous: Path | None) -> dict:
     """Write `source` (a table name) into the folder `target`, one folder per partition;
@@ -82,20 +93,20 @@ def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Part
     write everything) are linked. Returns how many partitions were written and linked, and
     which were written."""
     target.mkdir()
-    signatures = _signatures(con, source, split)
-    before = _read_signatures(previous, split)
+    columns = con.execute(f"select column_name, column_type from (describe {source})").fetchall()
+    signatures = _signatures(con, source, split, [name for name, _ in columns])
+    state = {"value": split.value, "columns": [list(c) for c in columns]}
+    before = _read_signatures(previous, state)
     written = []
     for value, signature in signatures.items():
         name = _folder_name(split.column, value)
         old = previous / name if previous else None
-        if not (old and signature[1] is not None and before.get(value) == signature
-                and _link(old, target / name)):
+        if not (old and before.get(value) == signature and _link(old, target / name)):
             written.append(value)
     if written:
         _write_partitions(con, source, target, split, written)
     (target / SIGNATURES).write_text(json.dumps({
-        "value": split.value,
-        "partitions": [[value, *signature] for value, signature in signatures.items()]}))
+        **state, "partitions": [[value, *signature] for value, signature in signatures.items()]}))
     return {"written": len(written), "linked": len(signatures) - len(written),
             "written_partitions": [_folder_name(split.column, v) for v in written]}
 
@@ -125,26 +136,27 @@ def _write_partitions(con, source: str, target: Path, split: Partitioning,
     shutil.rmtree(staging)
 
 
-def _signatures(con, source: str, split: Partitioning) -> dict[str | None, list]:
-    """Row count and newest `_built_at` (None if the mart has no such column) per value."""
-    columns = {r[0] for r in con.execute(f"describe {source}").fetchall()}
-    newest = f"cast(max({BUILT_AT}) as varchar)" if BUILT_AT in columns else "null"
-    rows = con.execute(f"select {split.value}, count(*), {newest} "
+def _signatures(con, source: str, split: Partitioning,
+                columns: list[str]) -> dict[str | None, list]:
+    """Row count and content fingerprint per partition, in one pass: the sum (a HUGEINT, so
+    the order of rows does not matter and nothing overflows) of a hash of each row's values but
+    `_built_at`; as text, for JSON."""
+    values = ", ".join(quote(c) for c in columns if c != BUILT_AT)
+    rows = con.execute(f"select {split.value}, count(*), cast(sum(hash({values})) as varchar) "
                        f"from {source} group by 1 order by 1").fetchall()
-    return {value: [count, built] for value, count, built in rows}
+    return {value: [count, fingerprint] for value, count, fingerprint in rows}
 
 
-def _read_signatures(previous: Path | None, split: Partitioning) -> dict[str | None, list]:
-    """The previous version's signatures, if it was split the same way."""
+def _read_signatures(previous: Path | None, state: dict) -> dict[str | None, list]:
+    """The previous version's signatures, if it was split the same way from the same columns
+    (else, or written before fingerprints, none: every partition is written once)."""
     try:
         stored = json.loads((previous / SIGNATURES).read_text()) if previous else {}
     except (OSError, ValueError):
         return {}  # no partitions before (or unreadable): write them all
-    if isinstance(stored, list):  # written before the file named its split: by a date column
-        stored = {"value": f"cast({quote(split.column)} as varchar)", "partitions": stored}
-    if stored.get("value") != split.value:
+    if not isinstance(stored, dict) or any(stored.get(k) != v for k, v in state.items()):
         return {}
-    return {value: [count, built] for value, count, built in stored["partitions"]}
+    return {value: [count, fingerprint] for value, count, fingerprint in stored["partitions"]}
 
 
 def _folder_name(column: str, value: str | None) -> str:
