@@ -12,6 +12,12 @@ a partitioned mart as one Parquet file (the layout before decision 4), to compar
 60 months earlier, new keys, written by the full run): more history, the same nights. Prints per
 night the publish time, how each growing mart went and its seconds (into the file, into
 Parquet), the file's size and free blocks, and the process's peak memory.
+
+`--before VERSION` measures one real night instead: VERSION is a Parquet version folder a
+publication of this warehouse kept (`published/.versions/<version>`: the marts as the night
+before). A scratch warehouse holding those marts is published (the full publish), then the
+warehouse itself (the night: the rows and contents that night really changed). Each publish
+runs in its own process, so its CPU seconds and peak memory are its own.
 """
 
 from __future__ import annotations
@@ -80,6 +86,82 @@ def _file(published: Path) -> str:
     return f"{os.path.getsize(published) / 2**30:.2f} GB, {free / (used + free):.0%} free"
 
 
+def _the_night_before(warehouse: Path, version: Path, target: Path) -> str:
+    """A scratch warehouse whose marts hold the rows of the Parquet version folder `version`,
+    in the warehouse's column types."""
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"attach '{warehouse}' as w (read_only)")
+        con.execute("create schema marts")
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'w' "
+            "and table_schema = 'marts' order by 1").fetchall()]
+        for mart in marts:
+            file = version / f"{mart}.parquet"
+            files = file if file.exists() else version / mart / "*" / "*.parquet"
+            columns = ", ".join(f'"{c}"' for c, in con.execute(
+                "select column_name from information_schema.columns where table_catalog = 'w' "
+                "and table_schema = 'marts' and table_name = ? order by ordinal_position",
+                [mart]).fetchall())
+            con.execute(f"create table marts.{mart} as from w.marts.{mart} limit 0")
+            con.execute(f"insert into marts.{mart} select {columns} "
+                        f"from read_parquet('{files}', hive_partitioning = false)")
+        return f"{len(marts)} marts from {version}"
+    finally:
+        con.close()
+
+
+def _publish_step(warehouse: Path, out: Path, opts, keys, partitions, name: str) -> str:
+    con = duckdb.connect(config={"memory_limit": opts.memory_limit})
+    try:
+        con.execute(f"attach '{warehouse}' as w (read_only)")
+        con.execute("use w")
+        pub = publish(con, out, "benchmark", name, keys=keys, partitions=partitions)
+    finally:
+        con.close()
+    facts = sorted(set(pub.partitions) | {m for m in pub.methods if m.startswith("fct_")})
+    how = "; ".join(f"{m} {pub.methods[m]} ({pub.tables[m]:,} rows; file / Parquet s "
+                    f"{pub.seconds[m]})" + (
+                        f", partitions written {p['written']} linked {p['linked']}, rows "
+                        f"written {p.get('written_rows', '?'):,}"
+                        if (p := pub.partitions.get(m)) else "") for m in facts)
+    return f"{how}; file {_file(out / DB_NAME)}"
+
+
+def _measured(label: str, step) -> None:
+    """Run `step` in a child process; print its result with its wall and CPU seconds and
+    peak memory (its own: a process's peak never goes down)."""
+    started = time.perf_counter()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no DuckDB open in the parent at this point
+        os.close(read)
+        try:
+            line = step()
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent
+            line = f"FAILED: {exc}"
+        os.write(write, line.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        line = pipe.read()
+    _, _, usage = os.wait4(pid, 0)
+    print(f"{label}: {time.perf_counter() - started:.1f} s, "
+          f"{usage.ru_utime + usage.ru_stime:.1f} s CPU, peak {usage.ru_maxrss / 1024:.0f} MB; "
+          f"{line}", flush=True)
+
+
+def _real_night(opts, keys, partitions) -> None:
+    before = opts.out.with_name(opts.out.name + "-before.duckdb")
+    before.unlink(missing_ok=True)
+    _measured("the night before", lambda: _the_night_before(opts.warehouse, opts.before, before))
+    _measured("full publish", lambda: _publish_step(before, opts.out, opts, keys, partitions,
+                                                    "full"))
+    _measured("the night", lambda: _publish_step(opts.warehouse, opts.out, opts, keys,
+                                                 partitions, "night"))
+    before.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -91,9 +173,18 @@ def main() -> None:
                         help="publish a scratch copy whose newest run is written again each night")
     parser.add_argument("--single-file", action="append", default=[], metavar="MART")
     parser.add_argument("--older-copies", type=int, default=0, metavar="K")
+    parser.add_argument("--before", type=Path, metavar="VERSION",
+                        help="a Parquet version folder of the night before: one real night")
     opts = parser.parse_args()
     shutil.rmtree(opts.out, ignore_errors=True)
     opts.out.mkdir(parents=True)
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    keys = incremental_keys(manifest, "marts")
+    partitions = {mart: split for mart, split in published_partitions(manifest, "marts").items()
+                  if mart not in opts.single_file}
+    if opts.before:
+        _real_night(opts, keys, partitions)
+        return
     warehouse = opts.warehouse
     if opts.restamp:
         warehouse = opts.out.with_name(opts.out.name + "-warehouse.duckdb")
@@ -103,10 +194,6 @@ def main() -> None:
     con.execute("use w")
     if opts.restamp and opts.older_copies:
         _add_older_history(con, opts.older_copies)
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    keys = incremental_keys(manifest, "marts")
-    partitions = {mart: split for mart, split in published_partitions(manifest, "marts").items()
-                  if mart not in opts.single_file}
     growing = [m for m, _ in con.execute(
         "select table_name, 1 from information_schema.columns where table_catalog = 'w' "
         "and table_schema = 'marts' and column_name = ?", [BUILT_AT]).fetchall()]

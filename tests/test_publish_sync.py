@@ -272,7 +272,7 @@ def test_a_fact_published_by_month_rewrites_only_the_months_whose_rows_changed(w
                            "insert into marts.events select 1000 + i, timestamp '2026-11-20', 1, "
                            "? from range(10) t(i)", [RUN_2])
     assert second.partitions["events"] == {
-        "written": 2, "linked": 2,
+        "written": 2, "linked": 2, "written_rows": 300 + 290 + 10,
         "written_partitions": ["event_month=2026-09", "event_month=2026-11"]}
     assert current(tmp_path / "published").partitions == second.partitions  # publication.json
     after = _month_files(second)
@@ -287,7 +287,8 @@ def test_a_fact_published_by_month_rewrites_only_the_months_whose_rows_changed(w
     assert third.tables["events"] == 909 and _events_differ(warehouse, third) == (0, 0, 0)
     # nothing changed since: nothing written, every file kept
     again = _events_night(warehouse, tmp_path, RUN_3)
-    assert again.partitions["events"] == {"written": 0, "linked": 3, "written_partitions": []}
+    assert again.partitions["events"] == {"written": 0, "linked": 3, "written_rows": 0,
+                                          "written_partitions": []}
     assert _month_files(again) == _month_files(third)
 
 

@@ -90,8 +90,8 @@ def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Part
           previous: Path | None) -> dict:
     """Write `source` (a table name) into the folder `target`, one folder per partition;
     partitions unchanged since `previous` (the previous version's folder of this mart, None to
-    write everything) are linked. Returns how many partitions were written and linked, and
-    which were written."""
+    write everything) are linked. Returns how many partitions were written and linked, the
+    rows written, and which partitions were written."""
     target.mkdir()
     columns = con.execute(f"select column_name, column_type from (describe {source})").fetchall()
     signatures = _signatures(con, source, split, [name for name, _ in columns])
@@ -108,6 +108,7 @@ def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Part
     (target / SIGNATURES).write_text(json.dumps({
         **state, "partitions": [[value, *signature] for value, signature in signatures.items()]}))
     return {"written": len(written), "linked": len(signatures) - len(written),
+            "written_rows": sum(signatures[v][0] for v in written),
             "written_partitions": [_folder_name(split.column, v) for v in written]}
 
 
