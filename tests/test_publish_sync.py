@@ -205,11 +205,15 @@ def test_a_partitioned_mart_writes_only_the_dates_that_changed(warehouse, tmp_pa
     assert _history_differs(warehouse, pruned) == (0, 0)
 
 
-def test_the_weekly_rebuild_writes_every_partition_again(warehouse, tmp_path, monkeypatch):
-    _night(warehouse, tmp_path, "2026-11-01", RUN_1)
+def test_the_weekly_rebuild_links_the_unchanged_partitions_too(warehouse, tmp_path, monkeypatch):
+    """The file is built from nothing, yet a partition whose content is the same keeps its file:
+    its fingerprint is its content, not `_built_at` (whose drift the rebuild bounds)."""
+    first = _night(warehouse, tmp_path, "2026-11-01", RUN_1)
     monkeypatch.setattr(publish_sync, "REBUILD_AFTER", dt.timedelta(0))
     pub = _night(warehouse, tmp_path, "2026-11-02", RUN_2)
-    assert _counts(pub) == {"history": {"written": 2, "linked": 0}}
+    assert pub.full_build_at > first.full_build_at  # rebuilt
+    assert _counts(pub) == {"history": {"written": 1, "linked": 1}}
+    assert _history_files(pub)["day=2026-11-01"] == _history_files(first)["day=2026-11-01"]
     assert _history_differs(warehouse, pub) == (0, 0)
 
 

@@ -23,8 +23,8 @@ same. Not `_built_at`: an incremental model rewrites every row of a changed deal
 whose rows a night rewrote with the same values would be written again. So in a linked partition a row's `_built_at`
 can be older than the warehouse's (a later run rewrote it with the same values); every other
 column is equal. A row deleted lowers its partition's count, so that partition is written again
-without it; a partition left without rows is not published. The weekly rebuild of the DuckDB
-file (delta.py) writes every partition again.
+without it; a partition left without rows is not published. Since the fingerprint is the
+content, the weekly rebuild of the DuckDB file (delta.py) links unchanged partitions too.
 """
 
 from __future__ import annotations

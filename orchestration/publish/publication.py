@@ -140,7 +140,7 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         for name in names:
             pub.seconds[name] = _mart(con, name, pub, keys.get(name), partitions.get(name),
                                       docs[name] if docs is not None else None, reuse,
-                                      parquet_dir, previous_parquet if reuse else None)
+                                      parquet_dir, previous_parquet)
         con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
@@ -164,7 +164,9 @@ def _mart(con, name: str, pub: Publication, key: list[str] | None,
           split: parquet_partitions.Partitioning | None, doc: comments.MartDoc | None,
           reuse: bool, parquet_dir: Path, previous_parquet: Path | None) -> list[float]:
     """Bring one mart into the file (`pub` attached) and write its Parquet; returns the seconds
-    each took. `previous_parquet` is None when nothing may be reused (the weekly rebuild)."""
+    each took. A partitioned mart links its unchanged partitions from `previous_parquet` even
+    when the file is rebuilt (their fingerprints are their content); another mart keeps its
+    file only when the file's copy of it is unchanged."""
     started = time.perf_counter()
     how = delta.sync(con, SCHEMA, name, "pub", key, reuse)
     pub.methods[name] = how
