@@ -9,7 +9,9 @@ A model chooses its partitions in its dbt config, `meta: publish_partition_by`:
     'scored_as_of'                                   one partition per value of a date column
     {'month_of': 'occurred_at', 'as': 'activity_month'}   one per month ('2026-10') of a date or
                                                      timestamp column, in a column added to the
-                                                     files (the mart itself is unchanged)
+                                                     files (the mart itself is unchanged);
+                                                     only when SALESPIPE_PUBLISH_FACTS_BY_MONTH
+                                                     is true, else one file (`chosen`)
 
 Layout (Hive-style; every file also holds the partition column, as Hive readers expect it from
 the folder name; the rows whose date is null are in `<column>=__HIVE_DEFAULT_PARTITION__`):
