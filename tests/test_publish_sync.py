@@ -227,8 +227,8 @@ def _events_night(con, tmp_path, built: dt.datetime, sql: str = "", params=()):
     publishes. The first call builds 3 months of events and 5 without a date."""
     con.execute("create table if not exists marts.events as select i as id, "
                 "timestamp '2026-09-01' + to_days(i % 91) as occurred_at, i * 2 as amount, "
-                "?::timestamp as _built_at from range(900) t(i) "
-                "union all select 900 + i, null, 0, ? from range(5) t(i)", [built, built])
+                "$1::timestamp as loaded_at, $1::timestamp as _built_at from range(900) t(i) "
+                "union all select 900 + i, null, 0, $1, $1 from range(5) t(i)", [built])
     if sql:
         con.execute(sql, [*params])
     return publish(con, tmp_path / "published", "2026-11-30", "test",
@@ -245,13 +245,13 @@ def _month_files(pub) -> dict[str, tuple[int, int]]:
 
 def _events_differ(con, pub) -> tuple:
     """Rows in only the mart or only its partitions read back together (the partition column
-    and `_built_at` left aside: a linked month keeps the `_built_at` of the run that last
-    changed its rows), and rows whose partition column in the file (a reader that does not take
-    it from the path) is not the month of their date."""
+    and the watermarks left aside: a linked month keeps the `_built_at` and `loaded_at` of the
+    run that last changed its rows), and rows whose partition column in the file (a reader that
+    does not take it from the path) is not the month of their date."""
     files = f"read_parquet('{pub.parquet_dir}/events/*/*.parquet')"
     in_files = f"read_parquet('{pub.parquet_dir}/events/*/*.parquet', hive_partitioning = false)"
-    mart = "select * exclude (_built_at) from marts.events"
-    published = f"select * exclude (event_month, _built_at) from {files}"
+    mart = "select * exclude (loaded_at, _built_at) from marts.events"
+    published = f"select * exclude (event_month, loaded_at, _built_at) from {files}"
     return con.execute(
         f"select (select count(*) from ({mart} except all {published})),"
         f" (select count(*) from ({published} except all {mart})),"
@@ -268,13 +268,14 @@ def test_a_fact_published_by_month_rewrites_only_the_months_whose_rows_changed(w
     assert first.tables["events"] == 905 and _events_differ(warehouse, first) == (0, 0, 0)
     before = _month_files(first)
     # a night adds events in November, changes one in September and rewrites every October
-    # event with the same values (as an incremental model rewrites a changed deal's rows): only
-    # September and November are written
-    warehouse.execute("update marts.events set _built_at = ?, amount = if(id = 7, -1, amount) "
-                      "where id = 7 or month(occurred_at) = 10", [RUN_2])
+    # event with the same values (as an incremental model rewrites a changed deal's rows, with a
+    # new watermark): only September and November are written
+    warehouse.execute("update marts.events set _built_at = $1, loaded_at = $1, "
+                      "amount = if(id = 7, -1, amount) where id = 7 or month(occurred_at) = 10",
+                      [RUN_2])
     second = _events_night(warehouse, tmp_path, RUN_2,
                            "insert into marts.events select 1000 + i, timestamp '2026-11-20', 1, "
-                           "? from range(10) t(i)", [RUN_2])
+                           "$1, $1 from range(10) t(i)", [RUN_2])
     assert second.partitions["events"] == {
         "written": 2, "linked": 2, "written_rows": 300 + 290 + 10,
         "written_partitions": ["event_month=2026-09", "event_month=2026-11"]}

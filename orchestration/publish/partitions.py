@@ -20,11 +20,12 @@ the folder name; the rows whose date is null are in `<column>=__HIVE_DEFAULT_PAR
     <mart>/_partitions.json                   each partition's row count and content fingerprint
 
 A partition is unchanged when its row count and content fingerprint (the sum of a hash of each
-row's values, `_built_at` left out) equal the previous version's, and the mart's columns are the
-same. Not `_built_at`: an incremental model rewrites every row of a changed deal, so months
-whose rows a night rewrote with the same values would be written again. So in a linked partition a row's `_built_at`
-can be older than the warehouse's (a later run rewrote it with the same values); every other
-column is equal. A row deleted lowers its partition's count, so that partition is written again
+row's values, `_built_at` and `loaded_at` left out) equal the previous version's, and the mart's
+columns are the same. Not `_built_at`: an incremental model rewrites every row of a changed deal
+(new `_built_at`, new `loaded_at`), so months whose rows a night rewrote with the same values
+would be written again. So in a linked partition a row's `_built_at` and `loaded_at` can be
+older than the warehouse's (a later run rewrote it with the same values); every other column is
+equal. A row deleted lowers its partition's count, so that partition is written again
 without it; a partition left without rows is not published. Since the fingerprint is the
 content, the weekly rebuild of the DuckDB file (delta.py) links unchanged partitions too.
 """
@@ -47,6 +48,10 @@ FILE = "data.parquet"
 SIGNATURES = "_partitions.json"
 NULL_VALUE = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of nulls
 SETTING = "meta publish_partition_by"
+# When a row was built (`_built_at`) and when its source record landed (`loaded_at`, the facts'
+# incremental watermark): bookkeeping that a rebuild of a changed deal renews on rows whose
+# values stay the same, so it is left out of the fingerprint
+WATERMARKS = (BUILT_AT, "loaded_at")
 DATE_TYPES = ("DATE",)
 MONTH_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
 
@@ -143,8 +148,8 @@ def _signatures(con, source: str, split: Partitioning,
                 columns: list[str]) -> dict[str | None, list]:
     """Row count and content fingerprint per partition, in one pass: the sum (a HUGEINT, so
     the order of rows does not matter and nothing overflows) of a hash of each row's values but
-    `_built_at`; as text, for JSON."""
-    values = ", ".join(quote(c) for c in columns if c != BUILT_AT)
+    the WATERMARKS; as text, for JSON."""
+    values = ", ".join(quote(c) for c in columns if c not in WATERMARKS)
     rows = con.execute(f"select {split.value}, count(*), cast(sum(hash({values})) as varchar) "
                        f"from {source} group by 1 order by 1").fetchall()
     return {value: [count, fingerprint] for value, count, fingerprint in rows}
