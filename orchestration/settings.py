@@ -212,6 +212,9 @@ class OperationsSettings:
     # DuckDB storage format of the published file: BI tools embed older DuckDB drivers, which
     # cannot open a file in a newer format (orchestration/publish/compat.py)
     publish_storage_version: str = PUBLISH_STORAGE_VERSION
+    # SALESPIPE_PUBLISH_FACTS_BY_MONTH: the large facts' Parquet as a folder of monthly
+    # partitions instead of one file each (orchestration/publish/partitions.py)
+    publish_facts_by_month: bool = False
 
     @classmethod
     def from_env(cls) -> OperationsSettings:
@@ -231,6 +234,9 @@ class OperationsSettings:
             pause_at=env.get("SALESPIPE_PAUSE_AT", ""),
             publish_storage_version=_storage_version(
                 env.get("SALESPIPE_PUBLISH_STORAGE_VERSION", "")),
+            publish_facts_by_month=_true_or_false(
+                "SALESPIPE_PUBLISH_FACTS_BY_MONTH", env.get("SALESPIPE_PUBLISH_FACTS_BY_MONTH", ""),
+                "false"),
         )
 
     def pause(self, phase: str) -> None:
@@ -536,8 +542,13 @@ def salesforce_file_settings() -> tuple[str | None, str | None, tuple[str, ...]]
 def allow_links_inside() -> bool:
     """SALESPIPE_ALLOW_LINKS_INSIDE: whether symbolic links in the source folder are followed
     (only when their target stays inside it); false by default."""
-    name = "SALESPIPE_ALLOW_LINKS_INSIDE"
-    value = _env(name).strip().lower() or "false"
+    return _true_or_false("SALESPIPE_ALLOW_LINKS_INSIDE", _env("SALESPIPE_ALLOW_LINKS_INSIDE"),
+                          "false")
+
+
+def _true_or_false(name: str, value: str, default: str) -> bool:
+    """A yes/no variable's value (`default` when empty); anything else is refused."""
+    value = value.strip().lower() or default
     if value not in ("true", "false", "1", "0", "yes", "no"):
         raise SettingsError(f"{name} must be true or false, got {value!r}")
     return value in ("true", "1", "yes")

@@ -12,7 +12,9 @@ import duckdb
 import pytest
 
 from orchestration.publish import delta as publish_sync
+from orchestration.publish.partitions import chosen
 from orchestration.publish.publication import PublishError, current, publish
+from orchestration.settings import OperationsSettings
 
 KEYS = {"facts": ["source", "id"]}
 RUN_1, RUN_2, RUN_3 = (dt.datetime(2026, 11, d, 2, 0, 0, 123456) for d in (1, 2, 3))
@@ -147,7 +149,7 @@ def test_the_file_does_not_grow_by_the_marts_copied_whole_each_night(warehouse, 
     assert _differences(warehouse, tmp_path) == {}
 
 
-# --- a mart whose Parquet is one file per date (publish_partitions.py) ---------------------------
+# --- a mart whose Parquet is one file per date (partitions.py) -----------------------------------
 
 PARTITIONS = {"history": "day"}
 
@@ -160,6 +162,11 @@ def _night(con, tmp_path, day: str, built: dt.datetime, rows: int = 100):
     con.execute("insert into marts.history select i, ?, i / 3, ? from range(?) t(i)",
                 [day, built, rows])
     return publish(con, tmp_path / "published", day, "test", keys=KEYS, partitions=PARTITIONS)
+
+
+def _counts(pub) -> dict[str, dict[str, int]]:
+    return {mart: {k: v for k, v in how.items() if k in ("written", "linked")}
+            for mart, how in pub.partitions.items()}
 
 
 def _history_files(pub) -> dict[str, int]:
@@ -178,16 +185,16 @@ def _history_differs(con, pub) -> tuple:
 
 def test_a_partitioned_mart_writes_only_the_dates_that_changed(warehouse, tmp_path):
     first = _night(warehouse, tmp_path, "2026-11-01", RUN_1)
-    assert first.partitions == {"history": {"written": 1, "linked": 0}}
+    assert _counts(first) == {"history": {"written": 1, "linked": 0}}
     second = _night(warehouse, tmp_path, "2026-11-02", RUN_2)
-    assert second.partitions == {"history": {"written": 1, "linked": 1}}
+    assert _counts(second) == {"history": {"written": 1, "linked": 1}}
     before, after = _history_files(first), _history_files(second)
     assert list(after) == ["day=2026-11-01", "day=2026-11-02"]
     assert after["day=2026-11-01"] == before["day=2026-11-01"]  # linked, not rewritten
     assert _history_differs(warehouse, second) == (0, 0)
     # the same date run again (a rerun writes it with its own _built_at): only it is rewritten
     rerun = _night(warehouse, tmp_path, "2026-11-02", RUN_3, rows=90)
-    assert rerun.partitions == {"history": {"written": 1, "linked": 1}}
+    assert _counts(rerun) == {"history": {"written": 1, "linked": 1}}
     assert _history_files(rerun)["day=2026-11-02"] != after["day=2026-11-02"]
     assert _history_differs(warehouse, rerun) == (0, 0)
     # a date the warehouse no longer holds is no longer published
@@ -198,12 +205,126 @@ def test_a_partitioned_mart_writes_only_the_dates_that_changed(warehouse, tmp_pa
     assert _history_differs(warehouse, pruned) == (0, 0)
 
 
-def test_the_weekly_rebuild_writes_every_partition_again(warehouse, tmp_path, monkeypatch):
-    _night(warehouse, tmp_path, "2026-11-01", RUN_1)
+def test_the_weekly_rebuild_links_the_unchanged_partitions_too(warehouse, tmp_path, monkeypatch):
+    """The file is built from nothing, yet a partition whose content is the same keeps its file:
+    its fingerprint is its content, not `_built_at` (whose drift the rebuild bounds)."""
+    first = _night(warehouse, tmp_path, "2026-11-01", RUN_1)
     monkeypatch.setattr(publish_sync, "REBUILD_AFTER", dt.timedelta(0))
     pub = _night(warehouse, tmp_path, "2026-11-02", RUN_2)
-    assert pub.partitions == {"history": {"written": 2, "linked": 0}}
+    assert pub.full_build_at > first.full_build_at  # rebuilt
+    assert _counts(pub) == {"history": {"written": 1, "linked": 1}}
+    assert _history_files(pub)["day=2026-11-01"] == _history_files(first)["day=2026-11-01"]
     assert _history_differs(warehouse, pub) == (0, 0)
+
+
+# --- a large fact published by month (fct_activities, fct_deal_stage_transitions) -----------------
+
+BY_MONTH = {"events": {"month_of": "occurred_at", "as": "event_month"}}
+
+
+def _events_night(con, tmp_path, built: dt.datetime, sql: str = "", params=()):
+    """A run that changes `marts.events` with `sql` (stamping what it writes `built`), then
+    publishes. The first call builds 3 months of events and 5 without a date."""
+    con.execute("create table if not exists marts.events as select i as id, "
+                "timestamp '2026-09-01' + to_days(i % 91) as occurred_at, i * 2 as amount, "
+                "$1::timestamp as loaded_at, $1::timestamp as _built_at from range(900) t(i) "
+                "union all select 900 + i, null, 0, $1, $1 from range(5) t(i)", [built])
+    if sql:
+        con.execute(sql, [*params])
+    return publish(con, tmp_path / "published", "2026-11-30", "test",
+                   keys={**KEYS, "events": ["id"]}, partitions=BY_MONTH)
+
+
+def _month_files(pub) -> dict[str, tuple[int, int]]:
+    """Partition folder -> (inode, mtime) of its file."""
+    root = f"{pub.parquet_dir}/events"
+    return {d: (os.stat(f"{root}/{d}/data.parquet").st_ino,
+                os.stat(f"{root}/{d}/data.parquet").st_mtime_ns)
+            for d in sorted(os.listdir(root)) if d.startswith("event_month=")}
+
+
+def _events_differ(con, pub) -> tuple:
+    """Rows in only the mart or only its partitions read back together (the partition column
+    and the watermarks left aside: a linked month keeps the `_built_at` and `loaded_at` of the
+    run that last changed its rows), and rows whose partition column in the file (a reader that
+    does not take it from the path) is not the month of their date."""
+    files = f"read_parquet('{pub.parquet_dir}/events/*/*.parquet')"
+    in_files = f"read_parquet('{pub.parquet_dir}/events/*/*.parquet', hive_partitioning = false)"
+    mart = "select * exclude (loaded_at, _built_at) from marts.events"
+    published = f"select * exclude (event_month, loaded_at, _built_at) from {files}"
+    return con.execute(
+        f"select (select count(*) from ({mart} except all {published})),"
+        f" (select count(*) from ({published} except all {mart})),"
+        f" (select count(*) from {in_files} where event_month is distinct from "
+        f"strftime(occurred_at, '%Y-%m'))").fetchone()
+
+
+def test_a_fact_published_by_month_rewrites_only_the_months_whose_rows_changed(warehouse,
+                                                                                tmp_path):
+    first = _events_night(warehouse, tmp_path, RUN_1)
+    assert first.partitions["events"]["written_partitions"] == [
+        "event_month=2026-09", "event_month=2026-10", "event_month=2026-11",
+        "event_month=__HIVE_DEFAULT_PARTITION__"]
+    assert first.tables["events"] == 905 and _events_differ(warehouse, first) == (0, 0, 0)
+    before = _month_files(first)
+    # a night adds events in November, changes one in September and rewrites every October
+    # event with the same values (as an incremental model rewrites a changed deal's rows, with a
+    # new watermark): only September and November are written
+    warehouse.execute("update marts.events set _built_at = $1, loaded_at = $1, "
+                      "amount = if(id = 7, -1, amount) where id = 7 or month(occurred_at) = 10",
+                      [RUN_2])
+    second = _events_night(warehouse, tmp_path, RUN_2,
+                           "insert into marts.events select 1000 + i, timestamp '2026-11-20', 1, "
+                           "$1, $1 from range(10) t(i)", [RUN_2])
+    assert second.partitions["events"] == {
+        "written": 2, "linked": 2, "written_rows": 300 + 290 + 10,
+        "written_partitions": ["event_month=2026-09", "event_month=2026-11"]}
+    assert current(tmp_path / "published").partitions == second.partitions  # publication.json
+    after = _month_files(second)
+    assert {d for d in after if after[d] != before[d]} == {"event_month=2026-09",
+                                                           "event_month=2026-11"}
+    assert second.methods["events"] == "delta" and _events_differ(warehouse, second) == (0, 0, 0)
+    # rows deleted in the warehouse (a September event, every event without a date) go
+    third = _events_night(warehouse, tmp_path, RUN_3, "delete from marts.events "
+                          "where id = 5 or occurred_at is null")
+    assert third.partitions["events"]["written_partitions"] == ["event_month=2026-09"]
+    assert "event_month=__HIVE_DEFAULT_PARTITION__" not in _month_files(third)
+    assert third.tables["events"] == 909 and _events_differ(warehouse, third) == (0, 0, 0)
+    # nothing changed since: nothing written, every file kept
+    again = _events_night(warehouse, tmp_path, RUN_3)
+    assert again.partitions["events"] == {"written": 0, "linked": 3, "written_rows": 0,
+                                          "written_partitions": []}
+    assert _month_files(again) == _month_files(third)
+
+
+# BI readers' queries for each layout, as the README gives them
+READERS = {"false": "select * from read_parquet('{parquet}/events.parquet')",
+           "true": "select * exclude (event_month) from read_parquet("
+                   "'{parquet}/events/*/*.parquet', hive_partitioning = true)"}
+
+
+@pytest.mark.parametrize("by_month", ["false", "true"])
+def test_the_facts_layout_is_one_setting_and_each_path_reads_the_whole_mart(
+        warehouse, tmp_path, monkeypatch, by_month):
+    monkeypatch.setenv("SALESPIPE_PUBLISH_FACTS_BY_MONTH", by_month)
+    splits = chosen({**BY_MONTH, "history": "day"},
+                    OperationsSettings.from_env().publish_facts_by_month)
+    assert splits == ({**BY_MONTH, "history": "day"} if by_month == "true" else {"history": "day"})
+    _events_night(warehouse, tmp_path, RUN_1)
+    pub = publish(warehouse, tmp_path / "published", "2026-11-30", "test", keys=KEYS,
+                  partitions=splits)
+    assert ("events" in pub.partitions) == (by_month == "true")
+    read = READERS[by_month].format(parquet=tmp_path / "published" / "parquet")
+    assert warehouse.execute(f"select (select count(*) from (({read}) except all "
+                             f"from marts.events)), (select count(*) from (from marts.events "
+                             f"except all ({read})))").fetchone() == (0, 0)
+def test_a_partitioning_that_does_not_fit_the_mart_names_the_setting(warehouse, tmp_path):
+    first = _publish(warehouse, tmp_path)
+    with pytest.raises(PublishError, match=r"facts: meta publish_partition_by names 'amount', "
+                                           r"which is BIGINT; it must be DATE or TIMESTAMP"):
+        publish(warehouse, tmp_path / "published", "2026-11-01", "test", keys=KEYS,
+                partitions={"facts": {"month_of": "amount", "as": "month"}})
+    assert current(tmp_path / "published") == first
 
 
 def test_a_failure_while_reusing_the_previous_file_is_reported_as_it_is(warehouse, tmp_path,

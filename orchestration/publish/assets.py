@@ -9,6 +9,7 @@ publish when any ERROR-severity check of this run has failed.
 import dagster as dg
 
 from orchestration.publish.compat import readers
+from orchestration.publish.partitions import chosen
 from orchestration.publish.publication import publish
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import EngineSettings, OperationsSettings, Settings
@@ -68,7 +69,8 @@ def _publish(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> d
     with warehouse.connect() as con:
         pub = publish(con, ops.publish_dir, as_of, context.run.run_id, pause=ops.pause,
                       keys=incremental_keys(manifest, "marts"),
-                      partitions=published_partitions(manifest, "marts"),
+                      partitions=chosen(published_partitions(manifest, "marts"),
+                                        ops.publish_facts_by_month),
                       storage_version=ops.publish_storage_version,
                       docs=mart_docs(manifest, "marts"))
     how = {m: sorted(t for t, v in pub.methods.items() if v == m) for m in set(pub.methods.values())}

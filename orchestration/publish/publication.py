@@ -8,8 +8,8 @@ locks readers out), so a run builds there and then publishes a copy:
                                       meta.tables; in the storage format of
                                       SALESPIPE_PUBLISH_STORAGE_VERSION (compat.py)
     <publish dir>/parquet/<mart>.parquet   (a symlink to .versions/<version>/)
-    <publish dir>/parquet/<mart>/<column>=<value>/data.parquet   a partitioned mart
-                                      (orchestration/publish/partitions.py)
+    <publish dir>/parquet/<mart>/<column>=<value>/data.parquet   a partitioned mart: a folder
+                                      per date or month (orchestration/publish/partitions.py)
     <publish dir>/publication.json    what is published, when, from which run
 
 The copy is read in one transaction on the working database while the run lock is held, so it
@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,13 +60,15 @@ class Publication:
     # how each mart got into the file: copied, delta (rows written since) or unchanged
     methods: dict[str, str] = field(default_factory=dict)
     full_build_at: str = ""  # when the DuckDB file was last built from nothing
-    # partitioned marts' Parquet partitions: how many were written and linked
-    partitions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # partitioned marts' Parquet partitions: how many were written and linked, which written
+    partitions: dict[str, dict] = field(default_factory=dict)
     # the DuckDB storage format the file is written in (SALESPIPE_PUBLISH_STORAGE_VERSION)
     storage_version: str = ""
     # tables in the warehouse's `marts` schema that are no dbt mart (left out); columns described
     left_out: list[str] = field(default_factory=list)
     described_columns: int = 0
+    # seconds each mart took: into the DuckDB file, into Parquet
+    seconds: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
@@ -118,8 +121,8 @@ def _attach(con, tmp_db: Path, storage_version: str) -> None:
 
 
 def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str, list[str]],
-          partitions: dict[str, str], reuse: bool, previous_parquet: Path | None,
-          names: list[str], docs: dict[str, comments.MartDoc] | None) -> None:
+          partitions: dict[str, parquet_partitions.Partitioning], reuse: bool,
+          previous_parquet: Path | None, names: list[str], docs: dict[str, comments.MartDoc] | None) -> None:
     """Bring every mart into the file (views become tables: the published file has no upstream
     schemas), comment it, and write its Parquet file."""
     _attach(con, tmp_db, pub.storage_version)
@@ -135,20 +138,9 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         for stale in set(_relations(con, "pub")) - set(names):
             con.execute(f'drop table pub.{SCHEMA}."{stale}"')
         for name in names:
-            how = delta.sync(con, SCHEMA, name, "pub", keys.get(name), reuse)
-            pub.methods[name] = how
-            pub.tables[name] = con.execute(
-                f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
-            if docs is not None:
-                pub.described_columns += comments.write(con, "pub", SCHEMA, name, docs[name])
-            source = f'{SCHEMA}."{name}"'
-            if name in partitions:  # the weekly rebuild (not reuse) writes every partition
-                pub.partitions[name] = parquet_partitions.write(
-                    con, source, parquet_dir / name, partitions[name],
-                    previous_parquet / name if reuse and previous_parquet else None)
-            else:
-                _write_parquet(con, source, parquet_dir / f"{name}.parquet",
-                               previous_parquet if how == delta.UNCHANGED else None)
+            pub.seconds[name] = _mart(con, name, pub, keys.get(name), partitions.get(name),
+                                      docs[name] if docs is not None else None, reuse,
+                                      parquet_dir, previous_parquet)
         con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
@@ -166,6 +158,31 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
     finally:
         con.execute("reset preserve_insertion_order")
         con.execute("detach pub")  # checkpoints: the file is complete, no .wal beside it
+
+
+def _mart(con, name: str, pub: Publication, key: list[str] | None,
+          split: parquet_partitions.Partitioning | None, doc: comments.MartDoc | None,
+          reuse: bool, parquet_dir: Path, previous_parquet: Path | None) -> list[float]:
+    """Bring one mart into the file (`pub` attached) and write its Parquet; returns the seconds
+    each took. A partitioned mart links its unchanged partitions from `previous_parquet` even
+    when the file is rebuilt (their fingerprints are their content); another mart keeps its
+    file only when the file's copy of it is unchanged."""
+    started = time.perf_counter()
+    how = delta.sync(con, SCHEMA, name, "pub", key, reuse)
+    pub.methods[name] = how
+    pub.tables[name] = con.execute(f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
+    if doc is not None:
+        pub.described_columns += comments.write(con, "pub", SCHEMA, name, doc)
+    in_file = time.perf_counter()
+    source = f'{SCHEMA}."{name}"'
+    if split is not None:
+        pub.partitions[name] = parquet_partitions.write(
+            con, source, parquet_dir / name, split,
+            previous_parquet / name if previous_parquet else None)
+    else:
+        _write_parquet(con, source, parquet_dir / f"{name}.parquet",
+                       previous_parquet if how == delta.UNCHANGED else None)
+    return [round(in_file - started, 3), round(time.perf_counter() - in_file, 3)]
 
 
 def _swap(publish_dir: Path, tmp_db: Path, version: str, pub: Publication) -> None:
@@ -198,14 +215,33 @@ def _linked_version(publish_dir: Path) -> str:
     return Path(os.readlink(link)).name if link.is_symlink() else ""
 
 
+def _partitionings(con, partitions: dict[str, str | dict],
+                   names: list[str]) -> dict[str, parquet_partitions.Partitioning]:
+    """Each partitioned mart's split, checked against its columns before anything is written."""
+    splits = {}
+    for name in names:
+        if name in partitions:
+            columns = dict(con.execute(
+                "select column_name, data_type from information_schema.columns where "
+                "table_catalog = current_database() and table_schema = ? and table_name = ?",
+                [SCHEMA, name]).fetchall())
+            try:
+                splits[name] = parquet_partitions.partitioning(name, partitions[name], columns)
+            except ValueError as exc:
+                raise PublishError(f"not published: {exc}. The previous publication is "
+                                   "untouched.") from None
+    return splits
+
+
 def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_id: str,
             pause=lambda phase: None, keys: dict[str, list[str]] | None = None,
-            partitions: dict[str, str] | None = None,
+            partitions: dict[str, str | dict] | None = None,
             storage_version: str = PUBLISH_STORAGE_VERSION,
             docs: dict[str, comments.MartDoc] | None = None) -> Publication:
     """Publish the `marts` schema of the database `con` is connected to. `keys`: the unique
     key of each incremental mart, whose new rows alone are copied (delta.py);
-    `partitions`: the column each partitioned mart's Parquet is split by; `storage_version`:
+    `partitions`: how each partitioned mart's Parquet is split (its model's meta
+    `publish_partition_by`, partitions.py); `storage_version`:
     the oldest DuckDB the file is for; `docs`: every mart with its descriptions (dbt's
     manifest), None to publish every table in `marts` without comments."""
     version = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
@@ -218,6 +254,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_i
     if too_new:  # before anything is written: the previous publication stays as it is
         raise PublishError(f"not published for DuckDB {storage_version}: "
                            + "; ".join(too_new) + ". The previous publication is untouched.")
+    splits = _partitionings(con, partitions or {}, names)
     tmp_db = publish_dir / f".{DB_NAME}.{version}.tmp"
     parquet_dir = publish_dir / VERSIONS / version
     try:
@@ -226,7 +263,7 @@ def publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, as_of: str, run_i
         _clean(publish_dir, keep={previous, version})
         built = delta.start_from(publish_dir / DB_NAME, tmp_db, now, storage_version)
         pub.full_build_at = (built or now).isoformat(sep=" ")
-        _copy(con, tmp_db, parquet_dir, pub, keys or {}, partitions or {},
+        _copy(con, tmp_db, parquet_dir, pub, keys or {}, splits,
               reuse=built is not None,
               previous_parquet=publish_dir / VERSIONS / previous if previous else None,
               names=names, docs=docs)

@@ -1,4 +1,8 @@
 {{ incremental_mart_config('activity_id') }}
+-- With SALESPIPE_PUBLISH_FACTS_BY_MONTH=true published as Parquet by month of occurred_at (new
+-- activities land in the latest months, so a night rewrites those and links the others;
+-- orchestration/publish/partitions.py); else one file.
+{{ config(meta={'publish_partition_by': {'month_of': 'occurred_at', 'as': 'activity_month'}}) }}
 -- One row per sales or marketing touch (emails sent, opened, clicked, calls, meetings, form
 -- fills, site visits, notes, tasks) with the contact, deal and owner it belongs to: the touches
 -- of intermediate.int_activities, where every CRM is brought to this shape.

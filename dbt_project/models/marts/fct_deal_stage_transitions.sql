@@ -1,4 +1,9 @@
 {{ incremental_mart_config('transition_id', post_hook="{{ drop_surplus_stays(this) }}") }}
+-- With SALESPIPE_PUBLISH_FACTS_BY_MONTH=true published as Parquet by month of exited_at (else
+-- one file): a stay that ended never changes again unless its deal does, while every current
+-- stay (no exited_at: one partition) is re-measured each night; by entered_at, those would
+-- touch every month (orchestration/publish/partitions.py).
+{{ config(meta={'publish_partition_by': {'month_of': 'exited_at', 'as': 'exited_month'}}) }}
 -- One row per entry of a deal into a stage. Consecutive events in the same stage collapse into
 -- one stay. Direction: 'created' (first stage), 'forward' (the next stage, or lost from any
 -- stage), 'skip' (past one or more stages, including won from an earlier stage), 'backward'
