@@ -7,7 +7,8 @@
 # /usr/bin/time; a line per run in the output file: side, wall s, user s, sys s, 1-min load.
 set -e
 a=$(realpath "$1"); b=$(realpath "$2"); runs=$3; out=$4
-py=$(realpath "$(dirname "$0")/../.venv/bin/python")
+# not realpath: it would resolve the venv's python symlink to the base interpreter
+py="$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false DAGSTER_DISABLE_TELEMETRY=1 RUNTIME__DLTHUB_TELEMETRY=false
 for _ in $(seq 1 "$runs"); do
   for side in a b; do
