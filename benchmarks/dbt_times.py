@@ -21,8 +21,9 @@ def run_folder(run_id: str, project_dir: Path = DBT_PROJECT_DIR) -> Path | None:
 
 
 def node_times(folder: Path) -> dict[str, dict]:
-    """{unique_id: {"seconds", "group"}}; group: "models: <layer folder>" for a model
-    (staging, intermediate, marts), else the resource type (test, seed, snapshot)."""
+    """{unique_id: {"seconds", "group", "thread"}}; group: "models: <layer folder>" for a model
+    (staging, intermediate, marts), else the resource type (test, seed, snapshot); thread: the
+    dbt worker thread that ran it (SALESPIPE_DBT_THREADS of them run nodes at once)."""
     results = json.loads((folder / "run_results.json").read_text())["results"]
     manifest_path = folder / "manifest.json"
     nodes = json.loads(manifest_path.read_text())["nodes"] if manifest_path.is_file() else {}
@@ -32,12 +33,14 @@ def node_times(folder: Path) -> dict[str, dict]:
         kind = uid.split(".", 1)[0]
         fqn = nodes.get(uid, {}).get("fqn", [])
         group = f"models: {fqn[1]}" if kind == "model" and len(fqn) > 2 else kind
-        out[uid] = {"seconds": round(result.get("execution_time") or 0.0, 3), "group": group}
+        out[uid] = {"seconds": round(result.get("execution_time") or 0.0, 3), "group": group,
+                    "thread": result.get("thread_id")}
     return out
 
 
 def summarise(times: dict[str, dict], top: int = 12) -> dict:
-    """Seconds and node count per group, and the `top` slowest nodes."""
+    """Seconds and node count per group, the `top` slowest nodes, and how many dbt threads ran
+    them (with two, the nodes' seconds add up to as much as twice the dbt phase)."""
     groups: dict[str, dict] = {}
     for node in times.values():
         entry = groups.setdefault(node["group"], {"seconds": 0.0, "nodes": 0})
@@ -46,7 +49,10 @@ def summarise(times: dict[str, dict], top: int = 12) -> dict:
     for entry in groups.values():
         entry["seconds"] = round(entry["seconds"], 2)
     slowest = sorted(times.items(), key=lambda kv: kv[1]["seconds"], reverse=True)[:top]
+    # the hooks (on-run-start/end) run on dbt's main thread, the nodes on its worker threads
+    threads = len({node.get("thread") for node in times.values()} - {None, "main"}) or 1
     return {"groups": dict(sorted(groups.items(), key=lambda kv: -kv[1]["seconds"])),
+            "threads": threads,
             "slowest": [[_label(uid), node["seconds"]] for uid, node in slowest]}
 
 

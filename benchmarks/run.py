@@ -346,6 +346,8 @@ def dbt_table(runs: dict[str, dict]) -> list[str]:
         lines.append(f"{group:<24}" + "".join(f"{c['seconds']:>16.1f}{c['nodes']:>8}"
                                                for c in cells))
     for name, n in nodes.items():
+        if n.get("threads", 1) > 1:  # the node seconds above overlap
+            lines.append(f"{name}: dbt ran {n['threads']} nodes at once (SALESPIPE_DBT_THREADS)")
         lines.append(f"slowest dbt nodes, {name} run:")
         lines += [f"  {seconds:>7.2f}  {label}" for label, seconds in n["slowest"]]
     return lines
