@@ -4,12 +4,15 @@ the deals' states read directly (intermediate.int_deal_states), the owner and te
 to the 'all' rows, and marts.fct_deal_changes' consistency (one change per key, one source per
 deal and field, each change starting where the one before ended, the latest change ending at the
 deal's current value). Read only. Prints one line per check; exit status 1 if the identity or a
-consistency check fails.
+consistency check fails. With --reference, also that marts.pipeline_waterfall has the same rows
+as the SQL issue 25 wrote (benchmarks/pipeline_waterfall_reference.sql, run on the same
+intermediate tables; EXCEPT ALL both ways): the rewrite changed how it is computed, not what.
 
-    python -m benchmarks.waterfall_checks WAREHOUSE
+    python -m benchmarks.waterfall_checks WAREHOUSE [--reference]
 """
 
 import sys
+from pathlib import Path
 
 import duckdb
 
@@ -53,6 +56,22 @@ GROUPS_ADD_UP = """
                                       or abs(g.closing - a.closing) > 0.005)
     from sums g join sums a using (period_type, period_start, pipeline_id, currency)
     where a.group_type = 'all' and g.group_type in ('owner', 'team')"""
+
+REFERENCE_SQL = Path(__file__).with_name("pipeline_waterfall_reference.sql")
+
+
+def reference_differences(con, as_of: str) -> tuple[int, int, int]:
+    """Rows only in marts.pipeline_waterfall, rows only in the reference SQL's result (as of
+    `as_of`), and the mart's row count."""
+    reference = REFERENCE_SQL.read_text().replace("{as_of}", as_of)
+    con.execute(f"create temp table waterfall_reference as {reference}")
+    return con.execute("""
+        select (select count(*) from (select * from marts.pipeline_waterfall
+                                      except all select * from waterfall_reference)),
+               (select count(*) from (select * from waterfall_reference
+                                      except all select * from marts.pipeline_waterfall)),
+               (select count(*) from marts.pipeline_waterfall)""").fetchone()
+
 
 CHANGES = {
     "rows by field and source": """
@@ -98,8 +117,9 @@ LATEST = """
     group by all order by all"""
 
 
-def main(warehouse: str) -> int:
+def main(warehouse: str, reference: bool = False) -> int:
     con = duckdb.connect(warehouse, read_only=True)
+    con.execute("set TimeZone = 'UTC'")
     failed = 0
     as_of = con.execute("select max(period_end)::varchar from marts.pipeline_waterfall").fetchone()
     print("waterfall rows by period type and group:", con.execute(
@@ -118,6 +138,11 @@ def main(warehouse: str) -> int:
     rows, off = con.execute(GROUPS_ADD_UP).fetchone()
     print(f"owner and team rows add up to 'all' (opening, closing): {off} of {rows} differ")
     failed += off
+    if reference:
+        only_mart, only_ref, rows = reference_differences(con, as_of[0])
+        print(f"same rows as the reference SQL: {only_mart} of {rows} rows only in the mart, "
+              f"{only_ref} only in the reference")
+        failed += only_mart + only_ref
     for name, sql in CHANGES.items():
         found = con.execute(sql).fetchall()
         print(f"fct_deal_changes, {name}:", found if len(found) > 1 else found[0][0])
@@ -131,4 +156,4 @@ def main(warehouse: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], reference="--reference" in sys.argv[2:]))

@@ -3,12 +3,15 @@ seeds_build, as of 2026-10-31): what changed, newest first, with stage and owner
 
 The changes themselves, the waterfall and the slip alerts are checked by hand-worked dbt unit
 tests (models/**/_deal_changes__unit_tests.yml, _changes__unit_tests.yml, _alerts__unit_tests.yml)
-and, across two nightly runs, by tests/test_incremental.py (a pushed and cut export deal)."""
+and, across two nightly runs, by tests/test_incremental.py (a pushed and cut export deal). The
+waterfall's rows equal the SQL it was first written with (test_waterfall_equals_...)."""
 
 import re
 
+import duckdb
 from typer.testing import CliRunner
 
+from benchmarks.waterfall_checks import reference_differences
 from orchestration.cli import app
 
 
@@ -38,3 +41,17 @@ def test_changes_refuses_a_bad_date(seeds_build):
                                    "--since", "31/10/2026"])
     assert bad.exit_code == 1
     assert "--since must be a date like 2026-10-31, got '31/10/2026'" in bad.output
+
+
+def test_waterfall_equals_the_reference_sql(seeds_build):
+    """marts.pipeline_waterfall, as `salespipe run` built it, has exactly the rows of the SQL
+    issue 25 wrote (benchmarks/pipeline_waterfall_reference.sql) on the same intermediate
+    tables: the rewrite for linear cost (one row per deal, not count(distinct)) changed how it
+    is computed, not a figure. EXCEPT ALL both ways, so a duplicated or missing row counts."""
+    con = duckdb.connect(str(seeds_build.warehouse), read_only=True)
+    try:
+        only_mart, only_reference, rows = reference_differences(con, "2026-10-31")
+    finally:
+        con.close()
+    assert (only_mart, only_reference) == (0, 0)
+    assert rows > 900  # every period, group and pipeline of the samples

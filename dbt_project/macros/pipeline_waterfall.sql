@@ -22,3 +22,13 @@
 {% macro waterfall_period_start(period_type, expr) -%}
     cast({{ dbt.date_trunc(period_type, expr) }} as date)
 {%- endmacro %}
+
+{#- The first day of the period holding the date `expr`, the period type read from the column
+    `period_type_col` (one of waterfall_period_types()). -#}
+{% macro waterfall_period_start_of(period_type_col, expr) -%}
+    case
+        {%- for name in waterfall_period_types() %}
+        when {{ period_type_col }} = '{{ name }}' then {{ waterfall_period_start(name, expr) }}
+        {%- endfor %}
+    end
+{%- endmacro %}

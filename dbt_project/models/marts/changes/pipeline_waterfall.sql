@@ -13,7 +13,8 @@
                       'pushed_out', 'decreased', 'won', 'lost', 'other_out'] %}
 with states as (
     select
-        s.*,
+        s.deal_id, s.valid_from, s.valid_to, s.is_created, s.outcome, s.pipeline_id, s.currency,
+        s.expected_close_date,
         s.is_created and s.outcome = 'open' and s.expected_close_date is not null as in_scope,
         cast(coalesce(s.amount, 0) as {{ type_exact_decimal() }}) as exact_amount,
         coalesce(s.owner_id, 'no owner') as owner_key,
@@ -33,30 +34,37 @@ timeline as (
     from states as s
 ),
 
-grouped as (
-    select 'all' as group_type, 'all' as group_id, 'all' as prev_group_id, t.* from timeline as t
-    union all
-    select 'owner', t.owner_key, t.prev_owner_key, t.* from timeline as t
-    union all
-    select 'team', t.team_key, t.prev_team_key, t.* from timeline as t
+{#- Each state counts once per group type (all, owner, team) and period type, and each of
+    those moves once per kind of flow. The fan-out is a join with small constant tables, not
+    a union of copies: a union read by several selects is materialized whole (DuckDB kept
+    six copies of every state in memory), this streams. -#}
+fanout as (
+    {%- for group_type in ['all', 'owner', 'team'] %}
+    {%- set outer = loop %}
+    {%- for period_type in waterfall_period_types() %}
+    select '{{ group_type }}' as group_type, '{{ period_type }}' as period_type
+    {{- '' if outer.last and loop.last else ' union all' }}
+    {%- endfor %}
+    {%- endfor %}
 ),
 
 keyed as (
-    {%- for period_type in waterfall_period_types() %}
     select
-        '{{ period_type }}' as period_type,
-        g.*,
-        case when g.in_scope
-            then {{ waterfall_period_start(period_type, 'g.expected_close_date') }} end
+        f.period_type,
+        f.group_type,
+        case f.group_type when 'all' then 'all' when 'owner' then t.owner_key
+            else t.team_key end as group_id,
+        case f.group_type when 'all' then 'all' when 'owner' then t.prev_owner_key
+            else t.prev_team_key end as prev_group_id,
+        t.*,
+        case when t.in_scope
+            then {{ waterfall_period_start_of('f.period_type', 't.expected_close_date') }} end
             as period_start,
-        case when coalesce(g.prev_in_scope, false)
-            then {{ waterfall_period_start(period_type, 'g.prev_expected_close_date') }} end
+        case when coalesce(t.prev_in_scope, false)
+            then {{ waterfall_period_start_of('f.period_type', 't.prev_expected_close_date') }} end
             as prev_period_start
-    from grouped as g
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    from timeline as t
+    cross join fanout as f
 ),
 
 moves as (
@@ -74,54 +82,95 @@ moves as (
     from keyed as k
 ),
 
+{#- came in: the state after the move is in the period's pipeline; went out: the state before
+    it was (its prev_ columns and period). -#}
+{%- set came_in -%}
+    case
+        when prev_is_created is null or not prev_is_created then 'new'
+        when prev_outcome <> 'open' then 'other_in'
+        when prev_group_id <> group_id or prev_pipeline_id <> pipeline_id
+            or prev_currency <> currency or prev_expected_close_date is null then 'other_in'
+        else 'pulled_in'
+    end
+{%- endset %}
+{%- set went_out -%}
+    case
+        when outcome = 'won' then 'won'
+        when outcome = 'lost' then 'lost'
+        when prev_group_id <> group_id or prev_pipeline_id <> pipeline_id
+            or prev_currency <> currency or expected_close_date is null then 'other_out'
+        else 'pushed_out'
+    end
+{%- endset %}
+{#- Each kind of flow: when a move is one, its category and amount. opening and closing: in the
+    period at its start and at its end; change: the amount changed while staying in it. -#}
+{%- set kinds = {
+    'opening': {
+        'when': "in_scope and period_start <= cast('" ~ as_of_date() ~ "' as date)
+            and valid_from < window_start and (valid_to is null or valid_to >= window_start)",
+        'category': "'opening'", 'amount': 'exact_amount'},
+    'closing': {
+        'when': "in_scope and period_start <= cast('" ~ as_of_date() ~ "' as date)
+            and valid_from < window_end and (valid_to is null or valid_to >= window_end)",
+        'category': "'closing'", 'amount': 'exact_amount'},
+    'change': {
+        'when': 'stays and exact_amount <> prev_exact_amount
+            and valid_from >= window_start and valid_from < window_end',
+        'category': "case when exact_amount > prev_exact_amount then 'increased' else 'decreased' end",
+        'amount': 'case when exact_amount > prev_exact_amount then exact_amount - prev_exact_amount
+            else prev_exact_amount - exact_amount end'},
+    'came_in': {
+        'when': 'coalesce(in_scope, false) and not stays
+            and valid_from >= window_start and valid_from < window_end',
+        'category': came_in, 'amount': 'exact_amount'},
+    'went_out': {
+        'when': 'coalesce(prev_in_scope, false) and not stays
+            and valid_from >= prev_window_start and valid_from < prev_window_end',
+        'category': went_out, 'amount': 'prev_exact_amount'},
+} %}
+kinds as (
+    {%- for kind in kinds %}
+    select '{{ kind }}' as kind{{ ' union all' if not loop.last }}
+    {%- endfor %}
+),
+
 flows as (
-    -- in the period at its start (opening) and at its end (closing)
-    {%- for category, moment in [('opening', 'window_start'), ('closing', 'window_end')] %}
+    -- went out: counted in the period, group, pipeline and currency of the state before
+    {%- set before = "k.kind = 'went_out'" %}
+    select m.period_type, m.group_type, m.deal_id,
+        {%- for c in ['period_start', 'group_id', 'pipeline_id', 'currency'] %}
+        case when {{ before }} then m.prev_{{ c }} else m.{{ c }} end as {{ c }},
+        {%- endfor %}
+        case k.kind
+            {%- for kind, flow in kinds.items() %}
+            when '{{ kind }}' then {{ flow.category }}
+            {%- endfor %}
+        end as category,
+        case k.kind
+            {%- for kind, flow in kinds.items() %}
+            when '{{ kind }}' then {{ flow.amount }}
+            {%- endfor %}
+        end as amount
+    from moves as m
+    cross join kinds as k
+    where case k.kind
+        {%- for kind, flow in kinds.items() %}
+        when '{{ kind }}' then {{ flow.when }}
+        {%- endfor %}
+    end
+),
+
+-- One row per deal first, then count rows: count(distinct deal_id) per category took one hash
+-- table per category (DuckDB plans each as its own aggregate joined back), 1.3 GB at M. A
+-- deal's amount in a category is null when it has no move of that category (amounts are never
+-- null), so counting the non-null ones counts the distinct deals.
+per_deal as (
     select period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id,
-        '{{ category }}' as category, exact_amount as amount
-    from moves
-    where in_scope and period_start <= cast('{{ as_of_date() }}' as date)
-        and valid_from < {{ moment }} and (valid_to is null or valid_to >= {{ moment }})
-    union all
-    {%- endfor %}
-    -- amount changed while staying in it
-    select period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id,
-        case when exact_amount > prev_exact_amount then 'increased' else 'decreased' end,
-        case when exact_amount > prev_exact_amount then exact_amount - prev_exact_amount
-            else prev_exact_amount - exact_amount end
-    from moves
-    where stays and exact_amount <> prev_exact_amount
-        and valid_from >= window_start and valid_from < window_end
-    {#- came in: the state after the move is in the period's pipeline; went out: the state
-        before it was. One select each, reading that state's columns (prev_ for the one before). -#}
-    {%- set came_in -%}
-        case
-            when prev_is_created is null or not prev_is_created then 'new'
-            when prev_outcome <> 'open' then 'other_in'
-            when prev_group_id <> group_id or prev_pipeline_id <> pipeline_id
-                or prev_currency <> currency or prev_expected_close_date is null then 'other_in'
-            else 'pulled_in'
-        end
-    {%- endset %}
-    {%- set went_out -%}
-        case
-            when outcome = 'won' then 'won'
-            when outcome = 'lost' then 'lost'
-            when prev_group_id <> group_id or prev_pipeline_id <> pipeline_id
-                or prev_currency <> currency or expected_close_date is null then 'other_out'
-            else 'pushed_out'
-        end
-    {%- endset %}
-    {%- for p, category in [('', came_in), ('prev_', went_out)] %}
-    union all
-    select period_type, {{ p }}period_start, group_type, {{ p }}group_id, {{ p }}pipeline_id,
-        {{ p }}currency, deal_id,
-        {{ category }},
-        {{ p }}exact_amount
-    from moves
-    where coalesce({{ p }}in_scope, false) and not stays
-        and valid_from >= {{ p }}window_start and valid_from < {{ p }}window_end
-    {%- endfor %}
+        {%- for c in ['opening'] + categories + ['closing'] %}
+        sum(case when category = '{{ c }}' then amount end) as {{ c }}_amount{{ ',' if not loop.last }}
+        {%- endfor %}
+    from flows
+    group by period_type, period_start, group_type, group_id, pipeline_id, currency, deal_id
 )
 
 select
@@ -136,17 +185,14 @@ select
     pipeline_id,
     currency,
     {%- for c in ['opening'] + categories + ['closing'] %}
-    coalesce(sum(case when category = '{{ c }}' then amount end), 0) as {{ c }}_amount,
-    count(distinct case when category = '{{ c }}' then deal_id end) as {{ c }}_count,
+    coalesce(sum({{ c }}_amount), 0) as {{ c }}_amount,
+    count({{ c }}_amount) as {{ c }}_count,
     {%- endfor %}
     -- a deal was in the period's pipeline at some moment of it: at its start or came in
-    count(distinct case when category in ('opening', 'new', 'pulled_in', 'other_in')
-        then deal_id end) as pipeline_deals_count,
+    count(coalesce(opening_amount, new_amount, pulled_in_amount, other_in_amount)) as pipeline_deals_count,
     round(
-        cast(count(distinct case when category = 'pushed_out' then deal_id end)
-            as {{ type_double() }})
-        / nullif(count(distinct case when category in ('opening', 'new', 'pulled_in', 'other_in')
-            then deal_id end), 0),
+        cast(count(pushed_out_amount) as {{ type_double() }})
+        / nullif(count(coalesce(opening_amount, new_amount, pulled_in_amount, other_in_amount)), 0),
         4) as push_rate
-from flows
+from per_deal
 group by period_type, period_start, group_type, group_id, pipeline_id, currency
