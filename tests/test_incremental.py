@@ -239,6 +239,74 @@ def test_engagement_sums_updated_at_night_equal_the_direct_decay(builds):
     assert held == [(DAY - dt.timedelta(days=1), 2)], held
 
 
+# The contact chain's incremental tables (macros/contacts.sql) and the columns that say how a
+# row was built, which differ between the builds by design.
+CONTACT_CHAIN = {"int_contacts": ("loaded_through", BUILT_AT),
+                 "int_lead_fit_matches": (BUILT_AT,)}
+
+
+def _differ(con, tables: dict, left: str = "inc", right: str = '"full"') -> dict:
+    """Rows only in one of two builds of each intermediate table (EXCEPT ALL both ways), and
+    their row counts."""
+    out = {}
+    for name, build_columns in tables.items():
+        a, b = (f"(select * exclude ({', '.join(build_columns)}) "
+                f"from {db}.intermediate.\"{name}\")" for db in (left, right))
+        out[name] = con.execute(
+            f"select (select count(*) from (select * from {a} except all select * from {b})),"
+            f" (select count(*) from (select * from {b} except all select * from {a})),"
+            f" (select count(*) from {a})").fetchone()
+    return out
+
+
+def test_incremental_contact_chain_equals_full_refresh(builds):
+    """int_contacts and int_lead_fit_matches, recomputed at night only for the contacts whose
+    records landed since (HubSpot's re-exported half, the re-landed generic and ActiveCampaign
+    files whole, the deleted contact dropped), hold the full refresh's rows; and the night
+    really kept rows of the first run (HubSpot contacts not re-exported)."""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        differ = _differ(con, CONTACT_CHAIN)
+        kept = con.execute(f"select count(distinct {BUILT_AT}), count(*) filter (where "
+                           f"{BUILT_AT} = (select min({BUILT_AT}) from inc.intermediate."
+                           "int_contacts)) from inc.intermediate.int_contacts").fetchone()
+    assert all(rows > 0 for _a, _b, rows in differ.values()), differ
+    assert all(a == b == 0 for a, b, _rows in differ.values()), differ
+    assert kept[0] == 2 and kept[1] > 0, kept  # some contacts as the first night wrote them
+
+
+def test_an_owner_change_reaches_every_contact(builds, tmp_path):
+    """A HubSpot owner getting a new id changes the owner of every contact of theirs, re-exported
+    or not: int_contacts' signature (owners, field titles) differs, so the next run rebuilds it
+    and the fit matches after it, equal to a full refresh of the same data."""
+    incremental, *_ = builds
+    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
+    for copy in copies.values():
+        shutil.copy(incremental, copy)
+        con = duckdb.connect(str(copy))
+        try:
+            con.execute("update raw.hubspot_owners set id = id || '7' where lower(firstname) = 'ann'")
+            assert con.execute("select count(*) from raw.hubspot_owners where id like '%7'"
+                               ).fetchone()[0] == 1
+        finally:
+            con.close()
+    for mode, copy in copies.items():
+        result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select",
+                      "stg_hubspot__owners int_owners int_contacts int_lead_fit_matches",
+                      *(["--full-refresh"] if mode == "full" else []))
+        assert result.returncode == 0, result.stdout[-3000:]
+    con = duckdb.connect(str(copies["full"]))
+    try:
+        con.execute(f"attach '{copies['inc']}' as inc (read_only)")
+        differ = _differ(con, CONTACT_CHAIN, right="main")
+        moved = con.execute("select count(*) from inc.intermediate.int_contacts "
+                            "where owner_id like 'hubspot-%7'").fetchone()[0]
+    finally:
+        con.close()
+    assert all(a == b == 0 for a, b, _rows in differ.values()), differ
+    assert moved >= 2  # Ann Lee's contacts 1 and 2, neither re-exported by the drop alone
+
+
 INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activities",
                        "stg_activecampaign__deal_activities", "stg_generic__activities",
                        "stg_pipedrive__activities", "stg_salesforce__tasks",
@@ -342,11 +410,15 @@ SCOPED_UNIQUE = "unique_since_tested_fct_activities_activity_id___built_at"
 
 
 def _dbt_test(warehouse, tmp_path) -> subprocess.CompletedProcess:
+    return _dbt(warehouse, tmp_path / "target", "test", "--select", SCOPED_UNIQUE)
+
+
+def _dbt(warehouse, target, *args) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.run(
-        [str(dbt), "test", "--select", SCOPED_UNIQUE, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs")],
+        [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
+         "--log-path", str(target / "logs")],
         capture_output=True, text=True, timeout=1200, check=False,
         env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})

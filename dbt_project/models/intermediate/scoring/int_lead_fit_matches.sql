@@ -3,15 +3,29 @@
 -- matches ignore case and surrounding spaces; a missing value matches nothing (is_set: false).
 -- The pre-hook stops the build, naming the rule, when a rule cannot work (unknown attribute or
 -- match type, gte/lte with a value that is not a number).
-{{ config(pre_hook="{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}") }}
+-- Incremental (macro fit_matches_plan): a night recomputes the contacts int_contacts wrote since
+-- this table's last build (after a rebuild of int_contacts, all of them); the pre-hook first
+-- deletes their rows and those of contacts int_contacts no longer has. A change of the fit rules
+-- seed (its checksum, in rebuild_signature) rebuilds every contact.
+{{ config(
+    materialized='incremental',
+    unique_key=['contact_id', 'rule_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook=["{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}",
+              "{{ clear_fit_matches_of_changed_contacts() }}"],
+) }}
 
 {%- set attributes = lead_fit_rule_attributes(ref('lead_score_fit_rules')) %}
+{%- set plan = fit_matches_plan() %}
+{%- set contacts = ref('int_contacts') if plan.rebuild else
+    '(select * from ' ~ ref('int_contacts') ~ ' where ' ~ fit_contacts_changed(plan) ~ ') as c' %}
 
 -- only the attributes the rules name (see lead_fit_rule_attributes): 3M contacts times all 14
 -- known attributes would be 42M rows to join to the rules. Each reads int_contacts itself, not
 -- a shared CTE, which DuckDB would materialise with all of its columns.
 with attribute_values as (
-    {{ lead_fit_attribute_values(ref('int_contacts'), attributes.named, attributes.numeric) }}
+    {{ lead_fit_attribute_values(contacts, attributes.named, attributes.numeric) }}
 ),
 
 -- normalised once: an `in` list is framed with '|' so one position() finds a whole item
@@ -36,7 +50,9 @@ select
     r.match_type,
     r.match_value,
     v.value_text as contact_value,
-    r.points
+    r.points,
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
 from rules as r
 inner join attribute_values as v on r.attribute = v.attribute
 where
