@@ -298,7 +298,7 @@ def test_an_owner_change_reaches_every_contact(builds, tmp_path):
     con = duckdb.connect(str(copies["full"]))
     try:
         con.execute(f"attach '{copies['inc']}' as inc (read_only)")
-        differ = _differ(con, CONTACT_CHAIN, right="main")
+        differ = _differ(con, CONTACT_CHAIN)
         moved = con.execute("select count(*) from inc.intermediate.int_contacts "
                             "where owner_id like 'hubspot-%7'").fetchone()[0]
     finally:

@@ -76,6 +76,12 @@
     {%- if not is_incremental() -%}
         {{ return(plan) }}
     {%- endif -%}
+    {#- a table built before the model was incremental lacks the build columns: on_schema_change
+        appends them, and the pre-hook empties it first -#}
+    {%- if 'rebuild_signature' not in column_names(this) -%}
+        {%- do plan.update({'reason': 'built before it was incremental'}) -%}
+        {{ return(plan) }}
+    {%- endif -%}
     {%- set held = run_query("select count(*), min(rebuild_signature), max(rebuild_signature), "
         ~ "cast(max(loaded_through) as " ~ text ~ ") from " ~ this).rows[0] -%}
     {%- if held[0] == 0 or held[3] is none -%}
@@ -181,6 +187,10 @@
     {%- endif -%}
     {%- do plan.update({'signature': fit_matches_signature()}) -%}
     {%- if not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- if 'rebuild_signature' not in column_names(this) -%}
+        {%- do plan.update({'reason': 'built before it was incremental'}) -%}
         {{ return(plan) }}
     {%- endif -%}
     {%- set held = run_query("select count(*), min(rebuild_signature), max(rebuild_signature), "

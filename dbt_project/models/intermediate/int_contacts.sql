@@ -5,11 +5,12 @@
 -- the last build (all of a raw table's after a file of it was landed again), the post-hook drops
 -- the contacts no CRM has any more, and a change of HubSpot's owners or ActiveCampaign's field
 -- titles rebuilds every contact.
+-- A table built before the model was incremental gets the build columns appended and is rebuilt.
 {{ config(
     materialized='incremental',
     unique_key='contact_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ clear_contacts_for_rebuild() }}",
     post_hook="{{ drop_vanished_contacts() }}",
 ) }}

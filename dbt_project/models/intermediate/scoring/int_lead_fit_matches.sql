@@ -7,11 +7,12 @@
 -- this table's last build (after a rebuild of int_contacts, all of them); the pre-hook first
 -- deletes their rows and those of contacts int_contacts no longer has. A change of the fit rules
 -- seed (its checksum, in rebuild_signature) rebuilds every contact.
+-- A table built before the model was incremental gets the build columns appended and is rebuilt.
 {{ config(
     materialized='incremental',
     unique_key=['contact_id', 'rule_id'],
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook=["{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}",
               "{{ clear_fit_matches_of_changed_contacts() }}"],
 ) }}
