@@ -164,14 +164,16 @@
                           count=is_incremental()) }}
 {%- endmacro %}
 
-{#- int_lead_fit_matches: what it depends on besides int_contacts, the fit rules seed (its
-    file's checksum, as dbt read it). -#}
+{#- int_lead_fit_matches: what it depends on besides int_contacts, the fit rules as loaded
+    (the seed table's rows, hashed: an edited table counts, not only an edited file). -#}
 {% macro fit_matches_signature() -%}
-    {%- set ns = namespace(text='fit_rules=') -%}
-    {%- for node in (graph.get('nodes') or {}).values() -%}
-        {%- if node.resource_type == 'seed' and node.name == 'lead_score_fit_rules' -%}
-            {%- set ns.text = ns.text ~ node.checksum.checksum -%}
-        {%- endif -%}
+    {%- set rules = ref('lead_score_fit_rules') -%}
+    {%- set ns = namespace(text='fit_rules') -%}
+    {%- set text = dbt.type_string() -%}
+    {%- for row in run_query("select cast(rule_id as " ~ text ~ "), cast(attribute as " ~ text
+            ~ "), cast(match_type as " ~ text ~ "), cast(match_value as " ~ text ~ "), cast(points as "
+            ~ text ~ ") from " ~ rules ~ " order by 1, 2, 3, 4, 5").rows -%}
+        {%- set ns.text = ns.text ~ '|' ~ row | join('=') -%}
     {%- endfor -%}
     {{ return(local_md5(ns.text)) }}
 {%- endmacro %}

@@ -6,7 +6,7 @@
 -- Incremental (macro fit_matches_plan): a night recomputes the contacts int_contacts wrote since
 -- this table's last build (after a rebuild of int_contacts, all of them); the pre-hook first
 -- deletes their rows and those of contacts int_contacts no longer has. A change of the fit rules
--- seed (its checksum, in rebuild_signature) rebuilds every contact.
+-- seed table (its rows hashed into rebuild_signature) rebuilds every contact.
 -- A table built before the model was incremental gets the build columns appended and is rebuilt.
 {{ config(
     materialized='incremental',
