@@ -222,10 +222,10 @@
         {{ log("int_lead_fit_matches: rebuilt (" ~ fit_matches_plan().reason ~ ")") }}
         {{ delete_rows(this, '1 = 1') }}
     {%- else -%}
-        {%- set contacts = ref('int_contacts') -%}
-        {{ delete_rows_if_any(this,
-            "contact_id in (select contact_id from " ~ contacts ~ " where "
-            ~ fit_contacts_changed(fit_matches_plan()) ~ ") or contact_id not in "
-            ~ "(select contact_id from " ~ contacts ~ " where contact_id is not null)") }}
+        {#- kept: the rows of contacts int_contacts holds and did not rewrite (one anti-join). Not
+            counted first (delete_rows_if_any): most nights rewrite some contacts -#}
+        {{ delete_rows(this,
+            "contact_id not in (select contact_id from " ~ ref('int_contacts') ~ " where not ("
+            ~ fit_contacts_changed(fit_matches_plan()) ~ ") and contact_id is not null)") }}
     {%- endif -%}
 {%- endmacro %}
