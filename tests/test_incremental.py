@@ -7,6 +7,7 @@ contact exports are landed again with records deleted, and an incremental run bu
 `dbt run --full-refresh`, and every mart is compared row by row.
 """
 
+import csv
 import datetime as dt
 import json
 import os
@@ -75,6 +76,29 @@ def _reexport_with_deletions(source) -> None:
     ac.write_text(json.dumps(page))
 
 
+# Two HubSpot contacts changed in the CRM, re-exported in a file of their own on the second night
+# (the drop's re-exported contacts change only a date int_contacts does not keep): contact 1
+# stops firing most fit rules, contact 2 starts firing some. Only the incremental path of
+# int_contacts / int_lead_fit_matches sees them (test_incremental_contact_chain_...).
+EDITED_CONTACTS = {
+    "1": {"Job Title": "Engineer", "Number of Employees": "", "Country/Region": "Germany",
+          "Budget Range": "", "Decision Maker": "No", "Need Identified": "No"},
+    "2": {"Job Title": "CTO", "Decision Maker": "Yes", "Purchase Timeline": "0-3 months"},
+}
+
+
+def _edit_hubspot_contacts(source) -> None:
+    with (source / "hubspot" / "contacts.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    edited = [{**row, **EDITED_CONTACTS[row["Record ID"]]} for row in rows
+              if row["Record ID"] in EDITED_CONTACTS]
+    assert len(edited) == len(EDITED_CONTACTS)
+    with (source / "hubspot" / "contacts-edited.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(edited)
+
+
 # An open HubSpot deal (an export without history) pushed and cut on the second night: its
 # close date 2024-04-15 -> 2024-05-20 and amount 500 -> 350 in the re-exported deals.csv (and
 # not lost, as the drop would have it). Checked by test_a_pushed_deal_moves_changes_waterfall_alerts.
@@ -114,6 +138,7 @@ def builds(tmp_path_factory):
         before = _snapshot(ws.warehouse)
         delta = write_delta(ws.source, DAY, fraction=0.5, seed=3)
         _reexport_with_deletions(ws.source)
+        _edit_hubspot_contacts(ws.source)
         _push_an_open_deal(ws.source)
         env.setenv("SALESPIPE_AS_OF", DAY.isoformat())
         nightly = run_pipeline(selection=MODELS)
@@ -137,6 +162,14 @@ def test_nightly_run_reuses_dbt_parse_state(builds):
         assert "Partial parsing enabled" in text, run_id
 
 
+# Fit rules fired for the two edited contacts (EDITED_CONTACTS).
+FIRED = """
+        select c.contact_id, count(f.rule_id)
+        from intermediate.int_contacts as c
+        left join intermediate.int_lead_fit_matches as f on c.contact_id = f.contact_id
+        where c.contact_id in ('hubspot-1', 'hubspot-2') group by all"""
+
+
 def _snapshot(warehouse) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -145,6 +178,7 @@ def _snapshot(warehouse) -> dict:
                 "select count(*) from marts.fct_deal_stage_transitions").fetchone()[0],
             "activities": con.execute("select count(*) from marts.fct_activities").fetchone()[0],
             "scores": scores_of(con),
+            "fired": dict(con.execute(FIRED).fetchall()),
         }
     finally:
         con.close()
@@ -237,6 +271,79 @@ def test_engagement_sums_updated_at_night_equal_the_direct_decay(builds):
         held = con.execute("select epoch_day, count(distinct covered_through) "
                            "from inc.intermediate.int_lead_engagement_sums group by all").fetchall()
     assert held == [(DAY - dt.timedelta(days=1), 2)], held
+
+
+# The contact chain's incremental tables (macros/contacts.sql) and the columns that say how a
+# row was built, which differ between the builds by design.
+CONTACT_CHAIN = {"int_contacts": ("loaded_through", BUILT_AT),
+                 "int_lead_fit_matches": (BUILT_AT,)}
+
+
+def _differ(con, tables: dict, left: str = "inc", right: str = '"full"') -> dict:
+    """Rows only in one of two builds of each intermediate table (EXCEPT ALL both ways), and
+    their row counts."""
+    out = {}
+    for name, build_columns in tables.items():
+        a, b = (f"(select * exclude ({', '.join(build_columns)}) "
+                f"from {db}.intermediate.\"{name}\")" for db in (left, right))
+        out[name] = con.execute(
+            f"select (select count(*) from (select * from {a} except all select * from {b})),"
+            f" (select count(*) from (select * from {b} except all select * from {a})),"
+            f" (select count(*) from {a})").fetchone()
+    return out
+
+
+def test_incremental_contact_chain_equals_full_refresh(builds):
+    """int_contacts and int_lead_fit_matches, recomputed at night only for the contacts whose
+    records landed since (HubSpot's re-exported half and two edited contacts, the re-landed
+    generic and ActiveCampaign files whole, the deleted contact dropped), hold the full
+    refresh's rows; the night really kept rows of the first run (HubSpot contacts not
+    re-exported), and the edited contacts fire fewer (1) and more (2) rules than before."""
+    incremental, full, before, *_ = builds
+    before_fired = before["fired"]
+    with _both(incremental, full) as con:
+        differ = _differ(con, CONTACT_CHAIN)
+        fired = dict(con.execute(FIRED.replace("intermediate.", "inc.intermediate.")).fetchall())
+        kept = con.execute(f"select count(distinct {BUILT_AT}), count(*) filter (where "
+                           f"{BUILT_AT} = (select min({BUILT_AT}) from inc.intermediate."
+                           "int_contacts)) from inc.intermediate.int_contacts").fetchone()
+    assert all(rows > 0 for _a, _b, rows in differ.values()), differ
+    assert all(a == b == 0 for a, b, _rows in differ.values()), differ
+    assert kept[0] == 2 and kept[1] > 0, kept  # some contacts as the first night wrote them
+    assert fired["hubspot-1"] < before_fired["hubspot-1"], (before_fired, fired)
+    assert fired["hubspot-2"] > before_fired["hubspot-2"], (before_fired, fired)
+
+
+def test_an_owner_change_reaches_every_contact(builds, tmp_path):
+    """A HubSpot owner getting a new id changes the owner of every contact of theirs, re-exported
+    or not: int_contacts' signature (owners, field titles) differs, so the next run rebuilds it
+    and the fit matches after it, equal to a full refresh of the same data."""
+    incremental, *_ = builds
+    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
+    for copy in copies.values():
+        shutil.copy(incremental, copy)
+        con = duckdb.connect(str(copy))
+        try:
+            con.execute("update raw.hubspot_owners set id = id || '7' where lower(firstname) = 'ann'")
+            assert con.execute("select count(*) from raw.hubspot_owners where id like '%7'"
+                               ).fetchone()[0] == 1
+        finally:
+            con.close()
+    for mode, copy in copies.items():
+        result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select",
+                      "stg_hubspot__owners int_owners int_contacts int_lead_fit_matches",
+                      *(["--full-refresh"] if mode == "full" else []))
+        assert result.returncode == 0, result.stdout[-3000:]
+    con = duckdb.connect(str(copies["full"]))
+    try:
+        con.execute(f"attach '{copies['inc']}' as inc (read_only)")
+        differ = _differ(con, CONTACT_CHAIN)
+        moved = con.execute("select count(*) from inc.intermediate.int_contacts "
+                            "where owner_id like 'hubspot-%7'").fetchone()[0]
+    finally:
+        con.close()
+    assert all(a == b == 0 for a, b, _rows in differ.values()), differ
+    assert moved >= 2  # Ann Lee's contacts 1 and 2, neither re-exported by the drop alone
 
 
 INCREMENTAL_STAGING = {"stg_hubspot__activities", "stg_activecampaign__activities",
@@ -342,11 +449,15 @@ SCOPED_UNIQUE = "unique_since_tested_fct_activities_activity_id___built_at"
 
 
 def _dbt_test(warehouse, tmp_path) -> subprocess.CompletedProcess:
+    return _dbt(warehouse, tmp_path / "target", "test", "--select", SCOPED_UNIQUE)
+
+
+def _dbt(warehouse, target, *args) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.run(
-        [str(dbt), "test", "--select", SCOPED_UNIQUE, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs")],
+        [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
+         "--log-path", str(target / "logs")],
         capture_output=True, text=True, timeout=1200, check=False,
         env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})

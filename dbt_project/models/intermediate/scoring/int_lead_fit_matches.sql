@@ -3,15 +3,38 @@
 -- matches ignore case and surrounding spaces; a missing value matches nothing (is_set: false).
 -- The pre-hook stops the build, naming the rule, when a rule cannot work (unknown attribute or
 -- match type, gte/lte with a value that is not a number).
-{{ config(pre_hook="{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}") }}
+-- Incremental (macro fit_matches_plan): a night recomputes the contacts int_contacts wrote since
+-- this table's last build (after a rebuild of int_contacts, all of them); the pre-hook first
+-- deletes their rows and those of contacts int_contacts no longer has, so the new rows are
+-- appended (delete+insert would delete them again: 1.2 s of 1M rows at M). A change of the fit rules
+-- seed table (its rows hashed into rebuild_signature) rebuilds every contact.
+-- A table built before the model was incremental gets the build columns appended and is rebuilt.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ assert_valid_fit_rules(ref('lead_score_fit_rules')) }}",
+              "{{ clear_fit_matches_of_changed_contacts() }}"],
+) }}
 
 {%- set attributes = lead_fit_rule_attributes(ref('lead_score_fit_rules')) %}
+{%- set plan = fit_matches_plan() %}
+{#- an incremental run reads the few contacts it recomputes once (a CTE read by every attribute's
+    select is materialised), not int_contacts once per attribute -#}
+{%- set contacts = ref('int_contacts') if plan.rebuild else 'changed_contacts' %}
 
 -- only the attributes the rules name (see lead_fit_rule_attributes): 3M contacts times all 14
 -- known attributes would be 42M rows to join to the rules. Each reads int_contacts itself, not
 -- a shared CTE, which DuckDB would materialise with all of its columns.
-with attribute_values as (
-    {{ lead_fit_attribute_values(ref('int_contacts'), attributes.named, attributes.numeric) }}
+with
+{%- if not plan.rebuild %}
+changed_contacts as (
+    select * from {{ ref('int_contacts') }} where {{ fit_contacts_changed(plan) }}
+),
+{%- endif %}
+
+attribute_values as (
+    {{ lead_fit_attribute_values(contacts, attributes.named, attributes.numeric) }}
 ),
 
 -- normalised once: an `in` list is framed with '|' so one position() finds a whole item
@@ -36,7 +59,9 @@ select
     r.match_type,
     r.match_value,
     v.value_text as contact_value,
-    r.points
+    r.points,
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
 from rules as r
 inner join attribute_values as v on r.attribute = v.attribute
 where
