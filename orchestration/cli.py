@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import gc
 import os
 import subprocess
 import sys
@@ -14,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from orchestration.runlog.exit import exit_without_collections
 from orchestration.settings import Settings, SettingsError, apply_defaults, parse_as_of
 
 app = typer.Typer(help="salespipe: CRM exports in, a DuckDB sales-pipeline warehouse out.",
@@ -25,11 +24,7 @@ def _defaults() -> None:
     # Dagster's EnvVar and dbt's profiles.yml read the environment: the defaults that make the
     # demo work go there once, before any command (never overriding what the user set).
     apply_defaults()
-    # A run leaves ~4,700 modules and ~600k objects; Python's exit collects them again and
-    # again while it tears the modules down (4-5 s of the demo after its summary). Frozen
-    # objects are left out of those collections; at exit nothing needs them collected.
-    atexit.unregister(gc.freeze)  # once, however many commands a process runs (tests)
-    atexit.register(gc.freeze)
+    exit_without_collections()
 
 
 def _fail(message: str) -> None:
