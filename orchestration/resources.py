@@ -123,7 +123,13 @@ def _held_open(path: Path) -> Iterator[None]:
 
 def _detach_all(con: duckdb.DuckDBPyConnection) -> None:
     """Detach what a step attached and did not detach (a failure between the two): attached
-    databases belong to the open file, not to the cursor."""
+    databases belong to the open file, not to the cursor. A transaction the step left open
+    (closing the cursor would roll it back too) is rolled back first: a failed one refuses
+    every query."""
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException:  # none open: the usual case
+        pass
     for (name,) in con.execute("select database_name from duckdb_databases() "
                                "where not internal and database_name <> current_database()"
                                ).fetchall():

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import dagster as dg
+import duckdb
 
 from orchestration.resources import DuckDBWarehouse
 
@@ -17,6 +18,11 @@ def leaves_things_behind(warehouse: DuckDBWarehouse) -> None:
         con.execute("set preserve_insertion_order = false")
         con.execute("set threads = 1")
         con.execute("attach ':memory:' as scratch")
+        con.execute("begin transaction")
+        try:  # and one that swallows an error leaves a failed transaction open
+            con.execute("select 'x'::int")
+        except duckdb.ConversionException:
+            pass
 
 
 @dg.asset(deps=[leaves_things_behind])
