@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from orchestration.runlog.exit import exit_without_collections
 from orchestration.settings import Settings, SettingsError, apply_defaults, parse_as_of
 
 app = typer.Typer(help="salespipe: CRM exports in, a DuckDB sales-pipeline warehouse out.",
@@ -23,6 +24,7 @@ def _defaults() -> None:
     # Dagster's EnvVar and dbt's profiles.yml read the environment: the defaults that make the
     # demo work go there once, before any command (never overriding what the user set).
     apply_defaults()
+    exit_without_collections()
 
 
 def _fail(message: str) -> None:

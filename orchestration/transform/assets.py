@@ -20,7 +20,8 @@ from orchestration.engines.watch import ClusterWatch
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
 from orchestration.transform.failures import dbt_failure
-from orchestration.transform.manifest import ensure_manifest
+from orchestration.transform import seeds
+from orchestration.transform.manifest import ensure_manifest, manifest_nodes
 from orchestration.transform.null_columns import is_null_columns_check, null_counts, with_counts
 from orchestration.transform.parse_state import keep_parse_state, restore_parse_state
 from orchestration.transform.run_folders import prune_run_folders
@@ -83,19 +84,26 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
     # not to every nightly run: dbt's own advice for production builds.
     target = Path("target") / f"dbt_models-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    nodes = manifest_nodes(project_dir / "target" / "manifest.json")
+    kept = _unchanged_seeds(context, engine, warehouse, nodes)
+    if kept:
+        context.log.info(f"{len(kept)} seeds unchanged since loaded: not loaded again")
     args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
-            "--exclude-resource-type", "unit_test", *engine.dbt_log_args()]
+            "--exclude-resource-type", "unit_test", *seeds.exclude_args(kept),
+            *engine.dbt_log_args()]
     restore_parse_state(project_dir, target, engine.dbt_target)
     # A failed build ends the step with what failed (model or test, dbt's message), not
     # dagster-dbt's "the dbt CLI process failed": dbt's whole output is in the run's log.
-    invocation = dbt.cli(args, target_path=target, context=context, raise_on_error=False)
-    watch = ClusterWatch(engine, invocation.process).start()  # a cluster lost stops dbt
     held = []  # failed not_null_columns checks, named once dbt lets go of the warehouse
-    for event in invocation.stream():
-        if is_null_columns_check(event, invocation.manifest):
-            held.append(event)
-        else:
-            yield event
+    with warehouse.released():  # dbt's process writes the file: this one lets go of it
+        invocation = dbt.cli(args, target_path=target, context=context, raise_on_error=False)
+        watch = ClusterWatch(engine, invocation.process).start()  # a cluster lost stops dbt
+        for event in invocation.stream():
+            if is_null_columns_check(event, invocation.manifest):
+                held.append(event)
+            else:
+                yield event
+        invocation.process.wait()  # its lock on the file goes with the process
     if watch.stop():
         raise dg.Failure(description=watch.lost)
     if invocation.is_successful():
@@ -104,11 +112,25 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Du
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt run folders from {project_dir / 'target'}")
     results = _run_results(invocation)
+    if engine.engine == "duckdb":
+        with warehouse.connect() as con:
+            seeds.record(con, nodes, results)
     counts = _null_counts(results, invocation.manifest, warehouse) if held else {}
     yield from (with_counts(event, counts) for event in held)
     if not invocation.is_successful():
         raise dg.Failure(description=dbt_failure(results, invocation.process.returncode,
                                                  counts, invocation.manifest))
+
+
+def _unchanged_seeds(context: dg.AssetExecutionContext, engine: EngineSettings,
+                     warehouse: DuckDBWarehouse, nodes: list[dict]) -> list[dict]:
+    """The seeds a build of the whole project leaves out (orchestration/transform/seeds.py)."""
+    if engine.engine != "duckdb":  # Spark's seed tables are not in the DuckDB file
+        return []
+    if context.is_subset:  # dagster-dbt selects the nodes itself (and may set how tests follow)
+        return []
+    with warehouse.connect() as con:
+        return seeds.unchanged(con, nodes)
 
 
 def _null_counts(results: dict | None, manifest: dict, warehouse: DuckDBWarehouse) -> dict:

@@ -62,7 +62,7 @@ def _parse(project_dir: Path) -> None:
         )
 
 
-def _nodes(manifest_path: Path) -> list[dict]:
+def manifest_nodes(manifest_path: Path) -> list[dict]:
     """The manifest's nodes; parsed once per version of the file (publishing reads several
     things from it, and parsing costs ~0.2 s)."""
     path = Path(manifest_path)
@@ -77,7 +77,7 @@ def _parsed(path: str, mtime_ns: int) -> list[dict]:
 def incremental_keys(manifest_path: Path, schema: str) -> dict[str, list[str]]:
     """The unique key of every incremental model in `schema`, by table name: what publishing
     needs to apply the rows a run wrote the way dbt's delete+insert did."""
-    nodes = _nodes(manifest_path)
+    nodes = manifest_nodes(manifest_path)
     keys = {}
     for node in nodes:
         config = node.get("config", {})
@@ -91,7 +91,7 @@ def incremental_keys(manifest_path: Path, schema: str) -> dict[str, list[str]]:
 def published_partitions(manifest_path: Path, schema: str) -> dict[str, str]:
     """The column each model in `schema` has its published Parquet split by (model meta
     `publish_partition_by`), by table name."""
-    nodes = _nodes(manifest_path)
+    nodes = manifest_nodes(manifest_path)
     return {node["alias"]: node["config"]["meta"]["publish_partition_by"] for node in nodes
             if node["resource_type"] == "model" and node["schema"] == schema
             and "publish_partition_by" in node.get("config", {}).get("meta", {})}
@@ -100,7 +100,7 @@ def published_partitions(manifest_path: Path, schema: str) -> dict[str, str]:
 def mart_docs(manifest_path: Path, schema: str) -> dict[str, MartDoc]:
     """Every model in `schema`, by table name, with its description and its columns' from the
     dbt yml: what the publication comments its tables and columns with."""
-    nodes = _nodes(manifest_path)
+    nodes = manifest_nodes(manifest_path)
     return {node["alias"]: MartDoc(node.get("description") or "",
                                    {name: column.get("description") or ""
                                     for name, column in node.get("columns", {}).items()})
