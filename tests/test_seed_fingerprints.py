@@ -1,8 +1,8 @@
 """Seeds are loaded only when they changed (orchestration/transform/seeds.py): a fingerprint
 kept in the warehouse says what each seed table was loaded from."""
 
-import duckdb
 import dagster as dg
+import duckdb
 
 from orchestration.pipeline import assets_and_resources, run_pipeline
 from orchestration.settings import DBT_PROJECT_DIR

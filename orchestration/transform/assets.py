@@ -19,8 +19,8 @@ from orchestration.engines.prepare import prepare_dbt
 from orchestration.engines.watch import ClusterWatch
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
-from orchestration.transform.failures import dbt_failure
 from orchestration.transform import seeds
+from orchestration.transform.failures import dbt_failure
 from orchestration.transform.manifest import ensure_manifest, manifest_nodes
 from orchestration.transform.null_columns import is_null_columns_check, null_counts, with_counts
 from orchestration.transform.parse_state import keep_parse_state, restore_parse_state
