@@ -116,6 +116,34 @@ def _push_an_open_deal(source) -> None:
         drop.write_text("".join(x for x in lines if not x.startswith(f"{PUSHED_DEAL},")))
 
 
+# Two HubSpot activities of contact 3 (its only ones) re-exported on the second night for
+# contact 2, as the CRM does when an activity is re-associated: both contacts stay. Contact 3's
+# engagement must fall to nothing, as a full refresh has it (test_a_moved_activity_...).
+MOVED_ACTIVITIES, MOVED_FROM, MOVED_TO = ("9004", "9005"), "3", "2"
+
+
+def _move_hubspot_activities(source) -> None:
+    with (source / "hubspot" / "activities.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    moved = [{**row, "Associated Contact IDs": MOVED_TO} for row in rows
+             if row["Record ID"] in MOVED_ACTIVITIES]
+    assert [row["Record ID"] for row in rows if row["Associated Contact IDs"] == MOVED_FROM] \
+        == list(MOVED_ACTIVITIES)
+    with (source / "hubspot" / "activities-moved.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(moved)
+    # the drop's new activities for contact 3 would get its sums recomputed anyway: left out,
+    # so only the move reaches contact 3
+    for drop in (source / "hubspot").glob("activities-delta-*.csv"):
+        with drop.open(newline="") as fh:
+            new = list(csv.DictReader(fh))
+        with drop.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(r for r in new if r["Associated Contact IDs"] != MOVED_FROM)
+
+
 def _as_built_before_load_ids(warehouse) -> None:
     """One contact table as an earlier salespipe built it (a table without the load columns):
     the nightly run must upgrade it in place and still equal a full refresh."""
@@ -140,6 +168,7 @@ def builds(tmp_path_factory):
         _reexport_with_deletions(ws.source)
         _edit_hubspot_contacts(ws.source)
         _push_an_open_deal(ws.source)
+        _move_hubspot_activities(ws.source)
         env.setenv("SALESPIPE_AS_OF", DAY.isoformat())
         nightly = run_pipeline(selection=MODELS)
         full = tmp / "full.duckdb"
@@ -530,3 +559,24 @@ def test_a_pushed_deal_moves_changes_waterfall_alerts(builds):
                   "2024-04-15 -> 2024-05-20",
         "amount_dropped": "Amount down 30.0% in the last 30 days: 500.00 -> 350.00 on 2024-04-01",
     }
+
+
+def test_a_moved_activity_leaves_its_old_contacts_engagement(builds):
+    """Activities re-exported for another contact count for the new one only: the old contact's
+    sums are recomputed (here: dropped, it holds no activity any more), as a full refresh has
+    them. Without that, contact 3 kept the engagement of activities it no longer has."""
+    nightly, full = builds[0], builds[1]
+    # the weights' epochs differ (each table's first build): their values are compared in
+    # lead_scores by test_incremental_marts_equal_full_refresh
+    sums = ("select holder_key, activity_type, activity_count "
+            "from intermediate.int_lead_engagement_sums where holder_key in (?, ?) order by all")
+    keys = [f"contact:hubspot-{MOVED_FROM}", f"contact:hubspot-{MOVED_TO}"]
+    rows = {}
+    for name, path in (("nightly", nightly), ("full", full)):
+        con = duckdb.connect(str(path))
+        try:
+            rows[name] = con.execute(sums, keys).fetchall()
+        finally:
+            con.close()
+    assert rows["nightly"] == rows["full"]
+    assert {key for key, *_ in rows["nightly"]} == {keys[1]}, rows["nightly"]

@@ -83,3 +83,21 @@
         select 1 as nothing_to_clear
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook: a holder whose activities all moved to other holders (re-exported for another
+    contact or deal) has no row in this run's batch, so delete+insert would leave its old rows:
+    they are deleted here (on a first build or a rebuild there are none to find). -#}
+{% macro drop_engagement_holders_without_activities() -%}
+    {%- set holder = engagement_holder_key('a') -%}
+    {{ delete_rows_if_any(this,
+        "holder_key not in (select " ~ holder ~ " from " ~ ref('int_activities') ~ " as a"
+        ~ " where a.occurred_at < " ~ as_of_ts() ~ " and " ~ holder ~ " is not null)",
+        count=is_incremental()) }}
+{%- endmacro %}
+
+{#- The holder of an activity: its deal for ActiveCampaign's deal-log activities (their contact
+    is the deal's primary contact), else its contact; null without one. -#}
+{% macro engagement_holder_key(alias) -%}
+    case when {{ alias }}.contact_from_deal then 'deal:' || {{ alias }}.deal_id
+        else 'contact:' || {{ alias }}.contact_id end
+{%- endmacro %}

@@ -5,7 +5,9 @@
 -- so a deal changing hands moves its activities when int_lead_engagement reads them.
 -- Incremental: a night recomputes the holders with an activity landed since the newest
 -- loaded_at held (new or re-exported) or dated after the last run's as-of day (it counts from
--- now on); the others keep their rows. It rebuilds itself (pre-hook: emptied; every holder
+-- now on), and the holders that hold fewer activities than their rows count (one re-exported
+-- for another contact or deal: its new holder is recomputed by the first rule, the old one by
+-- this); a holder left with none loses its rows (post-hook); the others keep their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
 -- or the epoch fell 500 half-lives behind.
 {{ config(
@@ -14,32 +16,51 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook="{{ clear_engagement_sums_for_rebuild() }}",
+    post_hook="{{ drop_engagement_holders_without_activities() }}",
 ) }}
 {%- set plan = engagement_sums_plan() %}
 {%- set epoch = "cast('" ~ plan.epoch ~ "' as date)" %}
 
 with activities as (
     select
-        case when contact_from_deal then 'deal:' || deal_id
-            else 'contact:' || contact_id end as holder_key,
+        {{ engagement_holder_key('a') }} as holder_key,
         case when contact_from_deal then deal_id else contact_id end as holder_id,
         contact_from_deal as via_deal,
         activity_type,
         cast(occurred_at as date) as activity_day,
         loaded_at
-    from {{ ref('int_activities') }}
+    from {{ ref('int_activities') }} as a
     where
         occurred_at < {{ as_of_ts() }}
         and (case when contact_from_deal then deal_id else contact_id end) is not null
 ),
 
 {% if not plan.rebuild -%}
+held_now as (
+    select holder_key, count(*) as activity_count
+    from activities
+    group by holder_key
+),
+
+held_before as (
+    select holder_key, sum(activity_count) as activity_count
+    from {{ this }}
+    group by holder_key
+),
+
 touched as (
-    select distinct holder_key
+    select holder_key
     from activities
     where
         loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
         or activity_day > cast('{{ plan.covered_through }}' as date)
+    union
+    -- activities only accumulate for a holder (the as-of day moves forward), so fewer than
+    -- its rows count means some now belong to another holder
+    select b.holder_key
+    from held_before as b
+    inner join held_now as n on b.holder_key = n.holder_key
+    where n.activity_count < b.activity_count
 ),
 
 chosen as (
