@@ -129,8 +129,7 @@
 {#- Pre-hook: a rebuild starts from an empty table (the model then selects every contact). -#}
 {% macro clear_contacts_for_rebuild() -%}
     {%- if is_incremental() and contacts_plan().rebuild -%}
-        {{ log("int_contacts: rebuilt (" ~ contacts_plan().reason ~ ")") }}
-        {{ delete_rows(this, '1 = 1') }}
+        {{ empty_for_rebuild(contacts_plan().reason) }}
     {%- else -%}
         select 1 as nothing_to_clear
     {%- endif -%}
@@ -219,8 +218,7 @@
     {%- if not is_incremental() -%}
         select 1 as nothing_to_clear
     {%- elif fit_matches_plan().rebuild -%}
-        {{ log("int_lead_fit_matches: rebuilt (" ~ fit_matches_plan().reason ~ ")") }}
-        {{ delete_rows(this, '1 = 1') }}
+        {{ empty_for_rebuild(fit_matches_plan().reason) }}
     {%- else -%}
         {#- kept: the rows of contacts int_contacts holds and did not rewrite (one anti-join). Not
             counted first (delete_rows_if_any): most nights rewrite some contacts -#}

@@ -99,3 +99,10 @@
 {% macro built_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{#- The pre-hook body of an incremental model that rebuilds itself (its plan said why): the
+    table is emptied, and the model then selects every row. -#}
+{% macro empty_for_rebuild(reason) -%}
+    {{ log(this.identifier ~ ": rebuilt (" ~ reason ~ ")") }}
+    {{ delete_rows(this, '1 = 1') }}
+{%- endmacro %}

@@ -77,8 +77,7 @@
 {#- Pre-hook: a rebuild starts from an empty table (the model then selects every holder). -#}
 {% macro clear_engagement_sums_for_rebuild() -%}
     {%- if is_incremental() and engagement_sums_plan().rebuild -%}
-        {{ log("int_lead_engagement_sums: rebuilt (" ~ engagement_sums_plan().reason ~ ")") }}
-        {{ delete_rows(this, '1 = 1') }}
+        {{ empty_for_rebuild(engagement_sums_plan().reason) }}
     {%- else -%}
         select 1 as nothing_to_clear
     {%- endif -%}
