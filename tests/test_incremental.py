@@ -580,3 +580,69 @@ def test_a_moved_activity_leaves_its_old_contacts_engagement(builds):
             con.close()
     assert rows["nightly"] == rows["full"]
     assert {key for key, *_ in rows["nightly"]} == {keys[1]}, rows["nightly"]
+
+
+# int_deal_states (macros/deal_states.sql) and the column that says when a row was written.
+DEAL_STATES = {"int_deal_states": (BUILT_AT,)}
+
+
+def test_incremental_deal_states_equal_full_refresh(builds):
+    """The night replays the deals whose int_deals row or change rows changed (the drop's new
+    and lost deals, the pushed deal) and keeps the others' states as the first run wrote them:
+    the same rows as a full refresh, the inputs' hashes included."""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        differ = _differ(con, DEAL_STATES)
+        runs = dict(con.execute(
+            f"select deal_id = 'hubspot-{PUSHED_DEAL}', count(distinct {BUILT_AT}) "
+            "from inc.intermediate.int_deal_states group by 1").fetchall())
+    assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
+    assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one replayed
+
+
+# What int_deal_states reads changed with nothing else to tell: a deal deleted from the export,
+# an amount edited with no change row (the snapshot does not run), a stage date moved (a change
+# row, the deal row as it was); then a stage that becomes won (int_pipeline_stages).
+DEAL_EDITS = [
+    "delete from raw.hubspot_deals where record_id = '103'",
+    "delete from raw.hubspot_deal_stage_dates where deal_id = '103'",
+    "update raw.hubspot_deals set amount = 1234 where record_id = '101'",
+    ("update raw.hubspot_deal_stage_dates set entered_at = timestamp '2024-03-04 10:00' "
+     "where deal_id = '102' and stage_label = 'Presentation Scheduled'"),
+]
+STAGE_EDITS = [("update raw.hubspot_pipeline_stages set isclosed = true, probability = 1.0 "
+                "where stageid = 'presentationscheduled'")]
+
+
+def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
+    """Each edit reaches int_deal_states at the next incremental run, equal to a full refresh of
+    the same data: the deleted deal loses its rows, the edited amount and stage date are
+    replayed, a stage's new outcome rebuilds every deal."""
+    incremental, *_ = builds
+    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
+    for copy in copies.values():
+        shutil.copy(incremental, copy)
+    for step, edits in enumerate((DEAL_EDITS, STAGE_EDITS)):
+        for mode, copy in copies.items():
+            con = duckdb.connect(str(copy))
+            try:
+                for edit in edits:
+                    con.execute(edit)
+            finally:
+                con.close()
+            result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", "+int_deal_states",
+                          *(["--full-refresh"] if mode == "full" else []))
+            assert result.returncode == 0, result.stdout[-3000:]
+        con = duckdb.connect(str(copies["full"]))
+        try:
+            con.execute(f"attach '{copies['inc']}' as inc (read_only)")
+            differ = _differ(con, DEAL_STATES)
+            held = {deal: (amounts, outcomes) for deal, amounts, outcomes in con.execute(
+                "select deal_id, list(distinct amount), list(distinct outcome) "
+                "from inc.intermediate.int_deal_states where deal_id in "
+                "('hubspot-101', 'hubspot-102', 'hubspot-103') group by 1").fetchall()}
+        finally:
+            con.close()
+        assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), (step, differ)
+        assert "hubspot-103" not in held and 1234 in held["hubspot-101"][0], held
+        assert ("won" in held["hubspot-102"][1]) == (step == 1), held

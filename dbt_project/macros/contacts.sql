@@ -166,15 +166,10 @@
 {#- int_lead_fit_matches: what it depends on besides int_contacts, the fit rules as loaded
     (the seed table's rows, hashed: an edited table counts, not only an edited file). -#}
 {% macro fit_matches_signature() -%}
-    {%- set rules = ref('lead_score_fit_rules') -%}
-    {%- set ns = namespace(text='fit_rules') -%}
     {%- set text = dbt.type_string() -%}
-    {%- for row in run_query("select cast(rule_id as " ~ text ~ "), cast(attribute as " ~ text
-            ~ "), cast(match_type as " ~ text ~ "), cast(match_value as " ~ text ~ "), cast(points as "
-            ~ text ~ ") from " ~ rules ~ " order by 1, 2, 3, 4, 5").rows -%}
-        {%- set ns.text = ns.text ~ '|' ~ row | join('=') -%}
-    {%- endfor -%}
-    {{ return(local_md5(ns.text)) }}
+    {{ return(rows_signature("select cast(rule_id as " ~ text ~ "), cast(attribute as " ~ text
+        ~ "), cast(match_type as " ~ text ~ "), cast(match_value as " ~ text ~ "), cast(points as "
+        ~ text ~ ") from " ~ ref('lead_score_fit_rules') ~ " order by 1, 2, 3, 4, 5", 'fit_rules')) }}
 {%- endmacro %}
 
 {#- How this run builds int_lead_fit_matches: `rebuild`, or `built_through`, the newest
@@ -186,23 +181,9 @@
     {%- if not execute or this is none or model.resource_type == 'unit_test' -%}
         {{ return(plan) }}
     {%- endif -%}
-    {%- do plan.update({'signature': fit_matches_signature()}) -%}
-    {%- if not is_incremental() -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- if 'rebuild_signature' not in column_names(this) -%}
-        {%- do plan.update({'reason': 'built before it was incremental'}) -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- set held = run_query("select count(*), min(rebuild_signature), max(rebuild_signature), "
-        ~ "cast(max(_built_at) as " ~ dbt.type_string() ~ ") from " ~ this).rows[0] -%}
-    {%- if held[0] == 0 -%}
-        {%- do plan.update({'reason': 'empty'}) -%}
-    {%- elif held[1] != plan.signature or held[2] != plan.signature -%}
-        {%- do plan.update({'reason': 'the fit rules seed changed'}) -%}
-    {%- else -%}
-        {%- do plan.update({'rebuild': false, 'reason': none, 'built_through': held[3]}) -%}
-    {%- endif -%}
+    {%- set plan = signature_plan(fit_matches_signature(), 'the fit rules seed changed',
+                                  ["cast(max(_built_at) as " ~ dbt.type_string() ~ ")"]) -%}
+    {%- do plan.update({'built_through': none if plan.rebuild else plan.held[0]}) -%}
     {{ return(plan) }}
 {%- endmacro %}
 

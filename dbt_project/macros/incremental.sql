@@ -106,3 +106,42 @@
     {{ log(this.identifier ~ ": rebuilt (" ~ reason ~ ")") }}
     {{ delete_rows(this, '1 = 1') }}
 {%- endmacro %}
+
+{#- A hash of the rows `query` returns (a small table: a seed, a stage list), prefixed by
+    `label`: what an incremental model depends on as a whole, kept in its rebuild_signature. -#}
+{% macro rows_signature(query, label) -%}
+    {%- set ns = namespace(text=label) -%}
+    {%- for row in run_query(query).rows -%}
+        {%- set ns.text = ns.text ~ '|' ~ row | join('=') -%}
+    {%- endfor -%}
+    {{ return(local_md5(ns.text)) }}
+{%- endmacro %}
+
+{#- How an incremental model that keeps `rebuild_signature` in every row is built this run:
+    `rebuild` with the reason (first build, built before it was incremental, empty, or
+    `changed_reason`: the table holds another signature than `signature`), else not, with
+    `held`: the values of the aggregate expressions `held` over the table (text, see
+    loaded_watermark_literal). Called at execution time, from the model and its hooks. -#}
+{% macro signature_plan(signature, changed_reason, held=[]) -%}
+    {%- set plan = {'rebuild': true, 'reason': 'first build', 'signature': signature,
+                    'held': []} -%}
+    {%- if not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {#- on_schema_change appends the build columns; the pre-hook empties the table first -#}
+    {%- if 'rebuild_signature' not in column_names(this) -%}
+        {%- do plan.update({'reason': 'built before it was incremental'}) -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set row = run_query("select count(*), min(rebuild_signature), max(rebuild_signature)"
+                            ~ (', ' ~ held | join(', ') if held else '')
+                            ~ " from " ~ this).rows[0] -%}
+    {%- if row[0] == 0 -%}
+        {%- do plan.update({'reason': 'empty'}) -%}
+    {%- elif row[1] != signature or row[2] != signature -%}
+        {%- do plan.update({'reason': changed_reason}) -%}
+    {%- else -%}
+        {%- do plan.update({'rebuild': false, 'reason': none, 'held': row[3:] | list}) -%}
+    {%- endif -%}
+    {{ return(plan) }}
+{%- endmacro %}

@@ -155,3 +155,22 @@
         drop table if exists {{ side }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- A 64-bit hash of a row's `columns` (expressions), for fingerprints compared between runs of
+    the same engine: equal values give equal hashes, a null differs from every value and the
+    order of the columns counts. Summed over rows (a multiset of rows): see deal_states.sql. -#}
+{% macro row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'salespipe')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#- Spark's hashes skip null arguments (hash(a, null) = hash(null, a)): nulls become a marker -#}
+{% macro spark__row_fingerprint(columns) -%}
+    xxhash64(
+    {%- for c in columns %}
+        coalesce(cast({{ c }} as string), '\u0000'){{ ',' if not loop.last }}
+    {%- endfor %})
+{%- endmacro %}

@@ -5,13 +5,63 @@
 -- never changed has its current value. The pipeline and outcome follow the stage (stage ids
 -- belong to one pipeline); the currency is the current one (no CRM's history records it).
 -- is_created is false for the moments before the deal's creation.
-with deals as (
+-- Incremental (macros/deal_states.sql): a night replays the deals whose int_deals row or
+-- change rows differ from what their rows were built from (inputs_hash), drops the deals
+-- int_deals no longer has, and a change of the stages' pipelines or outcomes rebuilds every deal.
+-- A table built before the model was incremental gets the build columns appended and is rebuilt.
+{{ config(
+    materialized='incremental',
+    unique_key='deal_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ clear_deal_states_for_rebuild() }}",
+    post_hook="{{ drop_vanished_deal_states() }}",
+) }}
+{%- set plan = deal_states_plan() %}
+{%- set inputs = deal_state_inputs() %}
+with deal_rows as (
     select * from {{ ref('int_deals') }}
 ),
 
-changes as (
+change_rows as (
     select * from {{ ref('int_deal_changes') }}
     where field in ('stage', 'amount', 'expected_close_date', 'owner')
+),
+
+-- what each deal's states are built from, hashed
+fingerprints as (
+    select d.deal_id, d.deal_hash + coalesce(c.changes_hash, 0) as inputs_hash
+    from (
+        select deal_id, {{ row_fingerprint(inputs.deal) }} as deal_hash from deal_rows
+    ) as d
+    left join (
+        select deal_id, sum({{ row_fingerprint(inputs.change) }}) as changes_hash
+        from change_rows
+        group by deal_id
+    ) as c on d.deal_id = c.deal_id
+),
+
+replayed as (
+    select f.deal_id, f.inputs_hash from fingerprints as f
+    {%- if not plan.rebuild %}
+    -- a deal's current state (one row) holds the hash its rows were built from
+    where not exists (
+        select 1 from {{ this }} as held
+        where held.valid_to is null and held.deal_id = f.deal_id
+            and held.inputs_hash = f.inputs_hash
+    )
+    {%- endif %}
+),
+
+deals as (
+    select d.*, r.inputs_hash
+    from deal_rows as d
+    inner join replayed as r on d.deal_id = r.deal_id
+),
+
+changes as (
+    select c.* from change_rows as c
+    inner join replayed as r on c.deal_id = r.deal_id
 ),
 
 instants as (
@@ -93,7 +143,8 @@ states as (
         cast(case when p.has_close_date = 1 then p.expected_close_date
             else cast(d.expected_close_date as date) end as date) as expected_close_date,
         case when p.has_owner = 1 then p.owner_id else d.owner_id end as owner_id,
-        d.pipeline_id as current_pipeline_id
+        d.pipeline_id as current_pipeline_id,
+        d.inputs_hash
     from pivoted as p
     inner join deals as d on p.deal_id = d.deal_id
 )
@@ -109,6 +160,9 @@ select
     s.amount,
     s.currency,
     s.expected_close_date,
-    s.owner_id
+    s.owner_id,
+    s.inputs_hash,
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
 from states as s
 left join {{ ref('int_pipeline_stages') }} as ps on s.stage_id = ps.stage_id
