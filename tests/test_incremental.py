@@ -602,7 +602,7 @@ def test_incremental_deal_states_equal_full_refresh(builds):
 
 # What int_deal_states reads changed with nothing else to tell: a deal deleted from the export,
 # an amount edited with no change row (the snapshot does not run), a stage date moved (a change
-# row, the deal row as it was); then a stage that becomes won (int_pipeline_stages).
+# row, the deal row as it was); then a stage that becomes won (int_pipeline_stages alone).
 DEAL_EDITS = [
     "delete from raw.hubspot_deals where record_id = '103'",
     "delete from raw.hubspot_deal_stage_dates where deal_id = '103'",
@@ -610,18 +610,25 @@ DEAL_EDITS = [
     ("update raw.hubspot_deal_stage_dates set entered_at = timestamp '2024-03-04 10:00' "
      "where deal_id = '102' and stage_label = 'Presentation Scheduled'"),
 ]
+# Deal 101 passed through Contract Sent and is won: only its state of those days changes.
 STAGE_EDITS = [("update raw.hubspot_pipeline_stages set isclosed = true, probability = 1.0 "
-                "where stageid = 'presentationscheduled'")]
+                "where stageid = 'contractsent'")]
+# the models between those raw tables and int_deal_states (not all 38 of +int_deal_states)
+DEAL_STATES_CHAIN = ("stg_hubspot__deals stg_hubspot__deal_stage_dates stg_hubspot__pipeline_stages "
+                     "int_hubspot_export_stages int_pipeline_stages int_deals int_stage_events "
+                     "int_deal_changes int_deal_states")
 
 
 def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
     """Each edit reaches int_deal_states at the next incremental run, equal to a full refresh of
     the same data: the deleted deal loses its rows, the edited amount and stage date are
-    replayed, a stage's new outcome rebuilds every deal."""
+    replayed, a stage's new outcome rebuilds every deal (deal 101's row and changes stay as
+    they were: only the signature says it changed)."""
     incremental, *_ = builds
     copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
     for copy in copies.values():
         shutil.copy(incremental, copy)
+    hashes = set()
     for step, edits in enumerate((DEAL_EDITS, STAGE_EDITS)):
         for mode, copy in copies.items():
             con = duckdb.connect(str(copy))
@@ -630,19 +637,24 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
                     con.execute(edit)
             finally:
                 con.close()
-            result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", "+int_deal_states",
+            result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", DEAL_STATES_CHAIN,
                           *(["--full-refresh"] if mode == "full" else []))
             assert result.returncode == 0, result.stdout[-3000:]
         con = duckdb.connect(str(copies["full"]))
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
             differ = _differ(con, DEAL_STATES)
-            held = {deal: (amounts, outcomes) for deal, amounts, outcomes in con.execute(
-                "select deal_id, list(distinct amount), list(distinct outcome) "
-                "from inc.intermediate.int_deal_states where deal_id in "
-                "('hubspot-101', 'hubspot-102', 'hubspot-103') group by 1").fetchall()}
+            held = dict(con.execute(
+                "select deal_id, list(distinct amount) from inc.intermediate.int_deal_states "
+                "where deal_id in ('hubspot-101', 'hubspot-103') group by 1").fetchall())
+            contract = con.execute(
+                "select list(outcome) from inc.intermediate.int_deal_states "
+                "where deal_id = 'hubspot-101' and stage_id = 'hubspot-contractsent'").fetchone()
+            hashes.update(con.execute("select inputs_hash from inc.intermediate.int_deal_states "
+                                      "where deal_id = 'hubspot-101'").fetchall())
         finally:
             con.close()
         assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), (step, differ)
-        assert "hubspot-103" not in held and 1234 in held["hubspot-101"][0], held
-        assert ("won" in held["hubspot-102"][1]) == (step == 1), held
+        assert "hubspot-103" not in held and held["hubspot-101"] == [1234], held
+        assert contract == ([["open"], ["won"]][step],), contract
+    assert len(hashes) == 1, hashes  # the stage edit left deal 101's own inputs alone
