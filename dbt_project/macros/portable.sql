@@ -167,10 +167,11 @@
     hash({{ columns | join(', ') }})
 {%- endmacro %}
 
-{#- Spark's hashes skip null arguments (hash(a, null) = hash(null, a)): nulls become a marker -#}
+{#- Spark's hashes skip null arguments (hash(a, null) = hash(null, a)): nulls become a marker.
+    A decimal, so a sum of hashes cannot overflow (a bigint sum would, or fail in ANSI mode). -#}
 {% macro spark__row_fingerprint(columns) -%}
-    xxhash64(
+    cast(xxhash64(
     {%- for c in columns %}
         coalesce(cast({{ c }} as string), '\u0000'){{ ',' if not loop.last }}
-    {%- endfor %})
+    {%- endfor %}) as decimal(20, 0))
 {%- endmacro %}
