@@ -181,29 +181,7 @@
     _built_at it holds: the contacts int_contacts wrote after it are recomputed. A table that
     holds no rows is rebuilt (no rule fired for anyone: cheap). -#}
 {% macro fit_matches_plan() -%}
-    {%- set plan = {'rebuild': true, 'reason': 'first build', 'signature': '',
-                    'built_through': none} -%}
-    {%- if not execute or this is none or model.resource_type == 'unit_test' -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- do plan.update({'signature': fit_matches_signature()}) -%}
-    {%- if not is_incremental() -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- if 'rebuild_signature' not in column_names(this) -%}
-        {%- do plan.update({'reason': 'built before it was incremental'}) -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- set held = run_query("select count(*), min(rebuild_signature), max(rebuild_signature), "
-        ~ "cast(max(_built_at) as " ~ dbt.type_string() ~ ") from " ~ this).rows[0] -%}
-    {%- if held[0] == 0 -%}
-        {%- do plan.update({'reason': 'empty'}) -%}
-    {%- elif held[1] != plan.signature or held[2] != plan.signature -%}
-        {%- do plan.update({'reason': 'the fit rules seed changed'}) -%}
-    {%- else -%}
-        {%- do plan.update({'rebuild': false, 'reason': none, 'built_through': held[3]}) -%}
-    {%- endif -%}
-    {{ return(plan) }}
+    {{ return(built_through_plan(fit_matches_signature, 'the fit rules seed changed')) }}
 {%- endmacro %}
 
 {#- A condition on int_contacts rows: written after the fit matches' last build. -#}

@@ -6,13 +6,15 @@
 {#- The config of an incremental mart: a run deletes the rows whose `unique_key` it rebuilds and
     inserts them again (delete+insert, which Spark runs too: macros/spark_incremental.sql), and
     a column added to or removed from the model stops the run until a full refresh rebuilds the
-    mart (on_schema_change 'fail'). `post_hook`: SQL run after each build. -#}
-{% macro incremental_mart_config(unique_key, post_hook=[]) -%}
+    mart (on_schema_change 'fail'; 'append_new_columns' for a model that rebuilds itself when it
+    lacks its build columns). `pre_hook`, `post_hook`: SQL run before and after each build. -#}
+{% macro incremental_mart_config(unique_key, post_hook=[], pre_hook=[], on_schema_change='fail') -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change=on_schema_change,
+        pre_hook=pre_hook,
         post_hook=post_hook
     ) }}
 {%- endmacro %}
@@ -105,4 +107,52 @@
 {% macro empty_for_rebuild(reason) -%}
     {{ log(this.identifier ~ ": rebuilt (" ~ reason ~ ")") }}
     {{ delete_rows(this, '1 = 1') }}
+{%- endmacro %}
+
+{#- How this run builds an incremental model that follows what its inputs wrote since its own
+    newest `_built_at` (int_lead_fit_matches, dim_contacts): `rebuild` (with the reason), or
+    `built_through`, that newest _built_at as text. `signature`, when given, is a macro hashing
+    what every row depends on (kept in `rebuild_signature`; a different one rebuilds, saying
+    `changed`). An empty table is rebuilt too (cheap), and so is a table built before the model
+    was incremental (it lacks the build column). Called by the model and its pre-hook: both see
+    the table before the run. -#}
+{% macro built_through_plan(signature=none, changed=none) -%}
+    {%- set plan = {'rebuild': true, 'reason': 'first build', 'signature': '',
+                    'built_through': none} -%}
+    {#- a unit test has no `this` and no warehouse state: it builds from its given rows -#}
+    {%- if not execute or this is none or model.resource_type == 'unit_test' -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- if signature is not none -%}
+        {%- do plan.update({'signature': signature()}) -%}
+    {%- endif -%}
+    {%- if not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set marker = '_built_at' if signature is none else 'rebuild_signature' -%}
+    {%- if marker not in column_names(this) -%}
+        {%- do plan.update({'reason': 'built before it was incremental'}) -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set held_signature = "''" if signature is none else 'rebuild_signature' -%}
+    {%- set held = run_query("select count(*), min(" ~ held_signature ~ "), max("
+        ~ held_signature ~ "), cast(max(_built_at) as " ~ dbt.type_string() ~ ") from "
+        ~ this).rows[0] -%}
+    {%- if held[0] == 0 -%}
+        {%- do plan.update({'reason': 'empty'}) -%}
+    {%- elif held[1] != plan.signature or held[2] != plan.signature -%}
+        {%- do plan.update({'reason': changed}) -%}
+    {%- else -%}
+        {%- do plan.update({'rebuild': false, 'reason': none, 'built_through': held[3]}) -%}
+    {%- endif -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+{#- The pre-hook of a model planned by built_through_plan: a rebuild empties the table. -#}
+{% macro clear_for_rebuild(plan) -%}
+    {%- if is_incremental() and plan.rebuild -%}
+        {{ empty_for_rebuild(plan.reason) }}
+    {%- else -%}
+        select 1 as nothing_to_clear
+    {%- endif -%}
 {%- endmacro %}
