@@ -176,15 +176,7 @@
     _built_at it holds: the contacts int_contacts wrote after it are recomputed. A table that
     holds no rows is rebuilt (no rule fired for anyone: cheap). -#}
 {% macro fit_matches_plan() -%}
-    {%- set plan = {'rebuild': true, 'reason': 'first build', 'signature': '',
-                    'built_through': none} -%}
-    {%- if not execute or this is none or model.resource_type == 'unit_test' -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- set plan = signature_plan(fit_matches_signature(), 'the fit rules seed changed',
-                                  ["cast(max(_built_at) as " ~ dbt.type_string() ~ ")"]) -%}
-    {%- do plan.update({'built_through': none if plan.rebuild else plan.held[0]}) -%}
-    {{ return(plan) }}
+    {{ return(built_through_plan(fit_matches_signature, 'the fit rules seed changed')) }}
 {%- endmacro %}
 
 {#- A condition on int_contacts rows: written after the fit matches' last build. -#}

@@ -35,15 +35,6 @@
         'a stage changed pipeline or outcome in int_pipeline_stages')) }}
 {%- endmacro %}
 
-{#- Pre-hook: a rebuild starts from an empty table (the model then selects every deal). -#}
-{% macro clear_deal_states_for_rebuild() -%}
-    {%- if is_incremental() and deal_states_plan().rebuild -%}
-        {{ empty_for_rebuild(deal_states_plan().reason) }}
-    {%- else -%}
-        select 1 as nothing_to_clear
-    {%- endif -%}
-{%- endmacro %}
-
 {#- Post-hook: the rows of deals int_deals no longer has (deleted in the CRM, missing from a
     file landed again) go; the replayed deals' old rows went with delete+insert. -#}
 {% macro drop_vanished_deal_states() -%}

@@ -6,13 +6,15 @@
 {#- The config of an incremental mart: a run deletes the rows whose `unique_key` it rebuilds and
     inserts them again (delete+insert, which Spark runs too: macros/spark_incremental.sql), and
     a column added to or removed from the model stops the run until a full refresh rebuilds the
-    mart (on_schema_change 'fail'). `post_hook`: SQL run after each build. -#}
-{% macro incremental_mart_config(unique_key, post_hook=[]) -%}
+    mart (on_schema_change 'fail'; 'append_new_columns' for a model that rebuilds itself when it
+    lacks its build columns). `pre_hook`, `post_hook`: SQL run before and after each build. -#}
+{% macro incremental_mart_config(unique_key, post_hook=[], pre_hook=[], on_schema_change='fail') -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        on_schema_change=on_schema_change,
+        pre_hook=pre_hook,
         post_hook=post_hook
     ) }}
 {%- endmacro %}
@@ -117,31 +119,60 @@
     {{ return(local_md5(ns.text)) }}
 {%- endmacro %}
 
-{#- How an incremental model that keeps `rebuild_signature` in every row is built this run:
-    `rebuild` with the reason (first build, built before it was incremental, empty, or
-    `changed_reason`: the table holds another signature than `signature`), else not, with
-    `held`: the values of the aggregate expressions `held` over the table (text, see
-    loaded_watermark_literal). Called at execution time, from the model and its hooks. -#}
+{#- How an incremental model is built this run: `rebuild` with the reason (first build, built
+    before it was incremental, empty, or `changed_reason`: the table holds another
+    `rebuild_signature` than `signature`), else not, with `held`: the values of the aggregate
+    expressions `held` over the table (text, see loaded_watermark_literal). `signature` none:
+    the model keeps no signature (only `_built_at` tells it was built incrementally). Called at
+    execution time, from the model and its hooks (both see the table before the run). -#}
 {% macro signature_plan(signature, changed_reason, held=[]) -%}
-    {%- set plan = {'rebuild': true, 'reason': 'first build', 'signature': signature,
+    {%- set plan = {'rebuild': true, 'reason': 'first build', 'signature': signature or '',
                     'held': []} -%}
     {%- if not is_incremental() -%}
         {{ return(plan) }}
     {%- endif -%}
     {#- on_schema_change appends the build columns; the pre-hook empties the table first -#}
-    {%- if 'rebuild_signature' not in column_names(this) -%}
+    {%- set marker = '_built_at' if signature is none else 'rebuild_signature' -%}
+    {%- if marker not in column_names(this) -%}
         {%- do plan.update({'reason': 'built before it was incremental'}) -%}
         {{ return(plan) }}
     {%- endif -%}
-    {%- set row = run_query("select count(*), min(rebuild_signature), max(rebuild_signature)"
-                            ~ (', ' ~ held | join(', ') if held else '')
+    {%- set held_signature = "''" if signature is none else 'rebuild_signature' -%}
+    {%- set row = run_query("select count(*), min(" ~ held_signature ~ "), max("
+                            ~ held_signature ~ ")" ~ (', ' ~ held | join(', ') if held else '')
                             ~ " from " ~ this).rows[0] -%}
     {%- if row[0] == 0 -%}
         {%- do plan.update({'reason': 'empty'}) -%}
-    {%- elif row[1] != signature or row[2] != signature -%}
+    {%- elif row[1] != plan.signature or row[2] != plan.signature -%}
         {%- do plan.update({'reason': changed_reason}) -%}
     {%- else -%}
         {%- do plan.update({'rebuild': false, 'reason': none, 'held': row[3:] | list}) -%}
     {%- endif -%}
     {{ return(plan) }}
+{%- endmacro %}
+
+{#- How this run builds an incremental model that follows what its inputs wrote since its own
+    newest `_built_at` (int_lead_fit_matches, dim_contacts): signature_plan, plus
+    `built_through`, that newest _built_at as text (none on a rebuild). `signature`, when given,
+    is a macro hashing what every row depends on (a different one rebuilds, saying `changed`).
+    An empty table is rebuilt too (cheap). -#}
+{% macro built_through_plan(signature=none, changed=none) -%}
+    {#- a unit test has no `this` and no warehouse state: it builds from its given rows -#}
+    {%- if not execute or this is none or model.resource_type == 'unit_test' -%}
+        {{ return({'rebuild': true, 'reason': 'first build', 'signature': '', 'held': [],
+                   'built_through': none}) }}
+    {%- endif -%}
+    {%- set plan = signature_plan(signature() if signature is not none else none, changed,
+                                  ["cast(max(_built_at) as " ~ dbt.type_string() ~ ")"]) -%}
+    {%- do plan.update({'built_through': none if plan.rebuild else plan.held[0]}) -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+{#- The pre-hook of a model planned by signature_plan: a rebuild empties the table. -#}
+{% macro clear_for_rebuild(plan) -%}
+    {%- if is_incremental() and plan.rebuild -%}
+        {{ empty_for_rebuild(plan.reason) }}
+    {%- else -%}
+        select 1 as nothing_to_clear
+    {%- endif -%}
 {%- endmacro %}

@@ -87,10 +87,9 @@
     contact or deal) has no row in this run's batch, so delete+insert would leave its old rows:
     they are deleted here (on a first build or a rebuild there are none to find). -#}
 {% macro drop_engagement_holders_without_activities() -%}
-    {%- set holder = engagement_holder_key('a') -%}
     {{ delete_rows_if_any(this,
-        "holder_key not in (select " ~ holder ~ " from " ~ ref('int_activities') ~ " as a"
-        ~ " where a.occurred_at < " ~ as_of_ts() ~ " and " ~ holder ~ " is not null)",
+        "holder_key not in (select holder_key from " ~ ref('int_activity_summary')
+        ~ " where activities_before_as_of > 0)",
         count=is_incremental()) }}
 {%- endmacro %}
 

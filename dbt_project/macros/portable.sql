@@ -5,6 +5,12 @@
     nullif(trim({{ dbt.split_part(expr, "'" ~ sep ~ "'", 1) }}), '')
 {%- endmacro %}
 
+{#- True when two values are equal or both null (dbt.equals gives that only behind a behaviour
+    flag; IS NOT DISTINCT FROM is not in every engine's SQL). -#}
+{% macro same_or_both_null(left, right) -%}
+    (coalesce({{ left }} = {{ right }}, false) or ({{ left }} is null and {{ right }} is null))
+{%- endmacro %}
+
 {#- Hours between two timestamps, fractional. -#}
 {% macro hours_between(start, end) -%}
     {{ return(adapter.dispatch('hours_between', 'salespipe')(start, end)) }}

@@ -14,7 +14,7 @@
     unique_key='deal_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ clear_deal_states_for_rebuild() }}",
+    pre_hook="{{ clear_for_rebuild(deal_states_plan()) }}",
     post_hook="{{ drop_vanished_deal_states() }}",
 ) }}
 {%- set plan = deal_states_plan() %}

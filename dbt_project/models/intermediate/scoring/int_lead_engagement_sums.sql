@@ -7,7 +7,9 @@
 -- loaded_at held (new or re-exported) or dated after the last run's as-of day (it counts from
 -- now on), and the holders that hold fewer activities than their rows count (one re-exported
 -- for another contact or deal: its new holder is recomputed by the first rule, the old one by
--- this); a holder left with none loses its rows (post-hook); the others keep their rows. It rebuilds itself (pre-hook: emptied; every holder
+-- this; their counts are int_activity_summary's, which aggregates int_activities once for
+-- this and dim_contacts); a holder left with none loses its rows (post-hook); the others keep
+-- their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
 -- or the epoch fell 500 half-lives behind.
 {{ config(
@@ -19,6 +21,7 @@
     post_hook="{{ drop_engagement_holders_without_activities() }}",
 ) }}
 {%- set plan = engagement_sums_plan() %}
+-- depends_on: {{ ref('int_activity_summary') }}
 {%- set epoch = "cast('" ~ plan.epoch ~ "' as date)" %}
 
 with activities as (
@@ -37,9 +40,8 @@ with activities as (
 
 {% if not plan.rebuild -%}
 held_now as (
-    select holder_key, count(*) as activity_count
-    from activities
-    group by holder_key
+    select holder_key, activities_before_as_of as activity_count
+    from {{ ref('int_activity_summary') }}
 ),
 
 held_before as (
