@@ -8,12 +8,9 @@ finds GX loaded, or waits for the thread through Python's import lock.
 
 from __future__ import annotations
 
-import importlib
 import threading
 
-# What orchestration/checks/validate.py imports when it runs a suite.
-MODULES = ("great_expectations", "great_expectations.core",
-           "great_expectations.data_context.types.base")
+from orchestration.checks.gx_import import import_gx
 
 
 def import_ahead() -> threading.Thread:
@@ -23,8 +20,7 @@ def import_ahead() -> threading.Thread:
 
 
 def _import() -> None:
-    for name in MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the checks import it again and report the error
-            return
+    try:
+        import_gx()
+    except Exception:  # noqa: BLE001 - the checks import it again and report the error
+        return

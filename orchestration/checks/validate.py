@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.checks import row_counts
+from orchestration.checks.gx_import import import_gx
 from orchestration.settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations"  # the stored suites, the ones that run
@@ -47,6 +48,7 @@ def load_suite(path: Path) -> dict:
 
 def _context():
     # Imported here: GX takes seconds to import, and loading the definitions should not wait.
+    import_gx()
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -122,6 +124,7 @@ def validate(con: duckdb.DuckDBPyConnection, suite: dict, run_id: str,
 def _run_gx(suite: dict, expectations: list[dict], params: dict, extra: dict,
             read) -> dict[str, Outcome]:
     """The expectations on rows, run by GX on (at most MAX_ROWS of) the suite's SELECT."""
+    import_gx()
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
 
