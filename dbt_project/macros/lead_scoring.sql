@@ -106,8 +106,17 @@
     {{ return(digits != '' and digits | list | reject('in', '0123456789') | list | length == 0) }}
 {%- endmacro %}
 
+{#- A score as shown, to one decimal. Rounded to 9 decimals first: decayed points are often
+    exact binary fractions at a .x5 boundary (5 points two half-lives old: 1.25), and computed
+    from the engagement sums with another epoch (a night's table against a full refresh) they
+    come out a few units in the last bit either side of it; without this, 1.25 would show as
+    1.2 or 1.3 depending on when the sums were last rebuilt. -#}
+{% macro score_round(expr) -%}
+    round(round({{ expr }}, 9), 1)
+{%- endmacro %}
+
 {#- Points as text with their sign and one decimal, for reasons: 10 -> '+10.0', -5 -> '-5.0'. -#}
 {% macro signed_points(expr) -%}
     case when {{ expr }} >= 0 then '+' else '' end
-        || cast(round({{ expr }}, 1) as {{ dbt.type_string() }})
+        || cast({{ score_round(expr) }} as {{ dbt.type_string() }})
 {%- endmacro %}

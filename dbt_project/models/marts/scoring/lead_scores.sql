@@ -15,7 +15,8 @@ fit as (
 ),
 
 engaged as (
-    select contact_id, sum(points) as engagement_points
+    -- to 9 decimals before the cap and the display's one (macro score_round says why)
+    select contact_id, round(sum(points), 9) as engagement_points
     from {{ ref('int_lead_engagement') }}
     group by contact_id
 ),
@@ -58,7 +59,8 @@ candidates as (
     union all
     select
         contact_id,
-        abs(points),
+        -- equal points must tie (then the words decide), not differ in the last bit
+        abs(round(points, 9)),
         1,
         null,
         cast(activity_count as {{ dbt.type_string() }}),
@@ -117,7 +119,7 @@ scored as (
         c.email,
         c.company,
         c.owner_id,
-        round(coalesce(f.fit_points, 0), 1) as fit_score,
+        {{ score_round('coalesce(f.fit_points, 0)') }} as fit_score,
         round(case
             when e.engagement_points > {{ var('lead_score_engagement_cap') }}
                 then {{ var('lead_score_engagement_cap') }}
