@@ -222,8 +222,9 @@ class OperationsSettings:
     # cannot open a file in a newer format (orchestration/publish/compat.py)
     publish_storage_version: str = PUBLISH_STORAGE_VERSION
     # SALESPIPE_PUBLISH_FACTS_BY_MONTH: the large facts' Parquet as a folder of monthly
-    # partitions instead of one file each (orchestration/publish/partitions.py)
-    publish_facts_by_month: bool = False
+    # partitions (orchestration/publish/partitions.py; issue 26's decision 4, and at L a night
+    # and the weekly rebuild cost less so), or `false` for one file each
+    publish_facts_by_month: bool = True
 
     @classmethod
     def from_env(cls) -> OperationsSettings:
@@ -245,7 +246,7 @@ class OperationsSettings:
                 env.get("SALESPIPE_PUBLISH_STORAGE_VERSION", "")),
             publish_facts_by_month=_true_or_false(
                 "SALESPIPE_PUBLISH_FACTS_BY_MONTH", env.get("SALESPIPE_PUBLISH_FACTS_BY_MONTH", ""),
-                "false"),
+                "true"),
         )
 
     def pause(self, phase: str) -> None:

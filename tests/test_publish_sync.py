@@ -303,10 +303,11 @@ READERS = {"false": "select * from read_parquet('{parquet}/events.parquet')",
                    "'{parquet}/events/*/*.parquet', hive_partitioning = true)"}
 
 
-@pytest.mark.parametrize("by_month", ["false", "true"])
+# "" is the setting left unset: by month (issue 26's decision 4)
+@pytest.mark.parametrize("setting,by_month", [("false", "false"), ("true", "true"), ("", "true")])
 def test_the_facts_layout_is_one_setting_and_each_path_reads_the_whole_mart(
-        warehouse, tmp_path, monkeypatch, by_month):
-    monkeypatch.setenv("SALESPIPE_PUBLISH_FACTS_BY_MONTH", by_month)
+        warehouse, tmp_path, monkeypatch, setting, by_month):
+    monkeypatch.setenv("SALESPIPE_PUBLISH_FACTS_BY_MONTH", setting)
     splits = chosen({**BY_MONTH, "history": "day"},
                     OperationsSettings.from_env().publish_facts_by_month)
     assert splits == ({**BY_MONTH, "history": "day"} if by_month == "true" else {"history": "day"})
@@ -318,6 +319,8 @@ def test_the_facts_layout_is_one_setting_and_each_path_reads_the_whole_mart(
     assert warehouse.execute(f"select (select count(*) from (({read}) except all "
                              f"from marts.events)), (select count(*) from (from marts.events "
                              f"except all ({read})))").fetchone() == (0, 0)
+
+
 def test_a_partitioning_that_does_not_fit_the_mart_names_the_setting(warehouse, tmp_path):
     first = _publish(warehouse, tmp_path)
     with pytest.raises(PublishError, match=r"facts: meta publish_partition_by names 'amount', "
