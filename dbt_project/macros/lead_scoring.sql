@@ -187,8 +187,7 @@
     {%- endfor -%}
     {%- for k in range(1, slots + 1) -%}
         {%- do candidates.append({'fit': false, 'slot': k, 'weight': 'engagement_weight_' ~ k,
-                                  'tie_group': '1', 'count_text': 'engagement_count_text_' ~ k,
-                                  'type': 'engagement_type_' ~ k}) -%}
+                                  'tie_group': '1'}) -%}
     {%- endfor -%}
     {{ return(candidates) }}
 {%- endmacro %}
@@ -196,17 +195,18 @@
 {#- True when reason `a` is listed before reason `b` (both present): larger absolute points
     first; on equal points fit reasons before or after every engagement reason by their words
     (tie_group 0 / 2, engagement 1), fit reasons in their kept order, engagement reasons by
-    their words ("engagement: 12 x call" before "engagement: 3 x call"). -#}
+    their words, which is the order of their slots (int_lead_score_parts). Only numbers are
+    compared, and the slots' order is known here. -#}
 {% macro reason_listed_before(a, b) -%}
-    {%- if a.fit and b.fit -%}
-        {{ 'true' if a.slot < b.slot else 'false' }}
-    {%- elif a.fit or b.fit -%}
-        ({{ a.weight }} > {{ b.weight }}
-         or ({{ a.weight }} = {{ b.weight }} and {{ a.tie_group }} < {{ b.tie_group }}))
+    {%- if a.fit == b.fit -%}
+        {%- if a.fit -%}
+            {{ 'true' if a.slot < b.slot else 'false' }}
+        {%- else -%}
+            {{ a.weight }} {{ '>=' if a.slot < b.slot else '>' }} {{ b.weight }}
+        {%- endif -%}
     {%- else -%}
         ({{ a.weight }} > {{ b.weight }}
-         or ({{ a.weight }} = {{ b.weight }} and ({{ a.count_text }} < {{ b.count_text }}
-             or ({{ a.count_text }} = {{ b.count_text }} and {{ a.type }} < {{ b.type }}))))
+         or ({{ a.weight }} = {{ b.weight }} and {{ a.tie_group }} < {{ b.tie_group }}))
     {%- endif -%}
 {%- endmacro %}
 

@@ -102,7 +102,12 @@ engaged as (
         sum(h.activity_count) as activity_count,
         sum(p.points * h.weight) as points,
         max(h.epoch_day) as epoch_day,
-        row_number() over (partition by h.contact_id order by h.activity_type) as slot
+        -- in the order of their words ("engagement: 12 x call" before "engagement: 3 x call"),
+        -- which lists reasons of equal points: lead_scores compares only numbers then
+        row_number() over (
+            partition by h.contact_id
+            order by cast(sum(h.activity_count) as {{ dbt.type_string() }}), h.activity_type
+        ) as slot
     from held as h
     inner join type_points as p on h.activity_type = p.activity_type
     inner join contacts as c on h.contact_id = c.contact_id

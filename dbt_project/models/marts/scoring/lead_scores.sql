@@ -28,7 +28,6 @@ weighed as (
         *,
         {%- for k in range(1, slots + 1) %}
         abs(round(engagement_decayed_{{ k }}, 9)) as engagement_weight_{{ k }},
-        cast(engagement_count_{{ k }} as {{ dbt.type_string() }}) as engagement_count_text_{{ k }},
         {%- endfor %}
         round(0
         {%- for k in range(1, slots + 1) %} + coalesce(engagement_decayed_{{ k }}, 0){% endfor %},
@@ -63,7 +62,7 @@ listed as (
                 then fit_reason_{{ c.slot }}
             {%- else %}
             when engagement_weight_{{ c.slot }} is not null and place_engagement_{{ c.slot }} = {{ n }}
-                then 'engagement: ' || engagement_count_text_{{ c.slot }} || ' x '
+                then 'engagement: ' || cast(engagement_count_{{ c.slot }} as {{ dbt.type_string() }}) || ' x '
                     || engagement_type_{{ c.slot }}
                     || ' (' || {{ signed_points('engagement_decayed_' ~ c.slot) }} || ')'
             {%- endif %}
