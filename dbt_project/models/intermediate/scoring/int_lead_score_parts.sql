@@ -78,21 +78,26 @@ type_points as (
     where points <> 0
 ),
 
--- a deal-log activity counts for the deal's primary contact now
+-- a deal-log activity counts for the deal's primary contact now. Two branches, each a semi-join
+-- on the few contacts a night recomputes (one condition with `or` scans every row against both)
 held as (
-    select
-        case when s.via_deal then d.primary_contact_id else s.holder_id end as contact_id,
-        s.activity_type,
-        s.activity_count,
-        s.weight,
-        s.epoch_day
+    select s.holder_id as contact_id, s.activity_type, s.activity_count, s.weight, s.epoch_day
     from {{ ref('int_lead_engagement_sums') }} as s
-    left join {{ ref('int_deals') }} as d on s.via_deal and s.holder_id = d.deal_id
-    {%- if not plan.rebuild %}
     where
-        (not s.via_deal and s.holder_id in (select contact_id from contacts))
-        or (s.via_deal and d.primary_contact_id in (select contact_id from contacts))
-    {%- endif %}
+        not s.via_deal
+        {%- if not plan.rebuild %}
+        and s.holder_id in (select contact_id from contacts)
+        {%- endif %}
+    union all
+    select d.primary_contact_id, s.activity_type, s.activity_count, s.weight, s.epoch_day
+    from {{ ref('int_lead_engagement_sums') }} as s
+    inner join (
+        select deal_id, primary_contact_id from {{ ref('int_deals') }}
+        {%- if not plan.rebuild %}
+        where primary_contact_id in (select contact_id from contacts)
+        {%- endif %}
+    ) as d on s.holder_id = d.deal_id
+    where s.via_deal
 ),
 
 engaged as (
