@@ -691,3 +691,87 @@ def test_dim_contacts_rewrites_the_contacts_whose_activities_moved(builds):
     assert night > first and contact_built == first and written[moved[0]] == night, \
         (first, night, contact_built, written)
     assert summary_runs == (first, night), summary_runs
+
+
+# int_lead_score_parts and what differs between two builds by design: when a row was written,
+# and the engagement points, kept relative to the engagement sums' epoch (each build's own; the
+# values read from them are compared in lead_scores).
+def _parts_differ(con, left: str = "inc", right: str = '"full"') -> tuple:
+    kept = ("select columns(lambda c: c not like 'engagement_points_%' and c not in "
+            f"('{BUILT_AT}', 'epoch_day')) from {{db}}.intermediate.int_lead_score_parts")
+    a, b = (f"({kept.format(db=db)})" for db in (left, right))
+    scores = [f"{db}.marts.lead_scores" for db in (left, right)]
+    return con.execute(
+        f"select (select count(*) from (from {a} except all from {b})),"
+        f" (select count(*) from (from {b} except all from {a})),"
+        f" (select count(*) from (from {scores[0]} except all from {scores[1]})),"
+        f" (select count(*) from (from {scores[1]} except all from {scores[0]})),"
+        f" (select count(*) from {scores[0]})").fetchone()
+
+
+def test_incremental_score_parts_equal_full_refresh(builds):
+    """The night's int_lead_score_parts (recomputed for the contacts its inputs wrote: the
+    drop's, the edited ones, contact 3 whose activities moved, the deleted one dropped) holds
+    the full refresh's parts, and lead_scores read from them equals the full refresh's."""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        differ = _parts_differ(con)
+        moved = con.execute("select engagement_type_1 from inc.intermediate.int_lead_score_parts "
+                            "where contact_id = ?", [f"hubspot-{MOVED_FROM}"]).fetchone()
+    assert differ[:4] == (0, 0, 0, 0) and differ[4] > 0, differ
+    assert moved == (None,), moved  # its only activities now count for contact 2
+
+
+# An ActiveCampaign contact created (a copy of contact 5, landed after the night), then the
+# fixture's one ActiveCampaign deal, whose deal log holds a call, handed from contact 5 to it.
+NEW_AC_CONTACT = [
+    ("insert into raw.activecampaign_contacts by name select * replace ('6' as id, "
+     "'new.owner@example.com' as email, _loaded_at + interval 1 hour as _loaded_at) "
+     "from raw.activecampaign_contacts where id = '5'"),
+]
+DEAL_HANDED_OVER = ["update raw.activecampaign_deals set contact = '6' where id = '7'"]
+SCORING_CHAIN = ("stg_activecampaign__contacts stg_activecampaign__deals int_contacts "
+                 "int_lead_fit_matches int_deals int_activity_summary dim_contacts "
+                 "int_lead_engagement_sums int_lead_engagement int_lead_score_parts lead_scores")
+
+
+def test_score_parts_follow_a_deal_handed_to_another_contact(builds, tmp_path):
+    """A deal's primary contact changes and nothing else: its deal-log activities (a call) now
+    count for the new contact, in neither holder's engagement sums (the deal holds them), seen
+    only in int_activity_summary (the new contact) and dim_contacts' activity figures (the old
+    one). The next incremental run recomputes both contacts' parts and keeps the others',
+    equal to a full refresh of the same data."""
+    incremental, *_ = builds
+    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
+    for copy in copies.values():
+        shutil.copy(incremental, copy)
+    engaged = []
+    for step, edits in enumerate((NEW_AC_CONTACT, DEAL_HANDED_OVER)):
+        for mode, copy in copies.items():
+            con = duckdb.connect(str(copy))
+            try:
+                for edit in edits:
+                    con.execute(edit)
+            finally:
+                con.close()
+            result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", SCORING_CHAIN,
+                          *(["--full-refresh"] if mode == "full" else []))
+            assert result.returncode == 0, result.stdout[-3000:]
+        con = duckdb.connect(str(copies["full"]))
+        try:
+            con.execute(f"attach '{copies['inc']}' as inc (read_only)")
+            differ = _parts_differ(con)
+            engaged.append({row[0]: dict(zip(row[1::2], row[2::2])) for row in con.execute(
+                "select contact_id, columns(lambda c: c similar to 'engagement_(type|count)_.*') "
+                "from inc.intermediate.int_lead_score_parts "
+                "where contact_id in ('activecampaign-5', 'activecampaign-6')").fetchall()})
+            runs = con.execute(f"select count(distinct {BUILT_AT}) "
+                               "from inc.intermediate.int_lead_score_parts").fetchone()[0]
+        finally:
+            con.close()
+        assert differ[:4] == (0, 0, 0, 0) and differ[4] > 0, (step, differ)
+        assert runs >= 2, runs  # other contacts' parts kept
+    # the calls each contact's engagement counts: the deal's one moved from 5 to 6
+    calls = [{contact: types.get("call") for contact, types in step.items()} for step in engaged]
+    assert calls[0]["activecampaign-6"] is None and calls[1]["activecampaign-6"] == 1, engaged
+    assert calls[1]["activecampaign-5"] == calls[0]["activecampaign-5"] - 1, engaged

@@ -19,12 +19,14 @@ import duckdb
 import pytest
 from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
+from benchmarks.lead_scores_checks import reference_differences
 from orchestration.settings import DBT_PROJECT_DIR
 
 AS_OF = "2026-10-31"
 EARLIER = "2026-09-30"
 SEEDS = DBT_PROJECT_DIR.parent / "seeds"
-SCORING_MODELS = ["int_lead_engagement_sums", "int_lead_engagement", "int_lead_fit_matches", "lead_scores", "lead_score_history"]
+SCORING_MODELS = ["int_lead_engagement_sums", "int_lead_engagement", "int_lead_fit_matches",
+                  "int_lead_score_parts", "lead_scores", "lead_score_history"]
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +94,20 @@ def test_every_contact_scored_and_followups_consistent(warehouse):
         where not s.is_sales_ready or f.contact_id in (
             select primary_contact_id from marts.fct_deals where outcome = 'open')""")
     assert wrong == []
+
+
+def test_scores_equal_the_reference_ranking_every_reason(warehouse, rescored):
+    """lead_scores, a projection of int_lead_score_parts, equals the SQL that ranked every fit
+    match and engagement row (benchmarks/lead_scores_reference.sql): as the pipeline built it,
+    and after re-scoring an earlier date (the sums rebuilt with another epoch, every contact's
+    parts recomputed) and the pipeline's date again (parts of the contacts that changed)."""
+    for path in (warehouse, rescored[0]):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            only_model, only_reference, rows = reference_differences(con)
+        finally:
+            con.close()
+        assert (only_model, only_reference) == (0, 0) and rows > 0, (path, only_model, only_reference)
 
 
 def win_rates(warehouse, dimension, min_contacts):

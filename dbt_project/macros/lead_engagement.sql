@@ -48,6 +48,10 @@
     {%- if this is none or not is_incremental() -%}
         {{ return(plan) }}
     {%- endif -%}
+    {%- if '_built_at' not in column_names(this) -%}
+        {%- do plan.update({'reason': 'built before its rows kept _built_at'}) -%}
+        {{ return(plan) }}
+    {%- endif -%}
     {#- dates and times as text from the engine: fetched into Python, a timestamp would be
         shifted into the client's time zone on Spark (see loaded_watermark_literal) -#}
     {%- set text = dbt.type_string() -%}

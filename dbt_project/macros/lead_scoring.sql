@@ -120,3 +120,102 @@
     case when {{ expr }} >= 0 then '+' else '' end
         || cast({{ score_round(expr) }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- The per-contact parts of a score (int_lead_score_parts) and the score read from them
+    (lead_scores). The parts do not depend on the as-of date: fit points, rules fired, the top
+    lead_score_top_reasons fit reasons in their order, and per activity type the count and the
+    points undecayed (points x the engagement sums' weight, relative to their epoch). lead_scores
+    applies the decay factor of the as-of date, the cap, the grade and merges the two lists. -#}
+
+{#- How many engagement slots a parts row has: one per activity type with points (a contact has
+    at most one row per type). Every type is kept, not the top N: two types' decayed points may
+    round to the same 9 decimals on a later as-of date (everything decays towards 0), and then
+    their words decide the order, so which of them ranks in the top N is only known when read.
+    Read from the points seed when run; 0 while parsing or before the seed is loaded. -#}
+{% macro engagement_slot_count() -%}
+    {%- set points = ref('lead_score_engagement_points') -%}
+    {%- if not execute or load_relation(points) is none -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {{ return(run_query("select count(distinct activity_type) from " ~ points
+                        ~ " where points <> 0").columns[0].values()[0] | int) }}
+{%- endmacro %}
+
+{#- What every parts row depends on besides its contact's inputs: the fit rules (reasons are
+    worded from them), the points seed, the half-life and N. A different hash rebuilds. -#}
+{% macro lead_score_parts_signature() -%}
+    {%- set text = dbt.type_string() -%}
+    {{ return(local_md5(fit_matches_signature() ~ '|' ~ rows_signature(
+        "select cast(activity_type as " ~ text ~ "), cast(points as " ~ text ~ ") from "
+        ~ ref('lead_score_engagement_points') ~ " order by 1, 2",
+        'points|half_life=' ~ var('lead_score_half_life_days')
+        ~ '|top=' ~ var('lead_score_top_reasons')))) }}
+{%- endmacro %}
+
+{% macro lead_score_parts_plan() -%}
+    {{ return(built_through_plan(lead_score_parts_signature,
+                                 'the fit rules, points, half-life or top reasons changed')) }}
+{%- endmacro %}
+
+{#- The contacts whose parts a night recomputes, as a query: written since the parts' last
+    build (`built_through`) by dim_contacts (profile, or activity figures: a holder that lost
+    activities, or a deal's old primary contact, shows there), int_lead_fit_matches, the
+    engagement sums (a holder rewritten, mapped to its contact now) or int_activity_summary (a
+    holder whose contact changed: a deal's new primary contact). -#}
+{% macro lead_score_changed_contacts(plan) -%}
+    {%- set since = "_built_at > cast('" ~ plan.built_through ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    select contact_id from {{ ref('dim_contacts') }} where {{ since }}
+    union
+    select contact_id from {{ ref('int_lead_fit_matches') }} where {{ since }}
+    union
+    select contact_id from {{ ref('int_activity_summary') }} where {{ since }}
+    union
+    select case when s.via_deal then d.primary_contact_id else s.holder_id end
+    from {{ ref('int_lead_engagement_sums') }} as s
+    left join {{ ref('int_deals') }} as d on s.via_deal and s.holder_id = d.deal_id
+    where s.{{ since }}
+{%- endmacro %}
+
+{#- The reasons a lead_scores row can list: its parts row's top fit reasons (slots 1..top, in
+    their order) and every engagement type (slots 1..slots), each with the SQL of its weight,
+    as lead_scores names them. -#}
+{% macro lead_score_candidates(top, slots) -%}
+    {%- set candidates = [] -%}
+    {%- for n in range(1, top + 1) -%}
+        {%- do candidates.append({'fit': true, 'slot': n, 'weight': 'fit_weight_' ~ n,
+                                  'tie_group': 'fit_tie_group_' ~ n}) -%}
+    {%- endfor -%}
+    {%- for k in range(1, slots + 1) -%}
+        {%- do candidates.append({'fit': false, 'slot': k, 'weight': 'engagement_weight_' ~ k,
+                                  'tie_group': '1'}) -%}
+    {%- endfor -%}
+    {{ return(candidates) }}
+{%- endmacro %}
+
+{#- True when reason `a` is listed before reason `b` (both present): larger absolute points
+    first; on equal points fit reasons before or after every engagement reason by their words
+    (tie_group 0 / 2, engagement 1), fit reasons in their kept order, engagement reasons by
+    their words, which is the order of their slots (int_lead_score_parts). Only numbers are
+    compared, and the slots' order is known here. -#}
+{% macro reason_listed_before(a, b) -%}
+    {%- if a.fit == b.fit -%}
+        {%- if a.fit -%}
+            {{ 'true' if a.slot < b.slot else 'false' }}
+        {%- else -%}
+            {{ a.weight }} {{ '>=' if a.slot < b.slot else '>' }} {{ b.weight }}
+        {%- endif -%}
+    {%- else -%}
+        ({{ a.weight }} > {{ b.weight }}
+         or ({{ a.weight }} = {{ b.weight }} and {{ a.tie_group }} < {{ b.tie_group }}))
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The place of reason `c` among the present reasons: 1 + how many are listed before it.
+    Counting instead of sorting keeps lead_scores a projection of one row per contact. -#}
+{% macro reason_place(c, candidates) -%}
+    1
+    {%- for other in candidates if other != c %}
+    + case when {{ other.weight }} is not null and {{ reason_listed_before(other, c) }}
+        then 1 else 0 end
+    {%- endfor -%}
+{%- endmacro %}

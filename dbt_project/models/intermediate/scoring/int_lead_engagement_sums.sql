@@ -11,12 +11,13 @@
 -- this and dim_contacts); a holder left with none loses its rows (post-hook); the others keep
 -- their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
--- or the epoch fell 500 half-lives behind.
+-- or the epoch fell 500 half-lives behind, or it was built before rows kept `_built_at` (when a
+-- run wrote them: int_lead_score_parts recomputes the contacts of the holders a night wrote).
 {{ config(
     materialized='incremental',
     unique_key='holder_key',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ clear_engagement_sums_for_rebuild() }}",
     post_hook="{{ drop_engagement_holders_without_activities() }}",
 ) }}
@@ -89,6 +90,7 @@ select
     max(loaded_at) as newest_loaded_at,
     {{ epoch }} as epoch_day,
     cast('{{ as_of_date() }}' as date) as covered_through,
-    '{{ plan.signature }}' as rebuild_signature
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
 from chosen
 group by holder_key, activity_type

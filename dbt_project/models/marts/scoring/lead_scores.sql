@@ -1,141 +1,76 @@
 -- One row per contact: customer-fit score (sum of the fit rules that fire), engagement score
 -- (decayed activity points, capped), their total, grade, sales-readiness and the reasons that
 -- weigh most. Scores are rounded to one decimal; grade and readiness use the rounded total.
--- The two intermediate tables are read where they are used, not through a CTE each: a CTE used
--- more than once is materialized (DuckDB copies its 10M + 6M rows first; 3 s at 3M contacts).
-with contacts as (
-    select contact_id, source_system, email, company, owner_id
-    from {{ ref('dim_contacts') }}
-),
+-- A projection of int_lead_score_parts (one row per contact, kept incrementally): what depends
+-- on the as-of date is applied here, row by row: the decay of the undecayed engagement points,
+-- the cap, the grade, and the merge of the contact's top fit reasons with its activity types.
+-- depends_on: {{ ref('lead_score_engagement_points') }}
+{%- set top = var('lead_score_top_reasons') | int %}
+{%- set slots = engagement_slot_count() %}
+{%- set candidates = lead_score_candidates(top, slots) %}
 
-fit as (
-    select contact_id, sum(points) as fit_points, count(*) as fit_rules_fired
-    from {{ ref('int_lead_fit_matches') }}
-    group by contact_id
-),
-
-engaged as (
-    -- to 9 decimals before the cap and the display's one (macro score_round says why)
-    select contact_id, round(sum(points), 9) as engagement_points
-    from {{ ref('int_lead_engagement') }}
-    group by contact_id
-),
-
--- a fit reason depends only on its rule, so it is written once per rule, not per contact; so is
--- its place among reasons of the same weight (rule_order, and before or after every
--- "engagement: ..." reason), which lets the ranking below sort numbers instead of strings
-rule_reasons as (
+with decayed as (
     select
-        rule_id,
-        reason,
-        case when reason < 'engagement: ' then 0 else 2 end as tie_group,
-        row_number() over (order by abs(points) desc, reason) as rule_order
-    from (
-        select
-            rule_id,
-            points,
-            rule_id || ': ' || attribute || ' ' || match_type
-                || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }} || ')'
-                as reason
-        from (
-            select distinct rule_id, attribute, match_type, match_value, points
-            from {{ ref('int_lead_fit_matches') }}
-        ) as rules
-    ) as worded
+        *
+        {%- for k in range(1, slots + 1) %},
+        engagement_points_{{ k }} * power(cast(2 as {{ type_double() }}),
+            - {{ dbt.datediff('epoch_day', "cast('" ~ as_of_date() ~ "' as date)", 'day') }}
+            / cast({{ var('lead_score_half_life_days') }} as {{ type_double() }}))
+            as engagement_decayed_{{ k }}
+        {%- endfor %}
+    from {{ ref('int_lead_score_parts') }}
 ),
 
--- every contribution, with what its reason is worded from
-candidates as (
-    select
-        f.contact_id,
-        abs(f.points) as weight,
-        r.tie_group,
-        r.rule_order,
-        cast(null as {{ dbt.type_string() }}) as count_text,
-        cast(null as {{ dbt.type_string() }}) as activity_type,
-        cast(null as {{ type_double() }}) as points
-    from {{ ref('int_lead_fit_matches') }} as f
-    inner join rule_reasons as r on f.rule_id = r.rule_id
-    union all
-    select
-        contact_id,
-        -- equal points must tie (then the words decide), not differ in the last bit
-        abs(round(points, 9)),
-        1,
-        null,
-        cast(activity_count as {{ dbt.type_string() }}),
-        activity_type,
-        points
-    from {{ ref('int_lead_engagement') }}
-),
-
--- largest absolute points first; ties in the order of the worded reasons ("bant_need: ...",
--- "engagement: 12 x call ...", "engagement: 3 x call ..."), without building the words of
--- every contribution. Ranked with a window before cutting to the top N: an ordered list of
--- all of a contact's reasons holds every reason of every contact in memory at once (it ran
--- out of a 2 GB memory limit at 3M contacts), and so does a top-N aggregate (min(x, n) spilled
--- 18 GB); a window sorts and spills to disk instead
-ranked_reasons as (
+-- equal points must tie (then the words decide), not differ in the last bit; the total to 9
+-- decimals before the cap and the display's one (macro score_round says why)
+weighed as (
     select
         *,
-        row_number() over (
-            partition by contact_id
-            order by weight desc, tie_group, rule_order, count_text, activity_type
-        ) as reason_rank
-    from candidates
+        {%- for k in range(1, slots + 1) %}
+        abs(round(engagement_decayed_{{ k }}, 9)) as engagement_weight_{{ k }},
+        {%- endfor %}
+        round(0
+        {%- for k in range(1, slots + 1) %} + coalesce(engagement_decayed_{{ k }}, 0){% endfor %},
+            9) as engagement_points
+    from decayed
 ),
 
-top_ranked as (
+placed as (
     select
-        k.contact_id,
-        k.reason_rank,
-        coalesce(r.reason, 'engagement: ' || k.count_text || ' x ' || k.activity_type
-            || ' (' || {{ signed_points('k.points') }} || ')') as reason
-    from ranked_reasons as k
-    left join rule_reasons as r on k.rule_order = r.rule_order
-    where k.reason_rank <= {{ var('lead_score_top_reasons') }}
-),
-
--- one max() per rank instead of an ordered string aggregate, which sorts inside every group
-top_reasons as (
-    select
-        contact_id,
-        {% if var('lead_score_top_reasons') | int < 1 -%} cast(null as {{ dbt.type_string() }})
-        {%- endif %}
-        {% for n in range(1, var('lead_score_top_reasons') | int + 1) -%}
-        {% if n > 1 %}|| coalesce('; ' || {% endif -%}
-        max(case when reason_rank = {{ n }} then reason end)
-        {%- if n > 1 %}, ''){% endif %}
-        {% endfor -%}
-        as top_reasons
-    from top_ranked
-    group by contact_id
-),
-
-scored as (
-    select
-        c.contact_id,
-        c.source_system,
-        c.email,
-        c.company,
-        c.owner_id,
-        {{ score_round('coalesce(f.fit_points, 0)') }} as fit_score,
+        *,
+        {%- for c in candidates %}
+        {{ reason_place(c, candidates) }} as place_{{ 'fit' if c.fit else 'engagement' }}_{{ c.slot }},
+        {%- endfor %}
+        {{ score_round('fit_points') }} as fit_score,
         round(case
-            when e.engagement_points > {{ var('lead_score_engagement_cap') }}
+            when engagement_points > {{ var('lead_score_engagement_cap') }}
                 then {{ var('lead_score_engagement_cap') }}
-            else coalesce(e.engagement_points, 0)
-        end, 1) as engagement_score,
-        coalesce(f.fit_rules_fired, 0) as fit_rules_fired,
-        r.top_reasons
-    from contacts as c
-    left join fit as f on c.contact_id = f.contact_id
-    left join engaged as e on c.contact_id = e.contact_id
-    left join top_reasons as r on c.contact_id = r.contact_id
+            else engagement_points
+        end, 1) as engagement_score
+    from weighed
 ),
 
-totals as (
-    select *, fit_score + engagement_score as total_score
-    from scored
+-- the reason listed at each place up to N (null where the contact has fewer)
+listed as (
+    select
+        *,
+        {%- for n in range(1, top + 1) %}
+        case
+            {%- for c in candidates %}
+            {%- if c.fit %}
+            when fit_weight_{{ c.slot }} is not null and place_fit_{{ c.slot }} = {{ n }}
+                then fit_reason_{{ c.slot }}
+            {%- else %}
+            when engagement_weight_{{ c.slot }} is not null and place_engagement_{{ c.slot }} = {{ n }}
+                then 'engagement: ' || cast(engagement_count_{{ c.slot }} as {{ dbt.type_string() }}) || ' x '
+                    || engagement_type_{{ c.slot }}
+                    || ' (' || {{ signed_points('engagement_decayed_' ~ c.slot) }} || ')'
+            {%- endif %}
+            {%- endfor %}
+        end as reason_{{ n }},
+        {%- endfor %}
+        fit_score + engagement_score as total_score
+    from placed
 ),
 
 -- each grade as a band [min_score, next grade's min_score); the lowest band also takes totals
@@ -161,9 +96,14 @@ select
     g.grade,
     t.total_score >= {{ var('lead_score_sales_ready_threshold') }} as is_sales_ready,
     t.fit_rules_fired,
-    t.top_reasons,
+    {% if top < 1 -%} cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+    {%- for n in range(1, top + 1) -%}
+    {% if n > 1 %} || coalesce('; ' || {% endif -%} t.reason_{{ n }} {%- if n > 1 %}, ''){% endif %}
+    {%- endfor %}
+    {%- endif %} as top_reasons,
     cast('{{ as_of_date() }}' as date) as scored_as_of
-from totals as t
+from listed as t
 left join grade_bands as g
     on (t.total_score >= g.min_score or g.is_lowest)
     and (t.total_score < g.next_min_score or g.next_min_score is null)

@@ -1,0 +1,158 @@
+-- One row per contact (every dim_contacts row): what its lead score is made of that does not
+-- depend on the as-of date (macros/lead_scoring.sql), so lead_scores is a projection of one
+-- row per contact instead of a ranking of every fit match and engagement row each night.
+-- Incremental: a night recomputes the contacts its inputs wrote since (macro
+-- lead_score_changed_contacts); the others keep their rows, and the post-hook drops the
+-- contacts dim_contacts no longer has. Engagement points are kept undecayed, relative to the
+-- engagement sums' epoch, which is the same for every row until the sums are rebuilt (then
+-- every holder is rewritten, so every contact is recomputed here). A change of the fit rules,
+-- points, half-life or lead_score_top_reasons rebuilds every contact (rebuild_signature).
+{{ incremental_mart_config('contact_id', on_schema_change='append_new_columns',
+    pre_hook="{{ clear_for_rebuild(lead_score_parts_plan()) }}",
+    post_hook="{{ delete_rows_if_any(this, 'contact_id not in (select contact_id from '
+              ~ ref('dim_contacts') ~ ' where contact_id is not null)', count=is_incremental()) }}") }}
+-- depends_on: {{ ref('int_activity_summary') }}, {{ ref('lead_score_fit_rules') }}
+{%- set plan = lead_score_parts_plan() %}
+{%- set top = var('lead_score_top_reasons') | int %}
+{%- set slots = engagement_slot_count() %}
+
+with
+{%- if not plan.rebuild %}
+changed as (
+    {{ lead_score_changed_contacts(plan) }}
+),
+{%- endif %}
+
+contacts as (
+    select contact_id, source_system, email, company, owner_id
+    from {{ ref('dim_contacts') }}
+    {%- if not plan.rebuild %}
+    where contact_id in (select contact_id from changed)
+    {%- endif %}
+),
+
+-- each fit match with its reason and its place among reasons of the same weight (before or
+-- after every "engagement: ..." reason, then the words), as lead_scores has always ranked them
+fit_reasons as (
+    select
+        contact_id,
+        points,
+        abs(points) as weight,
+        case when reason < 'engagement: ' then 0 else 2 end as tie_group,
+        reason
+    from (
+        select
+            f.contact_id,
+            f.points,
+            f.rule_id || ': ' || f.attribute || ' ' || f.match_type
+                || coalesce(' ' || f.match_value, '') || ' (' || {{ signed_points('f.points') }}
+                || ')' as reason
+        from {{ ref('int_lead_fit_matches') }} as f
+        inner join contacts as c on f.contact_id = c.contact_id
+    ) as worded
+),
+
+fit as (
+    select
+        contact_id,
+        sum(points) as fit_points,
+        count(*) as fit_rules_fired
+        {%- for n in range(1, top + 1) %},
+        max(case when reason_rank = {{ n }} then weight end) as fit_weight_{{ n }},
+        max(case when reason_rank = {{ n }} then tie_group end) as fit_tie_group_{{ n }},
+        max(case when reason_rank = {{ n }} then reason end) as fit_reason_{{ n }}
+        {%- endfor %}
+    from (
+        select
+            *,
+            row_number() over (partition by contact_id order by weight desc, tie_group, reason)
+                as reason_rank
+        from fit_reasons
+    ) as ranked
+    group by contact_id
+),
+
+type_points as (
+    select activity_type, cast(points as {{ type_double() }}) as points
+    from {{ ref('lead_score_engagement_points') }}
+    where points <> 0
+),
+
+-- a deal-log activity counts for the deal's primary contact now. Two branches, each a semi-join
+-- on the few contacts a night recomputes (one condition with `or` scans every row against both)
+held as (
+    select s.holder_id as contact_id, s.activity_type, s.activity_count, s.weight, s.epoch_day
+    from {{ ref('int_lead_engagement_sums') }} as s
+    where
+        not s.via_deal
+        {%- if not plan.rebuild %}
+        and s.holder_id in (select contact_id from contacts)
+        {%- endif %}
+    union all
+    select d.primary_contact_id, s.activity_type, s.activity_count, s.weight, s.epoch_day
+    from {{ ref('int_lead_engagement_sums') }} as s
+    inner join (
+        select deal_id, primary_contact_id from {{ ref('int_deals') }}
+        {%- if not plan.rebuild %}
+        where primary_contact_id in (select contact_id from contacts)
+        {%- endif %}
+    ) as d on s.holder_id = d.deal_id
+    where s.via_deal
+),
+
+engaged as (
+    select
+        h.contact_id,
+        h.activity_type,
+        sum(h.activity_count) as activity_count,
+        sum(p.points * h.weight) as points,
+        max(h.epoch_day) as epoch_day,
+        -- in the order of their words ("engagement: 12 x call" before "engagement: 3 x call"),
+        -- which lists reasons of equal points: lead_scores compares only numbers then
+        row_number() over (
+            partition by h.contact_id
+            order by cast(sum(h.activity_count) as {{ dbt.type_string() }}), h.activity_type
+        ) as slot
+    from held as h
+    inner join type_points as p on h.activity_type = p.activity_type
+    inner join contacts as c on h.contact_id = c.contact_id
+    group by h.contact_id, h.activity_type
+),
+
+engagement as (
+    select
+        contact_id,
+        max(epoch_day) as epoch_day
+        {%- for k in range(1, slots + 1) %},
+        max(case when slot = {{ k }} then activity_type end) as engagement_type_{{ k }},
+        max(case when slot = {{ k }} then activity_count end) as engagement_count_{{ k }},
+        max(case when slot = {{ k }} then points end) as engagement_points_{{ k }}
+        {%- endfor %}
+    from engaged
+    group by contact_id
+)
+
+select
+    c.contact_id,
+    c.source_system,
+    c.email,
+    c.company,
+    c.owner_id,
+    coalesce(f.fit_points, 0) as fit_points,
+    coalesce(f.fit_rules_fired, 0) as fit_rules_fired,
+    {%- for n in range(1, top + 1) %}
+    f.fit_weight_{{ n }},
+    f.fit_tie_group_{{ n }},
+    f.fit_reason_{{ n }},
+    {%- endfor %}
+    e.epoch_day,
+    {%- for k in range(1, slots + 1) %}
+    e.engagement_type_{{ k }},
+    e.engagement_count_{{ k }},
+    e.engagement_points_{{ k }},
+    {%- endfor %}
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
+from contacts as c
+left join fit as f on c.contact_id = f.contact_id
+left join engagement as e on c.contact_id = e.contact_id
