@@ -5,7 +5,10 @@ breaking it)."""
 
 import importlib.metadata
 import inspect
+import json
 import subprocess
+import sys
+import textwrap
 
 from dagster_dbt import DbtCliResource
 from packaging import version
@@ -52,3 +55,35 @@ def test_the_overrides_are_in_effect(monkeypatch):
     assert resource._cli_version == version.parse(importlib.metadata.version("dbt-core"))
     assert resource._initialize_dbt_core_adapter(["build"]) is None
     assert calls == [], "the version was asked from a `dbt --version` subprocess"
+
+
+# The definitions' dbt assets and checks, and whether dbt-core was imported to load them, in a
+# fresh interpreter (what a process imported before decides how dagster-dbt imports).
+DEFINITIONS = textwrap.dedent("""
+    import json, sys
+    if sys.argv[1] == "dagster-dbt first":
+        import dagster_dbt  # imported as is: its path with dbt-core
+    from orchestration.definitions import defs
+    graph = defs().get_repository_def().asset_graph
+    from dagster_dbt.compat import DBT_PYTHON_VERSION
+    print(json.dumps({"assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
+                      "checks": sorted(k.to_user_string() for k in graph.asset_check_keys),
+                      "dbt_core_path": DBT_PYTHON_VERSION is not None,
+                      "dbt_imported": "dbt.adapters.base" in sys.modules}))
+""")
+
+
+def _definitions(first: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", DEFINITIONS, first], check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_definitions_load_without_dbt_core_and_describe_the_same_assets_and_checks():
+    """orchestration/transform/dagster_dbt_import.py: dagster-dbt imported without dbt-core
+    gives the same dbt assets and checks as with it, and the process never imports dbt."""
+    lite, core = _definitions("as salespipe does"), _definitions("dagster-dbt first")
+    assert (lite["dbt_core_path"], lite["dbt_imported"]) == (False, False)
+    assert (core["dbt_core_path"], core["dbt_imported"]) == (True, True)
+    assert len(lite["checks"]) > 200 and any(a.startswith("marts/") for a in lite["assets"])
+    assert (lite["assets"], lite["checks"]) == (core["assets"], core["checks"])

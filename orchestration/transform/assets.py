@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.engines import mart_reader
 from orchestration.engines.prepare import prepare_dbt
@@ -20,6 +19,7 @@ from orchestration.engines.watch import ClusterWatch
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
 from orchestration.transform import seeds
+from orchestration.transform.dagster_dbt_import import dagster_dbt
 from orchestration.transform.failures import dbt_failure
 from orchestration.transform.manifest import ensure_manifest, manifest_nodes
 from orchestration.transform.null_columns import is_null_columns_check, null_counts, with_counts
@@ -27,11 +27,11 @@ from orchestration.transform.parse_state import keep_parse_state, restore_parse_
 from orchestration.transform.run_folders import prune_run_folders
 
 
-def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+def dbt_project() -> dagster_dbt.DbtProject:
+    return dagster_dbt.DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-class SalespipeTranslator(DagsterDbtTranslator):
+class SalespipeTranslator(dagster_dbt.DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey(["raw", dbt_resource_props["name"]])
@@ -58,22 +58,22 @@ def dbt_vars(extra: dict | None = None) -> list[str]:
     return ["--vars", json.dumps(extra)] if extra else []
 
 
-def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
+def build_dbt_models(project: dagster_dbt.DbtProject) -> dg.AssetsDefinition:
     """Every dbt model, seed and snapshot of `project` as one multi-asset. Built when the
     definitions load, not at import: it needs the manifest, which may need a `dbt parse`."""
     ensure_manifest(project)
 
-    @dbt_assets(manifest=project.manifest_path, dagster_dbt_translator=SalespipeTranslator(),
-                project=project)
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+    @dagster_dbt.dbt_assets(manifest=project.manifest_path,
+                            dagster_dbt_translator=SalespipeTranslator(), project=project)
+    def dbt_models(context: dg.AssetExecutionContext, dbt: dagster_dbt.DbtCliResource,
                    warehouse: DuckDBWarehouse):
         yield from _build(context, dbt, warehouse, Path(project.project_dir))
 
     return dbt_models
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
-           project_dir: Path):
+def _build(context: dg.AssetExecutionContext, dbt: dagster_dbt.DbtCliResource,
+           warehouse: DuckDBWarehouse, project_dir: Path):
     # The engine in use (SALESPIPE_ENGINE) picks the profiles.yml output; Spark first gets the
     # raw layer as Parquet (orchestration/engines/prepare.py).
     engine = EngineSettings.from_env()

@@ -16,11 +16,12 @@ from __future__ import annotations
 import importlib.metadata
 from functools import cached_property
 
-from dagster_dbt import DbtCliResource
 from packaging import version
 
+from orchestration.transform.dagster_dbt_import import dagster_dbt
 
-class DbtCli(DbtCliResource):
+
+class DbtCli(dagster_dbt.DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         return version.parse(importlib.metadata.version("dbt-core"))

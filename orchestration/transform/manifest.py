@@ -8,9 +8,8 @@ import functools
 import json
 from pathlib import Path
 
-from dagster_dbt import DbtProject
-
 from orchestration.publish.comments import MartDoc
+from orchestration.transform.dagster_dbt_import import dagster_dbt
 from orchestration.transform.parse_state import keep_parse_state
 
 WATCHED = ("models", "macros", "seeds", "snapshots", "tests")
@@ -23,7 +22,7 @@ def _newest_source(project_dir: Path) -> float:
     return max(p.stat().st_mtime for p in files if p.exists())
 
 
-def ensure_manifest(project: DbtProject) -> Path:
+def ensure_manifest(project: dagster_dbt.DbtProject) -> Path:
     """Run `dbt parse` when target/manifest.json is missing or older than the project files."""
     manifest = Path(project.manifest_path)
     project_dir = Path(project.project_dir)
