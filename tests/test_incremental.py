@@ -608,10 +608,12 @@ WATERFALL = {"int_deal_waterfall": (BUILT_AT,)}
 
 
 def test_incremental_waterfall_equals_full_refresh(builds):
-    """The night (as of Apr 1, the first night Apr 1 was not in: April and Q2 start) recomputes
-    the deals int_deal_states replayed (the drop's, the pushed deal 102), those with a move on
-    Apr 1, and April and Q2 for every deal, and keeps the rest as the first run wrote them: the
-    same rows as a full refresh per deal, and a waterfall equal to the reference SQL."""
+    """The night (as of Apr 1: April and Q2 start) recomputes the deals int_deal_states
+    replayed (the drop's, the pushed deal 102), those with a move on Apr 1, and April and Q2
+    for every deal, and keeps the rest as the first run wrote them: the same rows as a full
+    refresh per deal, and a waterfall equal to the reference SQL. (The fixture's April deals
+    are all replayed ones, so the periods started since and the moves between as-of days are
+    shown on the samples: test_deal_changes.py::test_waterfall_followed_from_an_...)"""
     incremental, full, *_ = builds
     with _both(incremental, full) as con:
         differ = _differ(con, WATERFALL)
