@@ -7,8 +7,10 @@ and, across two nightly runs, by tests/test_incremental.py (a pushed and cut exp
 waterfall's rows equal the SQL it was first written with (test_waterfall_equals_...)."""
 
 import re
+import shutil
 
 import duckdb
+from test_lead_scoring import dbt
 from typer.testing import CliRunner
 
 from benchmarks.waterfall_checks import reference_differences
@@ -55,3 +57,35 @@ def test_waterfall_equals_the_reference_sql(seeds_build):
         con.close()
     assert (only_mart, only_reference) == (0, 0)
     assert rows > 900  # every period, group and pipeline of the samples
+
+
+def test_waterfall_followed_from_an_earlier_day_equals_the_full_build(seeds_build, tmp_path):
+    """int_deal_waterfall built as of Sep 20, then incrementally as of Oct 31: the deals with a
+    move in between are recomputed whole, October and Q4 (started since) for every deal, the
+    rest kept as built (July, August and Q2 cannot change: they ended before Sep 20). Its rows,
+    and the waterfall added up from them, are those of `salespipe run`'s full build as of
+    Oct 31 (EXCEPT ALL both ways)."""
+    copy = tmp_path / "waterfall.duckdb"
+    shutil.copy(seeds_build.warehouse, copy)
+    for day, refresh in (("2026-09-20", ["--full-refresh"]), ("2026-10-31", [])):
+        result = dbt(copy, tmp_path / "target", "run", "--select", "int_deal_waterfall",
+                     "pipeline_waterfall", *refresh, as_of=day)
+        assert result.returncode == 0, result.stdout[-3000:]
+    con = duckdb.connect(str(seeds_build.warehouse), read_only=True)
+    try:
+        con.execute(f"attach '{copy}' as inc (read_only)")
+        differ = {}
+        for table in ("intermediate.int_deal_waterfall", "marts.pipeline_waterfall"):
+            a, b = (f"(select * exclude (_built_at) from {db}.{table})"
+                    if table.endswith("int_deal_waterfall") else f"{db}.{table}"
+                    for db in ("inc", seeds_build.warehouse.stem))
+            differ[table] = con.execute(
+                f"select (select count(*) from (select * from {a} except all select * from {b})),"
+                f" (select count(*) from (select * from {b} except all select * from {a})),"
+                f" (select count(*) from {a})").fetchone()
+        kept = con.execute("select count(distinct _built_at) "
+                           "from inc.intermediate.int_deal_waterfall").fetchone()[0]
+    finally:
+        con.close()
+    assert all(a == b == 0 and rows > 900 for a, b, rows in differ.values()), differ
+    assert kept == 2  # rows kept from the build as of Sep 20

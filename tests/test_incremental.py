@@ -24,6 +24,7 @@ from conftest import make_workspace
 from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
 from benchmarks.delta import write_delta
+from benchmarks.waterfall_checks import reference_differences
 from orchestration.pipeline import run_pipeline
 from orchestration.publish.delta import BUILT_AT
 from orchestration.settings import DBT_PROJECT_DIR
@@ -308,13 +309,14 @@ CONTACT_CHAIN = {"int_contacts": ("loaded_through", BUILT_AT),
                  "int_lead_fit_matches": (BUILT_AT,)}
 
 
-def _differ(con, tables: dict, left: str = "inc", right: str = '"full"') -> dict:
-    """Rows only in one of two builds of each intermediate table (EXCEPT ALL both ways), and
+def _differ(con, tables: dict, left: str = "inc", right: str = '"full"',
+            schema: str = "intermediate") -> dict:
+    """Rows only in one of two builds of each table of `schema` (EXCEPT ALL both ways), and
     their row counts."""
     out = {}
     for name, build_columns in tables.items():
-        a, b = (f"(select * exclude ({', '.join(build_columns)}) "
-                f"from {db}.intermediate.\"{name}\")" for db in (left, right))
+        exclude = f"exclude ({', '.join(build_columns)})" if build_columns else ""
+        a, b = (f"(select * {exclude} from {db}.{schema}.\"{name}\")" for db in (left, right))
         out[name] = con.execute(
             f"select (select count(*) from (select * from {a} except all select * from {b})),"
             f" (select count(*) from (select * from {b} except all select * from {a})),"
@@ -600,6 +602,35 @@ def test_incremental_deal_states_equal_full_refresh(builds):
     assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one replayed
 
 
+# int_deal_waterfall (macros/pipeline_waterfall.sql) and the column that says when a row was
+# written.
+WATERFALL = {"int_deal_waterfall": (BUILT_AT,)}
+
+
+def test_incremental_waterfall_equals_full_refresh(builds):
+    """The night (as of Apr 1: April and Q2 start) recomputes the deals int_deal_states
+    replayed (the drop's, the pushed deal 102), those with a move on Apr 1, and April and Q2
+    for every deal, and keeps the rest as the first run wrote them: the same rows as a full
+    refresh per deal, and a waterfall equal to the reference SQL. (The fixture's April deals
+    are all replayed ones, so the periods started since and the moves between as-of days are
+    shown on the samples: test_deal_changes.py::test_waterfall_followed_from_an_...)"""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        differ = _differ(con, WATERFALL)
+        runs = dict(con.execute(
+            f"select period_start >= date '2024-04-01', list(distinct {BUILT_AT}) "
+            "from inc.intermediate.int_deal_waterfall where period_type <> 'as_of' "
+            "group by 1").fetchall())
+        con.execute("use inc")
+        reference = reference_differences(con, DAY.isoformat())
+        con.execute('use "full"')
+    assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
+    assert reference[:2] == (0, 0) and reference[2] > 0, reference
+    # Q1's rows as the first run wrote them (no deal the night replayed was in it), April's
+    # and Q2's new
+    assert len(runs[False]) == len(runs[True]) == 1 and runs[False] < runs[True], runs
+
+
 # What int_deal_states reads changed with nothing else to tell: a deal deleted from the export,
 # an amount edited with no change row (the snapshot does not run), a stage date moved (a change
 # row, the deal row as it was); then a stage that becomes won (int_pipeline_stages alone).
@@ -613,23 +644,31 @@ DEAL_EDITS = [
 # Deal 101 passed through Contract Sent and is won: only its state of those days changes.
 STAGE_EDITS = [("update raw.hubspot_pipeline_stages set isclosed = true, probability = 1.0 "
                 "where stageid = 'contractsent'")]
-# the models between those raw tables and int_deal_states (not all 38 of +int_deal_states)
+# Deal 102 re-owned from Bob Ray (team West) to Ann Lee, and Ann Lee's team renamed: the
+# waterfall's owner and team rows move (int_owners, hashed into int_deal_waterfall's signature).
+OWNER_EDITS = ["update raw.hubspot_deals set deal_owner = 'Ann Lee' where record_id = '102'",
+               "update raw.hubspot_owners set primaryteamname = 'Ann Lee team' where id = '41'"]
+# the models between those raw tables and int_deal_states (not all 38 of +int_deal_states),
+# the owners, and the waterfall that reads the states
 DEAL_STATES_CHAIN = ("stg_hubspot__deals stg_hubspot__deal_stage_dates stg_hubspot__pipeline_stages "
+                     "stg_hubspot__owners int_owners "
                      "int_hubspot_export_stages int_pipeline_stages int_deals int_stage_events "
-                     "int_deal_changes int_deal_states")
+                     "int_deal_changes int_deal_states int_deal_waterfall pipeline_waterfall")
 
 
 def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
     """Each edit reaches int_deal_states at the next incremental run, equal to a full refresh of
     the same data: the deleted deal loses its rows, the edited amount and stage date are
     replayed, a stage's new outcome rebuilds every deal (deal 101's row and changes stay as
-    they were: only the signature says it changed)."""
+    they were: only the signature says it changed). The waterfall follows at the same as-of
+    day, per deal and added up, equal to the full refresh and to the reference SQL: after
+    those edits, and after a deal is re-owned and an owner's team renamed."""
     incremental, *_ = builds
     copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
     for copy in copies.values():
         shutil.copy(incremental, copy)
     hashes = set()
-    for step, edits in enumerate((DEAL_EDITS, STAGE_EDITS)):
+    for step, edits in enumerate((DEAL_EDITS, STAGE_EDITS, OWNER_EDITS)):
         for mode, copy in copies.items():
             con = duckdb.connect(str(copy))
             try:
@@ -643,7 +682,13 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
         con = duckdb.connect(str(copies["full"]))
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
-            differ = _differ(con, DEAL_STATES)
+            differ = {**_differ(con, {**DEAL_STATES, **WATERFALL}),
+                      **_differ(con, {"pipeline_waterfall": ()}, schema="marts")}
+            owners = dict(con.execute(
+                "select group_id, sum(opening_count) from inc.marts.pipeline_waterfall "
+                "where group_type = 'team' group by 1").fetchall())
+            con.execute("use inc")
+            reference = reference_differences(con, DAY.isoformat())
             held = dict(con.execute(
                 "select deal_id, list(distinct amount) from inc.intermediate.int_deal_states "
                 "where deal_id in ('hubspot-101', 'hubspot-103') group by 1").fetchall())
@@ -655,8 +700,10 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
         finally:
             con.close()
         assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), (step, differ)
+        assert reference[:2] == (0, 0), (step, reference)
+        assert ("Ann Lee team" in owners) == (step == 2), owners
         assert "hubspot-103" not in held and held["hubspot-101"] == [1234], held
-        assert contract == ([["open"], ["won"]][step],), contract
+        assert contract == ([["open"], ["won"], ["won"]][step],), contract
     assert len(hashes) == 1, hashes  # the stage edit left deal 101's own inputs alone
 
 
