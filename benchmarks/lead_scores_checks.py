@@ -37,9 +37,15 @@ def _make_engagement_reference(con, as_of: str) -> None:
 
 def engagement_differences(con) -> tuple[int, int, int]:
     """Rows only in the view intermediate.int_lead_engagement, rows only in its old table SQL,
-    and the view's row count."""
+    and the view's row count. Points to 9 decimals, as lead_scores reads them (macro
+    score_round): the view decays a contact's summed undecayed points, the old SQL summed each
+    holder row's decayed points, so a contact holding a type twice (its own activities and a
+    deal's) can differ in the last bit (15.805856442774738 against ...736)."""
     _make_engagement_reference(con, _scored_as_of(con))
-    return _except_all(con, "intermediate.int_lead_engagement", "lead_engagement_reference")
+    rounded = ("(select contact_id, activity_type, activity_count, newest_age_days, "
+               "round(points, 9) as points from {})")
+    return _except_all(con, rounded.format("intermediate.int_lead_engagement"),
+                       rounded.format("lead_engagement_reference"))
 
 
 def reference_differences(con) -> tuple[int, int, int]:
