@@ -3,8 +3,10 @@
 -- projection must equal row for row (tests/test_lead_scoring.py on the samples,
 -- `python -m benchmarks.lead_scores_checks WAREHOUSE` on a benchmark's warehouse). Kept as plain
 -- SQL, not a model: never built, only run beside the model by those checks. It ranks every fit
--- match and engagement row (int_lead_engagement) with one window. {as_of} is the run's as-of
--- date (YYYY-MM-DD); tables are read from the default catalog.
+-- match and engagement row with one window: the engagement rows of lead_engagement_reference, a
+-- temporary table benchmarks/lead_scores_checks.py makes from int_lead_engagement's old SQL
+-- (benchmarks/lead_engagement_reference.sql), independent of int_lead_score_parts. {as_of} is
+-- the run's as-of date (YYYY-MM-DD); tables are read from the default catalog.
 -- One row per contact: customer-fit score (sum of the fit rules that fire), engagement score
 -- (decayed activity points, capped), their total, grade, sales-readiness and the reasons that
 -- weigh most. Scores are rounded to one decimal; grade and readiness use the rounded total.
@@ -24,7 +26,7 @@ fit as (
 engaged as (
     -- to 9 decimals before the cap and the display's one (macro score_round says why)
     select contact_id, round(sum(points), 9) as engagement_points
-    from "intermediate"."int_lead_engagement"
+    from lead_engagement_reference
     group by contact_id
 ),
 
@@ -74,7 +76,7 @@ candidates as (
         cast(activity_count as TEXT),
         activity_type,
         points
-    from "intermediate"."int_lead_engagement"
+    from lead_engagement_reference
 ),
 
 -- largest absolute points first; ties in the order of the worded reasons ("bant_need: ...",

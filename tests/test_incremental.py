@@ -24,6 +24,7 @@ from conftest import make_workspace
 from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
 from benchmarks.delta import write_delta
+from benchmarks.lead_scores_checks import engagement_differences
 from benchmarks.waterfall_checks import reference_differences
 from orchestration.pipeline import run_pipeline
 from orchestration.publish.delta import BUILT_AT
@@ -756,16 +757,32 @@ def _parts_differ(con, left: str = "inc", right: str = '"full"') -> tuple:
         f" (select count(*) from {scores[0]})").fetchone()
 
 
+def _engagement_differs(con) -> dict:
+    """The view int_lead_engagement of each build (inc, full) against its old table SQL
+    (benchmarks/lead_engagement_reference.sql): rows only in the view, only in the old SQL, and
+    the view's rows."""
+    out = {}
+    for catalog in ("inc", "full"):
+        con.execute(f'use "{catalog}"')
+        out[catalog] = engagement_differences(con)
+    con.execute('use "full"')
+    return out
+
+
 def test_incremental_score_parts_equal_full_refresh(builds):
     """The night's int_lead_score_parts (recomputed for the contacts its inputs wrote: the
     drop's, the edited ones, contact 3 whose activities moved, the deleted one dropped) holds
-    the full refresh's parts, and lead_scores read from them equals the full refresh's."""
+    the full refresh's parts, and lead_scores read from them equals the full refresh's; the view
+    int_lead_engagement read from either build's parts equals its old table SQL (each slot's
+    newest day kept right at night: the moved activities, new ones)."""
     incremental, full, *_ = builds
     with _both(incremental, full) as con:
         differ = _parts_differ(con)
+        engagement = _engagement_differs(con)
         moved = con.execute("select engagement_type_1 from inc.intermediate.int_lead_score_parts "
                             "where contact_id = ?", [f"hubspot-{MOVED_FROM}"]).fetchone()
     assert differ[:4] == (0, 0, 0, 0) and differ[4] > 0, differ
+    assert all(e[:2] == (0, 0) and e[2] > 0 for e in engagement.values()), engagement
     assert moved == (None,), moved  # its only activities now count for contact 2
 
 
@@ -808,6 +825,7 @@ def test_score_parts_follow_a_deal_handed_to_another_contact(builds, tmp_path):
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
             differ = _parts_differ(con)
+            engagement = _engagement_differs(con)
             engaged.append({row[0]: dict(zip(row[1::2], row[2::2])) for row in con.execute(
                 "select contact_id, columns(lambda c: c similar to 'engagement_(type|count)_.*') "
                 "from inc.intermediate.int_lead_score_parts "
@@ -817,6 +835,7 @@ def test_score_parts_follow_a_deal_handed_to_another_contact(builds, tmp_path):
         finally:
             con.close()
         assert differ[:4] == (0, 0, 0, 0) and differ[4] > 0, (step, differ)
+        assert all(e[:2] == (0, 0) and e[2] > 0 for e in engagement.values()), (step, engagement)
         assert runs >= 2, runs  # other contacts' parts kept
     # the calls each contact's engagement counts: the deal's one moved from 5 to 6
     calls = [{contact: types.get("call") for contact, types in step.items()} for step in engaged]

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
-from benchmarks.lead_scores_checks import reference_differences
+from benchmarks.lead_scores_checks import engagement_differences, reference_differences
 from orchestration.settings import DBT_PROJECT_DIR
 
 AS_OF = "2026-10-31"
@@ -98,16 +98,19 @@ def test_every_contact_scored_and_followups_consistent(warehouse):
 
 def test_scores_equal_the_reference_ranking_every_reason(warehouse, rescored):
     """lead_scores, a projection of int_lead_score_parts, equals the SQL that ranked every fit
-    match and engagement row (benchmarks/lead_scores_reference.sql): as the pipeline built it,
+    match and engagement row (benchmarks/lead_scores_reference.sql), and the view
+    int_lead_engagement, read from the parts, the table SQL it replaced: as the pipeline built it,
     and after re-scoring an earlier date (the sums rebuilt with another epoch, every contact's
     parts recomputed) and the pipeline's date again (parts of the contacts that changed)."""
     for path in (warehouse, rescored[0]):
         con = duckdb.connect(str(path), read_only=True)
         try:
             only_model, only_reference, rows = reference_differences(con)
+            engagement = engagement_differences(con)
         finally:
             con.close()
         assert (only_model, only_reference) == (0, 0) and rows > 0, (path, only_model, only_reference)
+        assert engagement[:2] == (0, 0) and engagement[2] > 0, (path, engagement)
 
 
 def win_rates(warehouse, dimension, min_contacts):

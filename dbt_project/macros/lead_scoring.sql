@@ -127,6 +127,14 @@
     points undecayed (points x the engagement sums' weight, relative to their epoch). lead_scores
     applies the decay factor of the as-of date, the cap, the grade and merges the two lists. -#}
 
+{#- Undecayed engagement points (relative to the engagement sums' epoch `epoch_day`) decayed to
+    the as-of date: points x 2^-((as_of - epoch_day) / half-life). -#}
+{% macro engagement_decayed(points, epoch_day) -%}
+    {{ points }} * power(cast(2 as {{ type_double() }}),
+        - {{ dbt.datediff(epoch_day, "cast('" ~ as_of_date() ~ "' as date)", 'day') }}
+        / cast({{ var('lead_score_half_life_days') }} as {{ type_double() }}))
+{%- endmacro %}
+
 {#- How many engagement slots a parts row has: one per activity type with points (a contact has
     at most one row per type). Every type is kept, not the top N: two types' decayed points may
     round to the same 9 decimals on a later as-of date (everything decays towards 0), and then
@@ -142,14 +150,16 @@
 {%- endmacro %}
 
 {#- What every parts row depends on besides its contact's inputs: the fit rules (reasons are
-    worded from them), the points seed, the half-life and N. A different hash rebuilds. -#}
+    worded from them), the points seed, the half-life and N, and what a slot holds (rows written
+    before a slot kept its newest day would keep it null: a table holding them is rebuilt).
+    A different hash rebuilds. -#}
 {% macro lead_score_parts_signature() -%}
     {%- set text = dbt.type_string() -%}
     {{ return(local_md5(fit_matches_signature() ~ '|' ~ rows_signature(
         "select cast(activity_type as " ~ text ~ "), cast(points as " ~ text ~ ") from "
         ~ ref('lead_score_engagement_points') ~ " order by 1, 2",
         'points|half_life=' ~ var('lead_score_half_life_days')
-        ~ '|top=' ~ var('lead_score_top_reasons')))) }}
+        ~ '|top=' ~ var('lead_score_top_reasons') ~ '|slot=type,count,points,newest_day'))) }}
 {%- endmacro %}
 
 {% macro lead_score_parts_plan() -%}

@@ -81,7 +81,9 @@ type_points as (
 -- a deal-log activity counts for the deal's primary contact now. Two branches, each a semi-join
 -- on the few contacts a night recomputes (one condition with `or` scans every row against both)
 held as (
-    select s.holder_id as contact_id, s.activity_type, s.activity_count, s.weight, s.epoch_day
+    select
+        s.holder_id as contact_id, s.activity_type, s.activity_count, s.newest_day, s.weight,
+        s.epoch_day
     from {{ ref('int_lead_engagement_sums') }} as s
     where
         not s.via_deal
@@ -89,7 +91,9 @@ held as (
         and s.holder_id in (select contact_id from contacts)
         {%- endif %}
     union all
-    select d.primary_contact_id, s.activity_type, s.activity_count, s.weight, s.epoch_day
+    select
+        d.primary_contact_id, s.activity_type, s.activity_count, s.newest_day, s.weight,
+        s.epoch_day
     from {{ ref('int_lead_engagement_sums') }} as s
     inner join (
         select deal_id, primary_contact_id from {{ ref('int_deals') }}
@@ -106,6 +110,7 @@ engaged as (
         h.activity_type,
         sum(h.activity_count) as activity_count,
         sum(p.points * h.weight) as points,
+        max(h.newest_day) as newest_day,
         max(h.epoch_day) as epoch_day,
         -- in the order of their words ("engagement: 12 x call" before "engagement: 3 x call"),
         -- which lists reasons of equal points: lead_scores compares only numbers then
@@ -126,7 +131,8 @@ engagement as (
         {%- for k in range(1, slots + 1) %},
         max(case when slot = {{ k }} then activity_type end) as engagement_type_{{ k }},
         max(case when slot = {{ k }} then activity_count end) as engagement_count_{{ k }},
-        max(case when slot = {{ k }} then points end) as engagement_points_{{ k }}
+        max(case when slot = {{ k }} then points end) as engagement_points_{{ k }},
+        max(case when slot = {{ k }} then newest_day end) as engagement_newest_day_{{ k }}
         {%- endfor %}
     from engaged
     group by contact_id
@@ -150,6 +156,7 @@ select
     e.engagement_type_{{ k }},
     e.engagement_count_{{ k }},
     e.engagement_points_{{ k }},
+    e.engagement_newest_day_{{ k }},
     {%- endfor %}
     '{{ plan.signature }}' as rebuild_signature,
     {{ built_at() }} as _built_at

@@ -13,10 +13,7 @@ with decayed as (
     select
         *
         {%- for k in range(1, slots + 1) %},
-        engagement_points_{{ k }} * power(cast(2 as {{ type_double() }}),
-            - {{ dbt.datediff('epoch_day', "cast('" ~ as_of_date() ~ "' as date)", 'day') }}
-            / cast({{ var('lead_score_half_life_days') }} as {{ type_double() }}))
-            as engagement_decayed_{{ k }}
+        {{ engagement_decayed('engagement_points_' ~ k, 'epoch_day') }} as engagement_decayed_{{ k }}
         {%- endfor %}
     from {{ ref('int_lead_score_parts') }}
 ),
