@@ -126,15 +126,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook: a rebuild starts from an empty table (the model then selects every contact). -#}
-{% macro clear_contacts_for_rebuild() -%}
-    {%- if is_incremental() and contacts_plan().rebuild -%}
-        {{ empty_for_rebuild(contacts_plan().reason) }}
-    {%- else -%}
-        select 1 as nothing_to_clear
-    {%- endif -%}
-{%- endmacro %}
-
 {#- Post-hook: after an incremental run, the rows of contacts no staging table has any more
     (deleted in the CRM, a converted Salesforce lead, a record missing from a file landed again)
     go. The ids as int_contacts derives them, part by part. -#}

@@ -78,15 +78,6 @@
     {{ return(plan) }}
 {%- endmacro %}
 
-{#- Pre-hook: a rebuild starts from an empty table (the model then selects every holder). -#}
-{% macro clear_engagement_sums_for_rebuild() -%}
-    {%- if is_incremental() and engagement_sums_plan().rebuild -%}
-        {{ empty_for_rebuild(engagement_sums_plan().reason) }}
-    {%- else -%}
-        select 1 as nothing_to_clear
-    {%- endif -%}
-{%- endmacro %}
-
 {#- Post-hook: a holder whose activities all moved to other holders (re-exported for another
     contact or deal) has no row in this run's batch, so delete+insert would leave its old rows:
     they are deleted here (on a first build or a rebuild there are none to find). -#}

@@ -11,7 +11,7 @@
     unique_key='contact_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ clear_contacts_for_rebuild() }}",
+    pre_hook="{{ clear_for_rebuild(contacts_plan()) }}",
     post_hook="{{ drop_vanished_contacts() }}",
 ) }}
 {#- The one shape of a contact (macro contact_shape): each CRM's part below names the columns

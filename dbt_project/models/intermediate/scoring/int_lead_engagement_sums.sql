@@ -18,7 +18,7 @@
     unique_key='holder_key',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ clear_engagement_sums_for_rebuild() }}",
+    pre_hook="{{ clear_for_rebuild(engagement_sums_plan()) }}",
     post_hook="{{ drop_engagement_holders_without_activities() }}",
 ) }}
 {%- set plan = engagement_sums_plan() %}
