@@ -494,6 +494,27 @@ def _dbt(warehouse, target, *args) -> subprocess.CompletedProcess:
         env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
 
+def _twin_copies(warehouse, tmp_path) -> dict:
+    """Two copies of `warehouse`: one built incrementally ("inc"), one with --full-refresh."""
+    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
+    for copy in copies.values():
+        shutil.copy(warehouse, copy)
+    return copies
+
+
+def _edit_and_build(copies: dict, edits, select: str, tmp_path) -> None:
+    """The same edits in both copies, then `select` built on each (incremental / full refresh)."""
+    for mode, copy in copies.items():
+        con = duckdb.connect(str(copy))
+        try:
+            for edit in edits:
+                con.execute(edit)
+        finally:
+            con.close()
+        result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", select,
+                      *(["--full-refresh"] if mode == "full" else []))
+        assert result.returncode == 0, result.stdout[-3000:]
+
 
 def _watermarks(warehouse) -> list:
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -665,21 +686,10 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
     day, per deal and added up, equal to the full refresh and to the reference SQL: after
     those edits, and after a deal is re-owned and an owner's team renamed."""
     incremental, *_ = builds
-    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
-    for copy in copies.values():
-        shutil.copy(incremental, copy)
+    copies = _twin_copies(incremental, tmp_path)
     hashes = set()
     for step, edits in enumerate((DEAL_EDITS, STAGE_EDITS, OWNER_EDITS)):
-        for mode, copy in copies.items():
-            con = duckdb.connect(str(copy))
-            try:
-                for edit in edits:
-                    con.execute(edit)
-            finally:
-                con.close()
-            result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", DEAL_STATES_CHAIN,
-                          *(["--full-refresh"] if mode == "full" else []))
-            assert result.returncode == 0, result.stdout[-3000:]
+        _edit_and_build(copies, edits, DEAL_STATES_CHAIN, tmp_path)
         con = duckdb.connect(str(copies["full"]))
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
@@ -806,21 +816,10 @@ def test_score_parts_follow_a_deal_handed_to_another_contact(builds, tmp_path):
     one). The next incremental run recomputes both contacts' parts and keeps the others',
     equal to a full refresh of the same data."""
     incremental, *_ = builds
-    copies = {mode: tmp_path / f"{mode}.duckdb" for mode in ("inc", "full")}
-    for copy in copies.values():
-        shutil.copy(incremental, copy)
+    copies = _twin_copies(incremental, tmp_path)
     engaged = []
     for step, edits in enumerate((NEW_AC_CONTACT, DEAL_HANDED_OVER)):
-        for mode, copy in copies.items():
-            con = duckdb.connect(str(copy))
-            try:
-                for edit in edits:
-                    con.execute(edit)
-            finally:
-                con.close()
-            result = _dbt(copy, tmp_path / f"target_{mode}", "run", "--select", SCORING_CHAIN,
-                          *(["--full-refresh"] if mode == "full" else []))
-            assert result.returncode == 0, result.stdout[-3000:]
+        _edit_and_build(copies, edits, SCORING_CHAIN, tmp_path)
         con = duckdb.connect(str(copies["full"]))
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
