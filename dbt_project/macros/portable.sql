@@ -181,3 +181,29 @@
         coalesce(cast({{ c }} as string), '\u0000'){{ ',' if not loop.last }}
     {%- endfor %}) as decimal(20, 0))
 {%- endmacro %}
+
+{#- The latest / earliest non-null value of `expr` in a window's frame (`... over (...)` follows
+    the call): IGNORE NULLS is standard SQL, Spark spells it as last/first's second argument. -#}
+{% macro last_non_null(expr) -%}
+    {{ return(adapter.dispatch('last_non_null', 'salespipe')(expr)) }}
+{%- endmacro %}
+
+{% macro default__last_non_null(expr) -%}
+    last_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{% macro spark__last_non_null(expr) -%}
+    last({{ expr }}, true)
+{%- endmacro %}
+
+{% macro first_non_null(expr) -%}
+    {{ return(adapter.dispatch('first_non_null', 'salespipe')(expr)) }}
+{%- endmacro %}
+
+{% macro default__first_non_null(expr) -%}
+    first_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{% macro spark__first_non_null(expr) -%}
+    first({{ expr }}, true)
+{%- endmacro %}

@@ -64,89 +64,72 @@ changes as (
     inner join replayed as r on c.deal_id = r.deal_id
 ),
 
-instants as (
-    select deal_id, changed_at as valid_from from changes
-    union
+{#- each tracked field: the change columns that hold its value, and its name in a state -#}
+{%- set tracked = {'stage': ('value', 'stage_id'), 'amount': ('amount', 'amount'),
+                   'expected_close_date': ('date', 'expected_close_date'),
+                   'owner': ('value', 'owner_id')} %}
+-- Every change and each deal's creation, in one run per deal ordered by time (field and
+-- change_seq make the order total). A moment's state is read at its last row: the latest change
+-- of each field up to then is the last one in the run so far, the next row's time is the next
+-- moment. One sort of the deals' rows; pairing every moment with every earlier change (then
+-- ranking them, pivoting and ordering the moments again) cost several at L.
+moments as (
+    select deal_id, changed_at as valid_from, change_seq, field, new_value, new_amount,
+        new_date, old_value, old_amount, old_date
+    from changes
+    union all
     select
         deal_id,
-        coalesce(created_at, cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+        coalesce(created_at, cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})),
+        null, null, null, null, null, null, null, null
     from deals
 ),
 
-ranked as (
+{%- set run = 'partition by deal_id order by valid_from, change_seq, field' %}
+{%- set so_far = 'over (' ~ run ~ ' rows between unbounded preceding and current row)' %}
+{%- set whole = 'over (' ~ run ~ ' rows between unbounded preceding and unbounded following)' %}
+-- per field: its latest change so far (new value, and whether that is null: IGNORE NULLS alone
+-- would skip a change to null), and its first change's old value; null flags when none
+replayed_values as (
     select
-        c.*,
-        row_number() over (partition by c.deal_id, c.field order by c.changed_at, c.change_seq)
-            as change_number
-    from changes as c
-),
-
--- the latest change of each field up to each moment
-latest as (
-    select
-        i.deal_id,
-        i.valid_from,
-        c.field,
-        c.new_value,
-        c.new_amount,
-        c.new_date,
-        row_number() over (
-            partition by i.deal_id, i.valid_from, c.field
-            order by c.changed_at desc, c.change_seq desc
-        ) as recency
-    from instants as i
-    inner join changes as c on c.deal_id = i.deal_id and c.changed_at <= i.valid_from
-),
-
-field_values as (
-    select
-        i.deal_id,
-        i.valid_from,
-        f.field,
-        case when l.deal_id is not null then l.new_value else f.old_value end as value_text,
-        case when l.deal_id is not null then l.new_amount else f.old_amount end as value_amount,
-        case when l.deal_id is not null then l.new_date else f.old_date end as value_date
-    from instants as i
-    inner join ranked as f on f.deal_id = i.deal_id and f.change_number = 1
-    left join latest as l
-        on l.deal_id = i.deal_id and l.valid_from = i.valid_from and l.field = f.field
-        and l.recency = 1
-),
-
-pivoted as (
-    select
-        i.deal_id,
-        i.valid_from,
-        max(case when v.field = 'stage' then 1 else 0 end) as has_stage,
-        max(case when v.field = 'stage' then v.value_text end) as stage_id,
-        max(case when v.field = 'amount' then 1 else 0 end) as has_amount,
-        max(case when v.field = 'amount' then v.value_amount end) as amount,
-        max(case when v.field = 'expected_close_date' then 1 else 0 end) as has_close_date,
-        max(case when v.field = 'expected_close_date' then v.value_date end)
-            as expected_close_date,
-        max(case when v.field = 'owner' then 1 else 0 end) as has_owner,
-        max(case when v.field = 'owner' then v.value_text end) as owner_id
-    from instants as i
-    left join field_values as v on v.deal_id = i.deal_id and v.valid_from = i.valid_from
-    group by i.deal_id, i.valid_from
+        deal_id,
+        valid_from,
+        lead(valid_from) over ({{ run }}) as next_at
+        {%- for field, (column, name) in tracked.items() %}
+        {%- set of_field = "case when field = '" ~ field ~ "' then " %},
+        {{ last_non_null(of_field ~ 'new_' ~ column ~ ' is null end') }} {{ so_far }}
+            as {{ name }}_new_is_null,
+        {{ last_non_null(of_field ~ 'new_' ~ column ~ ' end') }} {{ so_far }} as {{ name }}_new,
+        {{ first_non_null(of_field ~ 'old_' ~ column ~ ' is null end') }} {{ whole }}
+            as {{ name }}_old_is_null,
+        {{ first_non_null(of_field ~ 'old_' ~ column ~ ' end') }} {{ whole }} as {{ name }}_old
+        {%- endfor %}
+    from moments
 ),
 
 states as (
     select
-        p.deal_id,
-        p.valid_from,
-        lead(p.valid_from) over (partition by p.deal_id order by p.valid_from) as valid_to,
-        d.created_at is null or p.valid_from >= d.created_at as is_created,
-        case when p.has_stage = 1 then p.stage_id else d.stage_id end as stage_id,
-        case when p.has_amount = 1 then p.amount else d.amount end as amount,
+        v.deal_id,
+        v.valid_from,
+        v.next_at as valid_to,
+        d.created_at is null or v.valid_from >= d.created_at as is_created,
+        {%- for field, (column, name) in tracked.items() %}
+        {%- set current = 'cast(d.expected_close_date as date)' if column == 'date' else 'd.' ~ name %}
+        case
+            when v.{{ name }}_new_is_null then null
+            when v.{{ name }}_new_is_null is not null then v.{{ name }}_new
+            when v.{{ name }}_old_is_null then null
+            when v.{{ name }}_old_is_null is not null then v.{{ name }}_old
+            else {{ current }}
+        end as {{ name }},
+        {%- endfor %}
         d.currency,
-        cast(case when p.has_close_date = 1 then p.expected_close_date
-            else cast(d.expected_close_date as date) end as date) as expected_close_date,
-        case when p.has_owner = 1 then p.owner_id else d.owner_id end as owner_id,
         d.pipeline_id as current_pipeline_id,
         d.inputs_hash
-    from pivoted as p
-    inner join deals as d on p.deal_id = d.deal_id
+    from replayed_values as v
+    inner join deals as d on v.deal_id = d.deal_id
+    -- the last row of each moment
+    where v.next_at is null or v.next_at <> v.valid_from
 )
 
 select

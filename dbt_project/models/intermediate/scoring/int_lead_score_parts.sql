@@ -31,43 +31,54 @@ contacts as (
     {%- endif %}
 ),
 
--- each fit match with its reason and its place among reasons of the same weight (before or
--- after every "engagement: ..." reason, then the words), as lead_scores has always ranked them
-fit_reasons as (
+-- the fit rules the matches hold, each worded once and ranked among all of them: by weight, then
+-- before or after every "engagement: ..." reason of the same weight, then by their words, as
+-- lead_scores has always ranked reasons. A contact fires each rule at most once, so its reasons'
+-- order is the order of their ranks: the per-contact ranking below sorts small integers, not
+-- the words of ~3.5 reasons per contact (at 10M matches the words were most of its cost).
+fit_rules as (
     select
-        contact_id,
+        rule_id,
         points,
         abs(points) as weight,
         case when reason < 'engagement: ' then 0 else 2 end as tie_group,
-        reason
+        reason,
+        row_number() over (
+            order by abs(points) desc, case when reason < 'engagement: ' then 0 else 2 end, reason
+        ) as rule_rank
     from (
         select
-            f.contact_id,
-            f.points,
-            f.rule_id || ': ' || f.attribute || ' ' || f.match_type
-                || coalesce(' ' || f.match_value, '') || ' (' || {{ signed_points('f.points') }}
+            rule_id,
+            points,
+            rule_id || ': ' || attribute || ' ' || match_type
+                || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }}
                 || ')' as reason
-        from {{ ref('int_lead_fit_matches') }} as f
-        inner join contacts as c on f.contact_id = c.contact_id
+        from {{ ref('int_lead_fit_matches') }}
+        group by rule_id, attribute, match_type, match_value, points
     ) as worded
 ),
 
+-- no join with contacts: the last select keeps only theirs (on a night, matches of the
+-- contacts it recomputes)
 fit as (
     select
         contact_id,
         sum(points) as fit_points,
         count(*) as fit_rules_fired
         {%- for n in range(1, top + 1) %},
-        max(case when reason_rank = {{ n }} then weight end) as fit_weight_{{ n }},
-        max(case when reason_rank = {{ n }} then tie_group end) as fit_tie_group_{{ n }},
-        max(case when reason_rank = {{ n }} then reason end) as fit_reason_{{ n }}
+        max(case when reason_rank = {{ n }} then rule_rank end) as fit_rule_rank_{{ n }}
         {%- endfor %}
     from (
         select
-            *,
-            row_number() over (partition by contact_id order by weight desc, tie_group, reason)
-                as reason_rank
-        from fit_reasons
+            f.contact_id,
+            f.points,
+            r.rule_rank,
+            row_number() over (partition by f.contact_id order by r.rule_rank) as reason_rank
+        from {{ ref('int_lead_fit_matches') }} as f
+        inner join fit_rules as r on f.rule_id = r.rule_id and f.points = r.points
+        {%- if not plan.rebuild %}
+        where f.contact_id in (select contact_id from contacts)
+        {%- endif %}
     ) as ranked
     group by contact_id
 ),
@@ -120,7 +131,6 @@ engaged as (
         ) as slot
     from held as h
     inner join type_points as p on h.activity_type = p.activity_type
-    inner join contacts as c on h.contact_id = c.contact_id
     group by h.contact_id, h.activity_type
 ),
 
@@ -147,9 +157,9 @@ select
     coalesce(f.fit_points, 0) as fit_points,
     coalesce(f.fit_rules_fired, 0) as fit_rules_fired,
     {%- for n in range(1, top + 1) %}
-    f.fit_weight_{{ n }},
-    f.fit_tie_group_{{ n }},
-    f.fit_reason_{{ n }},
+    r{{ n }}.weight as fit_weight_{{ n }},
+    r{{ n }}.tie_group as fit_tie_group_{{ n }},
+    r{{ n }}.reason as fit_reason_{{ n }},
     {%- endfor %}
     e.epoch_day,
     {%- for k in range(1, slots + 1) %}
@@ -163,3 +173,6 @@ select
 from contacts as c
 left join fit as f on c.contact_id = f.contact_id
 left join engagement as e on c.contact_id = e.contact_id
+{%- for n in range(1, top + 1) %}
+left join fit_rules as r{{ n }} on f.fit_rule_rank_{{ n }} = r{{ n }}.rule_rank
+{%- endfor %}
