@@ -1,13 +1,15 @@
 {#- Shared logic of marts.pipeline_metrics and marts.pipeline_metrics_by_owner, so both report
     the same figures with the same definitions (documented in marts/metrics/_metrics__models.yml).
 
-    deals:  a CTE name with one row per deal and group: the group columns, deal_id, amount,
-            created_at, closed_at, outcome (open / won / lost, the deal's current outcome).
-    stays:  a CTE name with the deal's stays in open stages: the group columns, deal_id, amount
+    deals:  a CTE name with one row per deal: the base columns, deal_id, amount, created_at,
+            closed_at, outcome (open / won / lost, the deal's current outcome).
+    stays:  a CTE name with the deal's stays in open stages: the base columns, deal_id, amount
             (the deal's), entered_at, exited_at (null = still there). "Open at period end" is
             read from these, so a deal lost and later reopened is not counted open while it was
             lost.
-    group_cols: the columns that make a group (currency is always one of them).
+    base_cols: the deal's own columns its groups are made of (currency is always one of them).
+    group_cols: the columns that make a group; fan_out maps base_cols onto them, once per group
+            a deal counts in (pipeline_metric_ctes).
 
     Cost grows with deals + stays + periods, not deals x periods: each deal is read once and
     counted in the month of its creation and the month of its close (plus the group's 'all'
