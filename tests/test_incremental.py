@@ -25,6 +25,8 @@ from scoring_reference import HISTORY, change_points, engagement_errors, scores_
 
 from benchmarks.delta import write_delta
 from benchmarks.lead_scores_checks import engagement_differences
+from benchmarks.metrics_checks import MARTS as METRICS_MARTS
+from benchmarks.metrics_checks import reference_differences as metrics_differences
 from benchmarks.waterfall_checks import reference_differences
 from orchestration.pipeline import run_pipeline
 from orchestration.publish.delta import BUILT_AT
@@ -622,6 +624,23 @@ def test_incremental_deal_states_equal_full_refresh(builds):
             "from inc.intermediate.int_deal_states group by 1").fetchall())
     assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
     assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one replayed
+
+
+def test_metrics_after_the_night_equal_the_former_sql(builds):
+    """pipeline_metrics and pipeline_metrics_by_owner count each deal per base group and month
+    and copy only those counts into the groups a deal counts in (pipelines and 'all', owners and
+    teams): after the night (lost, new and pushed deals) the same rows as the former SQL, which
+    copied every deal into each group first (benchmarks/metrics_checks.py; floats within 1e-9
+    relative, summed in another order). The incremental build equals this full refresh
+    (test_incremental_marts_equal_full_refresh)."""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        differ = {mart: metrics_differences(con, mart, DAY.isoformat()) for mart in METRICS_MARTS}
+        groups = dict(con.execute("select group_type, count(distinct group_id) "
+                                  "from marts.pipeline_metrics_by_owner group by 1").fetchall())
+    assert all(d["rows"] > 0 and d["only_mart"] == d["only_reference"] == d["floats_off"] == 0
+               for d in differ.values()), differ
+    assert groups["owner"] > 1 and groups["team"] > 1, groups
 
 
 # int_deal_waterfall (macros/pipeline_waterfall.sql) and the column that says when a row was

@@ -1,13 +1,15 @@
 {#- Shared logic of marts.pipeline_metrics and marts.pipeline_metrics_by_owner, so both report
     the same figures with the same definitions (documented in marts/metrics/_metrics__models.yml).
 
-    deals:  a CTE name with one row per deal and group: the group columns, deal_id, amount,
-            created_at, closed_at, outcome (open / won / lost, the deal's current outcome).
-    stays:  a CTE name with the deal's stays in open stages: the group columns, deal_id, amount
+    deals:  a CTE name with one row per deal: the base columns, deal_id, amount, created_at,
+            closed_at, outcome (open / won / lost, the deal's current outcome).
+    stays:  a CTE name with the deal's stays in open stages: the base columns, deal_id, amount
             (the deal's), entered_at, exited_at (null = still there). "Open at period end" is
             read from these, so a deal lost and later reopened is not counted open while it was
             lost.
-    group_cols: the columns that make a group (currency is always one of them).
+    base_cols: the deal's own columns its groups are made of (currency is always one of them).
+    group_cols: the columns that make a group; fan_out maps base_cols onto them, once per group
+            a deal counts in (pipeline_metric_ctes).
 
     Cost grows with deals + stays + periods, not deals x periods: each deal is read once and
     counted in the month of its creation and the month of its close (plus the group's 'all'
@@ -55,9 +57,17 @@
     where
         d.created_at is null
         and d.outcome = 'open'
-        and not exists (
-            select 1 from {{ ref('fct_deal_stage_transitions') }} as t where t.deal_id = d.deal_id
-        )
+        and d.deal_id not in ({{ metrics_undated_with_stays(deals) }})
+{%- endmacro %}
+
+{#- The deals of `deals` with neither a created date nor a closed outcome that have a stay
+    after all. Joined to those few deals first, so that the stays are probed against them; a
+    `not exists` over every stay hashed all of them (1.4 of 5 CPU seconds by owner at L). -#}
+{% macro metrics_undated_with_stays(deals) -%}
+    select t.deal_id
+    from {{ ref('fct_deal_stage_transitions') }} as t
+    inner join {{ deals }} as u on t.deal_id = u.deal_id
+    where u.created_at is null and u.outcome = 'open'
 {%- endmacro %}
 
 {#- First moment of each calendar month from `start_expr` to the as-of month, one row each
@@ -83,17 +93,41 @@
     coalesce(substring(cast({{ month_start }} as {{ dbt.type_string() }}), 1, 7), 'all')
 {%- endmacro %}
 
-{#- The CTEs; the model opens `with recursive`, defines `deals` and `stays`, then calls this
-    and selects from `figures` with pipeline_metric_columns(). -#}
-{% macro pipeline_metric_ctes(deals, stays, group_cols) -%}
+{#- `relation`'s rows once per grouping of `fan_out`: each grouping is a list of expressions
+    over `relation`, one per column of `group_cols`, in that order; `columns` are carried. -#}
+{% macro metrics_fan_out(relation, fan_out, group_cols, columns) -%}
+    {%- for exprs in fan_out %}
+    select
+        {%- for e in exprs %} {{ e }} as {{ group_cols[loop.index0] }},{% endfor %}
+        {{ columns | join(', ') }}
+    from {{ relation }}
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The CTEs; the model opens `with recursive`, defines `deals` and `stays` (one row per deal,
+    per stay) with the columns `base_cols`, then calls this and selects from `figures` with
+    pipeline_metric_columns(). A deal counts in several groups (its pipeline and all
+    pipelines; its owner and its team): `fan_out` maps `base_cols` onto `group_cols` once per
+    group a deal counts in (metrics_fan_out). Deals and stays are first counted per base group
+    and month, and only those counts are copied into each group and added up: copying every deal
+    (4 copies per deal by owner) cost 4x the joins and groupings (session 9's profile). -#}
+{% macro pipeline_metric_ctes(deals, stays, base_cols, group_cols, fan_out) -%}
 {%- set g = group_cols | join(', ') -%}
+{%- set b = base_cols | join(', ') -%}
 {%- set running = 'over (partition by p.' ~ group_cols | join(', p.')
     ~ ' order by p.period_start rows between unbounded preceding and current row)' -%}
 {{ metrics_month_spine('months', "(select min(created_at) from " ~ deals ~ ")") }},
 
-group_start as (
-    select {{ g }}, {{ dbt.date_trunc('month', 'min(created_at)') }} as first_month
+base_start as (
+    select {{ b }}, min(created_at) as first_created
     from {{ deals }}
+    group by {{ b }}
+),
+
+group_start as (
+    select {{ g }}, {{ dbt.date_trunc('month', 'min(first_created)') }} as first_month
+    from ({{ metrics_fan_out('base_start', fan_out, group_cols, ['first_created']) }}) as s
     group by {{ g }}
 ),
 
@@ -121,31 +155,46 @@ periods as (
 
 -- deals created per group and month, and per group in all (the grouping-sets total); a month
 -- ends at the end of the as-of day at the latest, so later deals count nowhere
-created_by_period as (
-    select {{ g }}, {{ metrics_period_label('month_start') }} as period, count(*) as deals_created
+base_created as (
+    select {{ b }}, month_start, count(*) as deals_created
     from (
-        select {{ g }}, {{ dbt.date_trunc('month', 'created_at') }} as month_start
+        select {{ b }}, {{ dbt.date_trunc('month', 'created_at') }} as month_start
         from {{ deals }}
         where created_at < {{ as_of_ts() }}
     ) as d
+    group by {{ b }}, month_start
+),
+
+created_by_period as (
+    select
+        {{ g }},
+        {{ metrics_period_label('month_start') }} as period,
+        cast(sum(deals_created) as {{ dbt.type_bigint() }}) as deals_created
+    from ({{ metrics_fan_out('base_created', fan_out, group_cols, ['month_start', 'deals_created']) }}) as d
     group by grouping sets (({{ g }}, month_start), ({{ g }}))
 ),
 
 -- deals closed per group and month and in all: a close counts in the month the deal's current
--- (latest) close falls in, with its current outcome
-closed_by_period as (
+-- (latest) close falls in, with its current outcome. Averages are sums over counts, so that the
+-- base groups' figures add up (in another order than one average would: the last bits of a
+-- float may differ, as they do between runs on several threads)
+{%- set closed_measures = ['won', 'lost', 'won_amount', 'won_valued', 'won_days', 'won_timed',
+                           'closed_days', 'closed_timed'] %}
+base_closed as (
     select
-        {{ g }},
-        {{ metrics_period_label('month_start') }} as period,
-        count(case when outcome = 'won' then 1 end) as deals_won,
-        count(case when outcome = 'lost' then 1 end) as deals_lost,
+        {{ b }},
+        month_start,
+        count(case when outcome = 'won' then 1 end) as won,
+        count(case when outcome = 'lost' then 1 end) as lost,
         sum(case when outcome = 'won' then amount end) as won_amount,
-        avg(case when outcome = 'won' then amount end) as avg_won_deal_size,
-        avg(case when outcome = 'won' then lifetime_days end) as avg_sales_cycle_days,
-        avg(lifetime_days) as avg_deal_lifetime_days
+        count(case when outcome = 'won' then amount end) as won_valued,
+        sum(case when outcome = 'won' then lifetime_days end) as won_days,
+        count(case when outcome = 'won' then lifetime_days end) as won_timed,
+        sum(lifetime_days) as closed_days,
+        count(lifetime_days) as closed_timed
     from (
         select
-            {{ g }},
+            {{ b }},
             outcome,
             amount,
             {{ dbt.date_trunc('month', 'closed_at') }} as month_start,
@@ -153,6 +202,20 @@ closed_by_period as (
         from {{ deals }}
         where outcome in ('won', 'lost') and closed_at < {{ as_of_ts() }}
     ) as d
+    group by {{ b }}, month_start
+),
+
+closed_by_period as (
+    select
+        {{ g }},
+        {{ metrics_period_label('month_start') }} as period,
+        cast(sum(won) as {{ dbt.type_bigint() }}) as deals_won,
+        cast(sum(lost) as {{ dbt.type_bigint() }}) as deals_lost,
+        sum(won_amount) as won_amount,
+        sum(won_amount) / nullif(sum(won_valued), 0) as avg_won_deal_size,
+        sum(won_days) / nullif(sum(won_timed), 0) as avg_sales_cycle_days,
+        sum(closed_days) / nullif(sum(closed_timed), 0) as avg_deal_lifetime_days
+    from ({{ metrics_fan_out('base_closed', fan_out, group_cols, ['month_start'] + closed_measures) }}) as d
     group by grouping sets (({{ g }}, month_start), ({{ g }}))
 ),
 
@@ -185,9 +248,9 @@ flows as (
 -- counted per start and end month first: stays is read once. Amounts are summed as exact
 -- decimals (type_exact_decimal) so that what a month adds and takes off cancels exactly;
 -- `valued` counts the stays with an amount.
-stay_months as (
+base_stay_months as (
     select
-        {{ g }},
+        {{ b }},
         entered_month,
         exited_month,
         count(*) as stays,
@@ -196,7 +259,7 @@ stay_months as (
         count(case when undated then 1 end) as undated
     from (
         select
-            {{ g }},
+            {{ b }},
             amount,
             undated,
             {{ dbt.date_trunc('month', 'entered_at') }} as entered_month,
@@ -205,7 +268,12 @@ stay_months as (
         from {{ stays }}
         where entered_at < {{ as_of_ts() }} and (exited_at is null or exited_at > entered_at)
     ) as s
-    group by {{ g }}, entered_month, exited_month
+    group by {{ b }}, entered_month, exited_month
+),
+
+stay_months as (
+    {{ metrics_fan_out('base_stay_months', fan_out, group_cols,
+                       ['entered_month', 'exited_month', 'stays', 'amount', 'valued', 'undated']) }}
 ),
 
 -- the changes per group and month; those dated before the group's first month count from its

@@ -90,9 +90,7 @@ open_stays as (
     where
         d.created_at is null
         and d.outcome = 'open'
-        and not exists (
-            select 1 from {{ ref('fct_deal_stage_transitions') }} as t where t.deal_id = d.deal_id
-        )
+        and d.deal_id not in ({{ metrics_undated_with_stays('deals') }})
 ),
 
 -- a stay is open at a day's end E when entered_at < E <= exited_at: it adds 1 (and its values)

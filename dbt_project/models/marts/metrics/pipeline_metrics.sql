@@ -2,22 +2,17 @@
 -- end of the as-of day), and the same rows over all pipelines (pipeline_id = 'all'). Amounts are
 -- never summed across currencies: currency is part of the grain. Definitions: the .yml.
 with recursive
-deal_rows as (
-    {{ metrics_deals() }}
-),
-
--- each deal once in its pipeline and once in the total over all pipelines
 deals as (
-    select * from deal_rows
-    union all
-    select deal_id, 'all', currency, amount, created_at, closed_at, outcome from deal_rows
+    {{ metrics_deals() }}
 ),
 
 stays as (
     {{ metrics_open_stays('deals', ['pipeline_id', 'currency']) }}
 ),
 
-{{ pipeline_metric_ctes('deals', 'stays', ['pipeline_id', 'currency']) }}
+-- each deal counts in its pipeline and in the total over all pipelines
+{{ pipeline_metric_ctes('deals', 'stays', ['pipeline_id', 'currency'], ['pipeline_id', 'currency'],
+                        [['pipeline_id', 'currency'], ["'all'", 'currency']]) }}
 
 select
     f.pipeline_id,

@@ -25,18 +25,26 @@ entries as (
     inner join stages as s on t.to_stage_id = s.stage_id
 ),
 
--- the highest order of the open or won stages (lost is an exit, not progress) a deal entered
--- after each entry: one pass over each deal's entries instead of joining entries to entries
+-- every stay, with the highest order of the open or won stages (lost is an exit, not progress)
+-- the deal entered after it, and whether the deal has a recorded stage history (not only its
+-- current stage, source 'current_state'): one pass over each deal's stays (both windows share
+-- it) instead of joining stays to stays, or to a history grouped apart
 ahead as (
     select
-        deal_id,
-        stage_id,
-        stage_order,
-        max(case when not is_lost then stage_order end) over (
-            partition by deal_id order by entry_number
+        t.deal_id,
+        t.to_stage_id as stage_id,
+        s.stage_id is not null as known_stage,
+        s.stage_order,
+        max(case when not s.is_lost then s.stage_order end) over (
+            partition by t.deal_id order by t.entry_number
             rows between 1 following and unbounded following
-        ) as later_max_order
-    from entries
+        ) as later_max_order,
+        max(case when t.source <> 'current_state' then 1 else 0 end) over (
+            partition by t.deal_id order by t.entry_number
+            rows between unbounded preceding and unbounded following
+        ) as history
+    from {{ ref('fct_deal_stage_transitions') }} as t
+    left join stages as s on t.to_stage_id = s.stage_id
 ),
 
 -- each deal once per stage it entered. It advanced from the stage when it entered a later
@@ -48,18 +56,11 @@ first_entries as (
         deal_id,
         stage_id,
         min(stage_order) as stage_order,
-        max(later_max_order) as later_max_order
+        max(later_max_order) as later_max_order,
+        max(history) = 1 as has_history
     from ahead
+    where known_stage
     group by deal_id, stage_id
-),
-
--- deals with a recorded stage history (not only their current stage, source 'current_state')
-history as (
-    select
-        deal_id,
-        max(case when source <> 'current_state' then 1 else 0 end) = 1 as has_history
-    from {{ ref('fct_deal_stage_transitions') }}
-    group by deal_id
 ),
 
 -- deals with no stay at all (no history and no created date to start one): in their stage now
@@ -67,27 +68,31 @@ unplaced as (
     select d.deal_id, d.stage_id, s.stage_order
     from {{ ref('fct_deals') }} as d
     inner join stages as s on d.stage_id = s.stage_id
-    where not exists (select 1 from history as h where h.deal_id = d.deal_id)
+    where not exists (
+        select 1 from {{ ref('fct_deal_stage_transitions') }} as t where t.deal_id = d.deal_id
+    )
 ),
 
 deal_stages as (
-    select f.deal_id, f.stage_id, f.stage_order, f.later_max_order, h.has_history
-    from first_entries as f
-    inner join history as h on f.deal_id = h.deal_id
+    select deal_id, stage_id, stage_order, later_max_order, has_history
+    from first_entries
     union all
     select deal_id, stage_id, stage_order, cast(null as {{ dbt.type_int() }}), false
     from unplaced
 ),
 
+-- the won deals alone are hashed to count those won after entering a stage
 per_deal as (
     select
         f.stage_id,
         count(*) as deals_entered,
         count(case when not f.has_history then 1 end) as deals_current_stage_only,
         count(case when f.later_max_order > f.stage_order then 1 end) as deals_advanced,
-        count(case when d.outcome = 'won' then 1 end) as deals_won_after
+        count(w.deal_id) as deals_won_after
     from deal_stages as f
-    left join {{ ref('fct_deals') }} as d on f.deal_id = d.deal_id
+    left join (
+        select deal_id from {{ ref('fct_deals') }} where outcome = 'won'
+    ) as w on f.deal_id = w.deal_id
     group by f.stage_id
 ),
 
