@@ -7,7 +7,6 @@ unique key and `_built_at`, one value per dbt run), `marts.dims` is rebuilt whol
 
 import datetime as dt
 import os
-import shutil
 
 import duckdb
 import pytest
@@ -313,74 +312,6 @@ def test_a_hand_edit_in_a_month_is_published_by_the_weekly_rebuild(warehouse, tm
     rebuilt = _events_night(warehouse, tmp_path, RUN_1)
     assert rebuilt.partitions["events"]["written_partitions"] == ["event_month=2026-09"]
     assert _events_differ(warehouse, rebuilt) == (0, 0, 0)
-
-
-# --- a mart without watermarks published by month (fct_deal_changes) -------------------------------
-
-BY_CHANGE_MONTH = {"changes": {"month_of": "changed_at", "as": "changed_month"}}
-
-
-def _changes_night(con, tmp_path, sql: str = ""):
-    """A run that changes `marts.changes` (no key, no watermarks) with `sql`, then publishes.
-    The first call builds 3 months of changes."""
-    con.execute("create table if not exists marts.changes as select i as id, "
-                "timestamp '2026-09-01' + to_days(i % 91) as changed_at, i * 3 as amount "
-                "from range(900) t(i)")
-    if sql:
-        con.execute(sql)
-    return publish(con, tmp_path / "published", "2026-11-30", "test", keys=KEYS,
-                   partitions=BY_CHANGE_MONTH)
-
-
-def _changes_differ(con, pub) -> tuple:
-    """Rows in only the mart or only the published file, and in only the mart or only its
-    Parquet months read back together."""
-    con.execute(f"attach '{pub.database}' as p (read_only)")
-    try:
-        files = (f"select * exclude (changed_month) from read_parquet("
-                 f"'{pub.parquet_dir}/changes/*/*.parquet')")
-        return tuple(con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
-                     for other in ("from p.marts.changes", files)
-                     for a, b in (("from marts.changes", other), (other, "from marts.changes")))
-    finally:
-        con.execute("detach p")
-
-
-def test_a_mart_without_watermarks_follows_its_changed_months_in_the_file(warehouse, tmp_path):
-    first = _changes_night(warehouse, tmp_path)
-    assert first.methods["changes"] == "copied"
-    # a night changes one September row and adds November rows: the file replaces the rows of
-    # those two months and keeps October's
-    second = _changes_night(warehouse, tmp_path, "update marts.changes set amount = -1 where id = 7;"
-                            " insert into marts.changes select 1000 + i, timestamp '2026-11-20', 1"
-                            " from range(10) t(i)")
-    assert second.partitions["changes"]["written_partitions"] == [
-        "changed_month=2026-09", "changed_month=2026-11"]
-    assert second.methods["changes"] == "delta"
-    assert _changes_differ(warehouse, second) == (0, 0, 0, 0)
-    # a month the warehouse emptied goes from the file too; nothing changed: unchanged
-    third = _changes_night(warehouse, tmp_path, "delete from marts.changes "
-                           "where month(changed_at) = 10")
-    assert third.methods["changes"] == "delta" and third.tables["changes"] == 600
-    assert _changes_differ(warehouse, third) == (0, 0, 0, 0)
-    again = _changes_night(warehouse, tmp_path)
-    assert again.methods["changes"] == "unchanged", again.partitions
-
-
-def test_a_file_apart_from_its_parquet_is_not_followed_by_month(warehouse, tmp_path):
-    """A crash between the swaps of the Parquet link and the file leaves the previous file
-    beside the new Parquet: the months that changed since that Parquet do not say what the
-    file lacks, so the mart is copied whole."""
-    _changes_night(warehouse, tmp_path)
-    published = tmp_path / "published" / "warehouse.duckdb"
-    older = tmp_path / "older.duckdb"
-    shutil.copyfile(published, older)
-    _changes_night(warehouse, tmp_path, "update marts.changes set amount = -1 where id = 7")
-    shutil.copyfile(older, published)  # the file of the publication before, the Parquet of this
-    pub = _changes_night(warehouse, tmp_path, "insert into marts.changes select 1000 + i, "
-                         "timestamp '2026-11-20', 1 from range(10) t(i)")
-    assert pub.methods["changes"] == "copied"
-    assert _changes_differ(warehouse, pub) == (0, 0, 0, 0)
 
 
 # BI readers' queries for each layout, as the README gives them

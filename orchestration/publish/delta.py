@@ -15,11 +15,7 @@ dbt wrote since:
 4. counts that still differ, other columns, or a delta of half the mart or more (a full
    refresh): the mart is copied whole.
 
-A mart published in Parquet partitions without watermark columns (`fct_deal_changes` by month)
-is brought up to date by partition instead: its rows in the partitions whose content changed
-since the previous publication (partitions.py compares their fingerprints) are replaced by the
-warehouse's, the others kept; the row counts must then agree, else it is copied whole. Every
-other mart is copied whole. The file is rebuilt from nothing when the previous one cannot
+Every other mart is copied whole. The file is rebuilt from nothing when the previous one cannot
 be used (missing, a `.wal` beside it, over a quarter of it free blocks, its last full build
 older than `REBUILD_AFTER`, or written in another storage format than the one asked for now),
 which keeps its size and any drift bounded.
@@ -67,12 +63,10 @@ def start_from(previous: Path, tmp_db: Path, now: dt.datetime,
 
 
 def make_room(con: duckdb.DuckDBPyConnection, schema: str, into: str,
-              keys: dict[str, list[str]], by_partition: set[str] = frozenset()) -> None:
-    """Drop from the copy the marts that will be copied whole (all but those growing and
-    those brought up to date `by_partition`), and checkpoint it: their new copies then reuse
-    the old ones' blocks instead of growing the file by their size."""
+              keys: dict[str, list[str]]) -> None:
+    """Drop from the copy the marts that will be copied whole, and checkpoint it: their new
+    copies then reuse the old ones' blocks instead of growing the file by their size."""
     growing = {name for name in keys if BUILT_AT in dict(_columns(con, into, schema, name))}
-    growing |= by_partition
     for (name,) in con.execute(
             "select table_name from information_schema.tables where table_catalog = ? "
             "and table_schema = ?", [into, schema]).fetchall():
@@ -82,14 +76,11 @@ def make_room(con: duckdb.DuckDBPyConnection, schema: str, into: str,
 
 
 def sync(con: duckdb.DuckDBPyConnection, schema: str, name: str, into: str,
-         key: list[str] | None, reuse: bool, changed: str | None = None) -> str:
+         key: list[str] | None, reuse: bool) -> str:
     """Make table `into`.`schema`.`name` hold exactly the rows of `schema`.`name` in the
-    current database; returns how. `changed`: a filter on the rows of the partitions that
-    changed since the copy was published (None: not known)."""
+    current database; returns how."""
     source, target = f'{schema}."{name}"', f'{into}.{schema}."{name}"'
     columns = _columns(con, None, schema, name)
-    if reuse and changed is not None and _columns(con, into, schema, name) == columns:
-        return _sync_partitions(con, source, target, changed)
     if not (reuse and key and BUILT_AT in dict(columns)
             and _columns(con, into, schema, name) == columns):
         con.execute(f"create or replace table {target} as select * from {source}")
@@ -119,21 +110,6 @@ def sync(con: duckdb.DuckDBPyConnection, schema: str, name: str, into: str,
             con.execute(f"create or replace table {target} as select * from {source}")
             return COPIED
     return DELTA if delta or deleted else UNCHANGED
-
-
-def _sync_partitions(con, source: str, target: str, changed: str) -> str:
-    if changed != "false":
-        con.execute(f"delete from {target} where {changed}")
-        con.execute(f"insert into {target} select * from {source} where {changed}")
-    if _count(con, target) != _count(con, source):  # a guard: not the rows the filter was for
-        con.execute(f"create or replace table {target} as select * from {source}")
-        return COPIED
-    return DELTA if changed != "false" else UNCHANGED
-
-
-def columns(con, schema: str, name: str) -> list[tuple[str, str]]:
-    """The columns and types of a table of the current database."""
-    return _columns(con, None, schema, name)
 
 
 def _columns(con, catalog: str | None, schema: str, name: str) -> list[tuple[str, str]]:

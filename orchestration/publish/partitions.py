@@ -94,13 +94,13 @@ def chosen(partitions: dict[str, str | dict], by_month: bool) -> dict[str, str |
 
 
 def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Partitioning,
-          previous: Path | None, stamped: bool = False) -> tuple[dict, list[str | None]]:
+          previous: Path | None, stamped: bool = False) -> dict:
     """Write `source` (a table name) into the folder `target`, one folder per partition;
     partitions unchanged since `previous` (the previous version's folder of this mart, None to
     write everything) are linked. `stamped`: a partition whose row count and newest
     `_built_at` are the previous version's is unchanged (`_stamped_signatures`). Returns how
     many partitions were written and linked, the rows written and which partitions were
-    written; and the partition values whose rows changed (written, or gone)."""
+    written."""
     target.mkdir()
     columns = con.execute(f"select column_name, column_type from (describe {source})").fetchall()
     state = {"value": split.value, "columns": [list(c) for c in columns]}
@@ -120,11 +120,9 @@ def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Part
         _write_partitions(con, source, target, split, written)
     (target / SIGNATURES).write_text(json.dumps({
         **state, "partitions": [[value, *signature] for value, signature in signatures.items()]}))
-    gone = [value for value in before if value not in signatures]
-    return ({"written": len(written), "linked": len(signatures) - len(written),
-             "written_rows": sum(signatures[v][0] for v in written),
-             "written_partitions": [_folder_name(split.column, v) for v in written]},
-            written + gone)
+    return {"written": len(written), "linked": len(signatures) - len(written),
+            "written_rows": sum(signatures[v][0] for v in written),
+            "written_partitions": [_folder_name(split.column, v) for v in written]}
 
 
 def _write_partitions(con, source: str, target: Path, split: Partitioning,

@@ -35,7 +35,6 @@ import duckdb
 
 from orchestration.publish import comments, compat, delta
 from orchestration.publish import partitions as parquet_partitions
-from orchestration.publish.partitions import WATERMARKS
 from orchestration.settings import PUBLISH_STORAGE_VERSION
 
 DB_NAME = "warehouse.duckdb"
@@ -131,9 +130,8 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
     con.execute("set preserve_insertion_order = false")
     began = False  # a failure before `begin` has no transaction to roll back
     try:
-        by_partition = _by_partition(con, partitions, previous_parquet) if reuse else set()
         if reuse:
-            delta.make_room(con, SCHEMA, "pub", keys, by_partition)
+            delta.make_room(con, SCHEMA, "pub", keys)
         con.execute("begin transaction")  # one snapshot for the file and the Parquet files
         began = True
         con.execute(f"create schema if not exists pub.{SCHEMA}")
@@ -142,7 +140,7 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         for name in names:
             pub.seconds[name] = _mart(con, name, pub, keys.get(name), partitions.get(name),
                                       docs[name] if docs is not None else None, reuse,
-                                      parquet_dir, previous_parquet, name in by_partition)
+                                      parquet_dir, previous_parquet)
         con.execute("drop schema if exists pub.meta cascade")
         con.execute("create schema pub.meta")
         con.execute("create table pub.meta.publication as select ? as version, "
@@ -162,53 +160,29 @@ def _copy(con, tmp_db: Path, parquet_dir: Path, pub: Publication, keys: dict[str
         con.execute("detach pub")  # checkpoints: the file is complete, no .wal beside it
 
 
-def _by_partition(con, splits: dict[str, parquet_partitions.Partitioning],
-                  previous_parquet: Path | None) -> set[str]:
-    """The partitioned marts without watermarks whose copy in the file (`pub` attached, the
-    previous publication) follows their Parquet partitions (delta.py): only when that file
-    and `previous_parquet` are one publication (a crash between their swaps parts them).
-    With watermarks the file could keep a linked partition's older ones: they take `sync`'s
-    delta by `_built_at`, or are copied whole."""
-    try:
-        version = con.execute("select max(version) from pub.meta.publication").fetchone()[0]
-    except duckdb.CatalogException:
-        return set()
-    if previous_parquet is None or version != previous_parquet.name:
-        return set()
-    return {name for name in splits
-            if not {c for c, _ in delta.columns(con, SCHEMA, name)} & set(WATERMARKS)}
-
-
 def _mart(con, name: str, pub: Publication, key: list[str] | None,
           split: parquet_partitions.Partitioning | None, doc: comments.MartDoc | None,
-          reuse: bool, parquet_dir: Path, previous_parquet: Path | None,
-          by_partition: bool) -> list[float]:
+          reuse: bool, parquet_dir: Path, previous_parquet: Path | None) -> list[float]:
     """Bring one mart into the file (`pub` attached) and write its Parquet; returns the seconds
     each took. A partitioned mart links its unchanged partitions from `previous_parquet` even
-    when the file is rebuilt (their fingerprints are their content), and its Parquet comes
-    first: `by_partition`, the file's copy follows the partitions that changed. Another mart
-    keeps its file only when the file's copy of it is unchanged."""
+    when the file is rebuilt (their fingerprints are their content); another mart keeps its
+    file only when the file's copy of it is unchanged."""
     started = time.perf_counter()
-    source = f'{SCHEMA}."{name}"'
-    changed = None
-    if split is not None:
-        pub.partitions[name], values = parquet_partitions.write(
-            con, source, parquet_dir / name, split,
-            previous_parquet / name if previous_parquet else None, stamped=reuse)
-        if by_partition and pub.partitions[name]["linked"]:
-            changed = parquet_partitions.rows_in(split, values)
-    in_parquet = time.perf_counter()
-    how = delta.sync(con, SCHEMA, name, "pub", key, reuse, changed)
+    how = delta.sync(con, SCHEMA, name, "pub", key, reuse)
     pub.methods[name] = how
     pub.tables[name] = con.execute(f'select count(*) from pub.{SCHEMA}."{name}"').fetchone()[0]
     if doc is not None:
         pub.described_columns += comments.write(con, "pub", SCHEMA, name, doc)
     in_file = time.perf_counter()
-    if split is None:
+    source = f'{SCHEMA}."{name}"'
+    if split is not None:
+        pub.partitions[name] = parquet_partitions.write(
+            con, source, parquet_dir / name, split,
+            previous_parquet / name if previous_parquet else None, stamped=reuse)
+    else:
         _write_parquet(con, source, parquet_dir / f"{name}.parquet",
                        previous_parquet if how == delta.UNCHANGED else None)
-    done = time.perf_counter()
-    return [round(in_file - in_parquet, 3), round(in_parquet - started + done - in_file, 3)]
+    return [round(in_file - started, 3), round(time.perf_counter() - in_file, 3)]
 
 
 def _swap(publish_dir: Path, tmp_db: Path, version: str, pub: Publication) -> None:

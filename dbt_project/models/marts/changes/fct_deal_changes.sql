@@ -1,7 +1,3 @@
--- With SALESPIPE_PUBLISH_FACTS_BY_MONTH=true published as Parquet by month of changed_at: a
--- night adds changes to the latest month, so it rewrites that month (in Parquet and in the
--- published DuckDB file) and keeps the others (orchestration/publish/partitions.py, delta.py).
-{{ config(meta={'publish_partition_by': {'month_of': 'changed_at', 'as': 'changed_month'}}) }}
 -- One row per change of a tracked deal field (stage, amount, expected_close_date, owner,
 -- probability) of the deals the exports and syncs still hold: old and new value as text (stage
 -- and owner ids, amounts with 2 decimals, dates), the typed amount or date, when it changed,
