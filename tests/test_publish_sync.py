@@ -297,23 +297,6 @@ def test_a_fact_published_by_month_rewrites_only_the_months_whose_rows_changed(w
     assert _month_files(again) == _month_files(third)
 
 
-def test_a_hand_edit_in_a_month_is_published_by_the_weekly_rebuild(warehouse, tmp_path,
-                                                                    monkeypatch):
-    """On a night a month whose row count and newest `_built_at` are the previous version's
-    keeps its file without being fingerprinted (dbt wrote none of its rows since); a row changed
-    by hand without a new `_built_at` is published by the weekly rebuild, which fingerprints
-    every month."""
-    first = _events_night(warehouse, tmp_path, RUN_1)
-    warehouse.execute("update marts.events set amount = -5 where id = 7")  # September, by hand
-    night = _events_night(warehouse, tmp_path, RUN_1)
-    assert night.partitions["events"]["written"] == 0
-    assert _month_files(night) == _month_files(first)
-    monkeypatch.setattr(publish_sync, "REBUILD_AFTER", dt.timedelta(0))
-    rebuilt = _events_night(warehouse, tmp_path, RUN_1)
-    assert rebuilt.partitions["events"]["written_partitions"] == ["event_month=2026-09"]
-    assert _events_differ(warehouse, rebuilt) == (0, 0, 0)
-
-
 # BI readers' queries for each layout, as the README gives them
 READERS = {"false": "select * from read_parquet('{parquet}/events.parquet')",
            "true": "select * exclude (event_month) from read_parquet("

@@ -94,27 +94,21 @@ def chosen(partitions: dict[str, str | dict], by_month: bool) -> dict[str, str |
 
 
 def write(con: duckdb.DuckDBPyConnection, source: str, target: Path, split: Partitioning,
-          previous: Path | None, stamped: bool = False) -> dict:
+          previous: Path | None) -> dict:
     """Write `source` (a table name) into the folder `target`, one folder per partition;
     partitions unchanged since `previous` (the previous version's folder of this mart, None to
-    write everything) are linked. `stamped`: a partition whose row count and newest
-    `_built_at` are the previous version's is unchanged (`_stamped_signatures`). Returns how
-    many partitions were written and linked, the rows written and which partitions were
-    written."""
+    write everything) are linked. Returns how many partitions were written and linked, the
+    rows written, and which partitions were written."""
     target.mkdir()
     columns = con.execute(f"select column_name, column_type from (describe {source})").fetchall()
+    signatures = _signatures(con, source, split, [name for name, _ in columns])
     state = {"value": split.value, "columns": [list(c) for c in columns]}
     before = _read_signatures(previous, state)
-    names = [name for name, _ in columns]
-    signatures = (_stamped_signatures(con, source, split, names, before)
-                  if stamped and BUILT_AT in names else
-                  _signatures(con, source, split, names))
     written = []
     for value, signature in signatures.items():
         name = _folder_name(split.column, value)
         old = previous / name if previous else None
-        if not (old and before.get(value, [])[:2] == signature[:2]
-                and _link(old, target / name)):
+        if not (old and before.get(value) == signature and _link(old, target / name)):
             written.append(value)
     if written:
         _write_partitions(con, source, target, split, written)
@@ -131,8 +125,12 @@ def _write_partitions(con, source: str, target: Path, split: Partitioning,
     mart each time: 10-20% more CPU at M): DuckDB writes them under a staging folder, then each
     moves into `target`."""
     staging = target.with_name(f".{target.name}.written")
+    known = [literal(v) for v in values if v is not None]
+    where = [f"{split.value} in ({', '.join(known)})"] if known else []
+    if None in values:
+        where.append(f"{split.value} is null")
     added = f", {split.value} as {quote(split.column)}" if split.added else ""
-    con.execute(f"copy (select *{added} from {source} where {rows_in(split, values)}) "
+    con.execute(f"copy (select *{added} from {source} where {' or '.join(where)}) "
                 f"to {literal(str(staging))} (format parquet, "
                 f"partition_by ({quote(split.column)}), write_partition_columns true)")
     for value in values:
@@ -146,45 +144,15 @@ def _write_partitions(con, source: str, target: Path, split: Partitioning,
     shutil.rmtree(staging)
 
 
-def _signatures(con, source: str, split: Partitioning, columns: list[str],
-                only: list[str | None] | None = None) -> dict[str | None, list]:
-    """Row count, content fingerprint and newest `_built_at` (None without one) per
-    partition, in one pass (`only`: of these partitions): the fingerprint is the sum (a
-    HUGEINT, so the order of rows does not matter and nothing overflows) of a hash of each
-    row's values but the WATERMARKS; as text, for JSON."""
+def _signatures(con, source: str, split: Partitioning,
+                columns: list[str]) -> dict[str | None, list]:
+    """Row count and content fingerprint per partition, in one pass: the sum (a HUGEINT, so
+    the order of rows does not matter and nothing overflows) of a hash of each row's values but
+    the WATERMARKS; as text, for JSON."""
     values = ", ".join(quote(c) for c in columns if c not in WATERMARKS)
-    newest = f"cast(max({BUILT_AT}) as varchar)" if BUILT_AT in columns else "null"
-    where = rows_in(split, only) if only is not None else "true"
-    rows = con.execute(f"select {split.value}, count(*), cast(sum(hash({values})) as varchar), "
-                       f"{newest} from {source} where {where} group by 1 order by 1").fetchall()
-    return {value: [count, fingerprint, built] for value, count, fingerprint, built in rows}
-
-
-def _stamped_signatures(con, source: str, split: Partitioning, columns: list[str],
-                        before: dict[str | None, list]) -> dict[str | None, list]:
-    """The signatures by a pass over the partition column and `_built_at` alone, the
-    fingerprints computed only for the partitions whose row count or newest `_built_at`
-    differ from `before`: dbt stamps every row it writes with its run's `_built_at`, so a
-    partition none of whose rows was written, added or deleted since keeps both (at L the
-    fingerprint of every activity, 21M rows, costs about three times this pass). A row changed
-    by hand without a new `_built_at` is not seen until the weekly rebuild, which
-    fingerprints everything, as it is in the DuckDB file (delta.py)."""
-    stamps = con.execute(f"select {split.value}, count(*), cast(max({BUILT_AT}) as varchar) "
-                         f"from {source} group by 1 order by 1").fetchall()
-    kept = {value: before[value] for value, count, built in stamps if built is not None
-            and value in before and before[value][0] == count and before[value][2] == built}
-    stale = [value for value, _, _ in stamps if value not in kept]
-    fresh = _signatures(con, source, split, columns, stale if kept else None) if stale else {}
-    return {value: kept.get(value) or fresh[value] for value, _, _ in stamps}
-
-
-def rows_in(split: Partitioning, values: list[str | None]) -> str:
-    """A filter on the rows of the partitions `values` ('false' for none)."""
-    known = [literal(v) for v in values if v is not None]
-    where = [f"{split.value} in ({', '.join(known)})"] if known else []
-    if None in values:
-        where.append(f"{split.value} is null")
-    return f"({' or '.join(where)})" if where else "false"
+    rows = con.execute(f"select {split.value}, count(*), cast(sum(hash({values})) as varchar) "
+                       f"from {source} group by 1 order by 1").fetchall()
+    return {value: [count, fingerprint] for value, count, fingerprint in rows}
 
 
 def _read_signatures(previous: Path | None, state: dict) -> dict[str | None, list]:
@@ -196,9 +164,7 @@ def _read_signatures(previous: Path | None, state: dict) -> dict[str | None, lis
         return {}  # no partitions before (or unreadable): write them all
     if not isinstance(stored, dict) or any(stored.get(k) != v for k, v in state.items()):
         return {}
-    # versions before the newest `_built_at` was kept hold three items: no partition kept by it
-    return {value: [count, fingerprint, (built or [None])[0]]
-            for value, count, fingerprint, *built in stored["partitions"]}
+    return {value: [count, fingerprint] for value, count, fingerprint in stored["partitions"]}
 
 
 def _folder_name(column: str, value: str | None) -> str:

@@ -178,7 +178,7 @@ def _mart(con, name: str, pub: Publication, key: list[str] | None,
     if split is not None:
         pub.partitions[name] = parquet_partitions.write(
             con, source, parquet_dir / name, split,
-            previous_parquet / name if previous_parquet else None, stamped=reuse)
+            previous_parquet / name if previous_parquet else None)
     else:
         _write_parquet(con, source, parquet_dir / f"{name}.parquet",
                        previous_parquet if how == delta.UNCHANGED else None)
