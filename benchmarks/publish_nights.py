@@ -18,7 +18,11 @@ publication of this warehouse kept (`published/.versions/<version>`: the marts a
 before). A scratch warehouse holding those marts is published (the full publish), then the
 warehouse itself (the night: the rows and contents that night really changed), then the same
 again with the DuckDB file built from nothing (the weekly rebuild). Each publish
-runs in its own process, so its CPU seconds and peak memory are its own.
+runs in its own process, so its CPU seconds and peak memory are its own. `--keep-full DIR` keeps
+the full publish (the night before) in DIR; `--from-full DIR` starts from a hard-linked copy of
+such a DIR instead (no scratch warehouse, no full publish) and `--rounds N` publishes the night
+N times, each from a fresh copy: nights of two code versions can then be timed alternately,
+each from a night before its own code published.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -168,16 +173,31 @@ def _measured(label: str, step) -> None:
 
 
 def _real_night(opts, keys, partitions) -> None:
+    if opts.from_full:
+        for round_ in range(1, opts.rounds + 1):
+            _copy_publication(opts.from_full, opts.out)
+            _measured(f"the night, round {round_}", lambda: _publish_step(
+                opts.warehouse, opts.out, opts, keys, partitions, "night"))
+        return
     before = opts.out.with_name(opts.out.name + "-before.duckdb")
     before.unlink(missing_ok=True)
     _measured("the night before", lambda: _the_night_before(opts.warehouse, opts.before, before))
     _measured("full publish", lambda: _publish_step(before, opts.out, opts, keys, partitions,
                                                     "full"))
+    if opts.keep_full:
+        _copy_publication(opts.out, opts.keep_full)
     _measured("the night", lambda: _publish_step(opts.warehouse, opts.out, opts, keys,
                                                  partitions, "night"))
     _measured("a weekly rebuild after it", lambda: _publish_step(
         opts.warehouse, opts.out, opts, keys, partitions, "rebuild", rebuild=True))
     before.unlink()
+
+
+def _copy_publication(source: Path, target: Path) -> None:
+    """A copy of a publish folder by hard links: a publish replaces files, never writes into
+    them, so the copy's publishes leave `source` as it was."""
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
 
 
 def main() -> None:
@@ -193,6 +213,11 @@ def main() -> None:
     parser.add_argument("--older-copies", type=int, default=0, metavar="K")
     parser.add_argument("--before", type=Path, metavar="VERSION",
                         help="a Parquet version folder of the night before: one real night")
+    parser.add_argument("--keep-full", type=Path, metavar="DIR",
+                        help="with --before: keep the full publish (the night before) in DIR")
+    parser.add_argument("--from-full", type=Path, metavar="DIR",
+                        help="with --before: the night from a copy of DIR (a --keep-full)")
+    parser.add_argument("--rounds", type=int, default=1, help="with --from-full")
     opts = parser.parse_args()
     shutil.rmtree(opts.out, ignore_errors=True)
     opts.out.mkdir(parents=True)

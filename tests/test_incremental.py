@@ -30,7 +30,11 @@ from benchmarks.metrics_checks import reference_differences as metrics_differenc
 from benchmarks.waterfall_checks import reference_differences
 from orchestration.pipeline import run_pipeline
 from orchestration.publish.delta import BUILT_AT
+from orchestration.publish.partitions import WATERMARKS
+from orchestration.publish.publication import publish
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.assets import dbt_project
+from orchestration.transform.manifest import incremental_keys, published_partitions
 
 DAY = dt.date(2024, 4, 1)
 # Kept across runs by design, so a full refresh cannot rebuild them. The copy's deal_alerts is
@@ -159,6 +163,9 @@ def _as_built_before_load_ids(warehouse) -> None:
         con.close()
 
 
+FIRST_NIGHT = "first.duckdb"  # beside the full-refresh copy
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
@@ -167,6 +174,7 @@ def builds(tmp_path_factory):
         env.setenv("SALESPIPE_DBT_LOG_FILE", "debug")  # the parse-state test reads dbt.log
         first = run_pipeline(selection=MODELS)
         _as_built_before_load_ids(ws.warehouse)
+        shutil.copy(ws.warehouse, tmp / FIRST_NIGHT)  # published before the night's publication
         before = _snapshot(ws.warehouse)
         delta = write_delta(ws.source, DAY, fraction=0.5, seed=3)
         _reexport_with_deletions(ws.source)
@@ -272,6 +280,60 @@ def _compare(con, before, delta):
     assert after > before["transitions"]
     acts = con.execute("select count(*) from inc.marts.fct_activities").fetchone()[0]
     assert acts > before["activities"]
+
+
+def _publish_from(warehouse, out, manifest):
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{warehouse}' as w (read_only)")
+        con.execute("use w")
+        return publish(con, out, DAY.isoformat(), "test",
+                       keys=incremental_keys(manifest, "marts"),
+                       partitions=published_partitions(manifest, "marts"))
+    finally:
+        con.close()
+
+
+def test_a_nights_publication_equals_one_from_nothing(builds, tmp_path):
+    """The night's publication, brought up to date from the first night's (its file copied and
+    the growing marts' deltas applied, partitions whose content did not change linked), holds
+    the same rows in its DuckDB file and in its Parquet as a publication of the same warehouse
+    from nothing."""
+    incremental, full, *_ = builds
+    manifest = dbt_project().manifest_path
+    first = _publish_from(full.parent / FIRST_NIGHT, tmp_path / "night", manifest)
+    night = _publish_from(incremental, tmp_path / "night", manifest)
+    scratch = _publish_from(incremental, tmp_path / "scratch", manifest)
+    assert night.full_build_at == first.full_build_at  # brought up to date, not rebuilt
+    assert "delta" in night.methods.values()
+    assert sum(p["linked"] for p in night.partitions.values()) > 0
+    differ = {}
+    con = duckdb.connect()
+    con.execute(f"attach '{night.database}' as n (read_only)")
+    con.execute(f"attach '{scratch.database}' as s (read_only)")
+    for name in scratch.tables:
+        sources = [(f'select * from n.marts."{name}"', f'select * from s.marts."{name}"'),
+                   tuple(_parquet_of(con, pub, name) for pub in (night, scratch))]
+        for a, b in sources:
+            only = con.execute(f"select (select count(*) from ({a} except all {b})), "
+                               f"(select count(*) from ({b} except all {a}))").fetchone()
+            if any(only):
+                differ[f"{name}: {a}"] = only
+    con.close()
+    assert not differ, differ
+
+
+def _parquet_of(con, pub, name: str) -> str:
+    """A query of the mart's Parquet: a partitioned mart without its watermarks (a linked
+    partition keeps those of the run that last changed its rows)."""
+    folder = Path(pub.parquet_dir) / name
+    if not folder.is_dir():
+        return f"select * from read_parquet('{folder}.parquet')"
+    files = f"read_parquet('{folder}/*/*.parquet', hive_partitioning = false)"
+    columns = [c for c, in con.execute(f"select column_name from (describe from {files})")
+               .fetchall()]
+    left_out = ", ".join(c for c in WATERMARKS if c in columns)
+    return f"select * {f'exclude ({left_out})' if left_out else ''} from {files}"
 
 
 def test_score_history_keeps_the_nights_changes(builds):

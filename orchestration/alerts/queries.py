@@ -29,11 +29,15 @@ class Alert:
 
 
 def alerts(con: duckdb.DuckDBPyConnection, owner: str | None = None,
-           alert_type: str | None = None, include_resolved: bool = False) -> list[Alert]:
-    """Alerts, new first, then by owner and amount (largest first)."""
+           alert_type: str | None = None, include_resolved: bool = False,
+           status: str | None = None) -> list[Alert]:
+    """Alerts, new first, then by owner and amount (largest first); `status`: only those."""
     where, params = [], []
     if not include_resolved:
         where.append("status <> 'resolved'")
+    if status:
+        where.append("status = ?")
+        params.append(status)
     if owner:
         # "(no owner)" selects the alerts without one, as the report and CSVs name them.
         where.append("coalesce(owner_name, ?) ilike ?")
