@@ -80,11 +80,13 @@
 
 {#- Post-hook: a holder whose activities all moved to other holders (re-exported for another
     contact or deal) has no row in this run's batch, so delete+insert would leave its old rows:
-    they are deleted here (on a first build or a rebuild there are none to find). -#}
+    they are deleted here (on a first build or a rebuild there are none to find). The summary's
+    rows without a holder (a deal's activities without contact) are left out of the list: one
+    null in it would make `not in` false for every row, and nothing would be deleted. -#}
 {% macro drop_engagement_holders_without_activities() -%}
     {{ delete_rows_if_any(this,
         "holder_key not in (select holder_key from " ~ ref('int_activity_summary')
-        ~ " where activities_before_as_of > 0)",
+        ~ " where activities_before_as_of > 0 and holder_key is not null)",
         count=is_incremental()) }}
 {%- endmacro %}
 

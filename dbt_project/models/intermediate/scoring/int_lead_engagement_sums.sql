@@ -7,8 +7,9 @@
 -- loaded_at held (new or re-exported) or dated after the last run's as-of day (it counts from
 -- now on), and the holders that hold fewer activities than their rows count (one re-exported
 -- for another contact or deal: its new holder is recomputed by the first rule, the old one by
--- this; their counts are int_activity_summary's, which aggregates int_activities once for
--- this and dim_contacts); a holder left with none loses its rows (post-hook); the others keep
+-- this). All three are found in int_activity_summary, which aggregates int_activities once a
+-- night for this, dim_contacts and int_deal_last_touch; only the touched holders' activities
+-- are read here. A holder left with none loses its rows (post-hook); the others keep
 -- their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
 -- or the epoch fell 500 half-lives behind, or it was built before rows kept `_built_at` (when a
@@ -40,9 +41,17 @@ with activities as (
 ),
 
 {% if not plan.rebuild -%}
+-- per holder from int_activity_summary (per holder and deal): what the touched holders are
+-- found with, without a scan of int_activities
 held_now as (
-    select holder_key, activities_before_as_of as activity_count
+    select
+        holder_key,
+        sum(activities_before_as_of) as activity_count,
+        max(newest_loaded_at) as newest_loaded_at,
+        max(last_touch_at) as last_touch_at
     from {{ ref('int_activity_summary') }}
+    where holder_key is not null
+    group by holder_key
 ),
 
 held_before as (
@@ -52,11 +61,13 @@ held_before as (
 ),
 
 touched as (
+    -- an activity landed since the newest one held, or one dated after the last run's as-of
+    -- day (last_touch_at can be the as-of moment itself, a day later: recomputed, harmless)
     select holder_key
-    from activities
+    from held_now
     where
-        loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
-        or activity_day > cast('{{ plan.covered_through }}' as date)
+        newest_loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
+        or cast(last_touch_at as date) > cast('{{ plan.covered_through }}' as date)
     union
     -- activities only accumulate for a holder (the as-of day moves forward), so fewer than
     -- its rows count means some now belong to another holder
