@@ -3,13 +3,11 @@
 -- weight = sum of 2^((activity day - epoch_day) / half-life). The holder is the contact, or for
 -- ActiveCampaign's deal-log activities (whose contact is the deal's primary contact) the deal,
 -- so a deal changing hands moves its activities when int_lead_engagement reads them.
--- Incremental: a night recomputes the holders with an activity landed since the newest
--- loaded_at held (new or re-exported) or dated after the last run's as-of day (it counts from
--- now on), and the holders that hold fewer activities than their rows count (one re-exported
--- for another contact or deal: its new holder is recomputed by the first rule, the old one by
--- this). All three are found in int_activity_summary, which aggregates int_activities once a
--- night for this, dim_contacts and int_deal_last_touch; only the touched holders' activities
--- are read here. A holder left with none loses its rows (post-hook); the others keep
+-- Incremental: a night recomputes the holders int_activity_summary (the night's one scan of
+-- int_activities) wrote since this table's newest _built_at: those with an activity landed
+-- (new or re-exported), dated after the last run's as-of day (it counts from now on) or
+-- re-exported for another contact or deal (both holders). Only their activities are read
+-- here. A holder left with none loses its rows (post-hook); the others keep
 -- their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
 -- or the epoch fell 500 half-lives behind, or it was built before rows kept `_built_at` (when a
@@ -41,40 +39,16 @@ with activities as (
 ),
 
 {% if not plan.rebuild -%}
--- per holder from int_activity_summary (per holder and deal): what the touched holders are
--- found with, without a scan of int_activities
-held_now as (
-    select
-        holder_key,
-        sum(activities_before_as_of) as activity_count,
-        max(newest_loaded_at) as newest_loaded_at,
-        max(last_touch_at) as last_touch_at
-    from {{ ref('int_activity_summary') }}
-    where holder_key is not null
-    group by holder_key
-),
-
-held_before as (
-    select holder_key, sum(activity_count) as activity_count
-    from {{ this }}
-    group by holder_key
-),
-
+-- the holders int_activity_summary wrote since this table's last run: the summary rewrites a
+-- row when an activity of it landed (its newest_loaded_at), became countable (dated up to
+-- this as-of day) or left it (its counts). A holder left without any activity has no row
+-- there any more: the post-hook drops its rows.
 touched as (
-    -- an activity landed since the newest one held, or one dated after the last run's as-of
-    -- day (last_touch_at can be the as-of moment itself, a day later: recomputed, harmless)
-    select holder_key
-    from held_now
+    select distinct holder_key
+    from {{ ref('int_activity_summary') }}
     where
-        newest_loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
-        or cast(last_touch_at as date) > cast('{{ plan.covered_through }}' as date)
-    union
-    -- activities only accumulate for a holder (the as-of day moves forward), so fewer than
-    -- its rows count means some now belong to another holder
-    select b.holder_key
-    from held_before as b
-    inner join held_now as n on b.holder_key = n.holder_key
-    where n.activity_count < b.activity_count
+        holder_key is not null
+        and _built_at > cast('{{ plan.built_through }}' as {{ dbt.type_timestamp() }})
 ),
 
 chosen as (
