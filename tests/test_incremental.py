@@ -844,12 +844,16 @@ def test_score_parts_follow_a_deal_handed_to_another_contact(builds, tmp_path):
 
 # Every HubSpot activity of contact 1 (its only CRM) re-exported without a contact, still on its
 # deal (101 for some): the contact holds none any more, the deal's last touch still counts them.
+# So is one of the two activities moved to contact 2 (MOVED_ACTIVITIES): contact 2 keeps the
+# other one.
 UNASSIGNED_FROM = "hubspot-1"
 CONTACT_1_UNASSIGNED = [
     ("insert into raw.hubspot_activities by name "
      "select * replace (null as associated_contact_ids, "
      "(select max(_loaded_at) from raw.hubspot_activities) + interval 1 hour as _loaded_at) "
-     "from raw.hubspot_activities as r where split_part(associated_contact_ids, ';', 1) = '1' "
+     "from raw.hubspot_activities as r "
+     "where (split_part(associated_contact_ids, ';', 1) = '1' "
+     f"or cast(record_id as varchar) = '{MOVED_ACTIVITIES[0]}') "
      "and _loaded_at = (select max(_loaded_at) from raw.hubspot_activities "
      "where record_id = r.record_id)"),
 ]
@@ -893,18 +897,22 @@ def _last_touch_differs(con, db: str) -> tuple:
 
 def test_activities_left_without_contact_leave_its_engagement_not_its_deal(builds, tmp_path):
     """Every activity of a contact re-exported without a contact, still on its deal: the night's
-    one scan of int_activities (int_activity_summary, per holder and deal) keeps them for the
-    deal without a holder, so int_deal_last_touch, read from the summary, still equals its
+    one aggregate of int_activities (int_activity_summary, per holder and deal) keeps them for
+    the deal without a holder, so int_deal_last_touch, read from the summary, still equals its
     definition over every activity; the contact's engagement sums are dropped (it lost all its
-    activities) although the summary now holds rows without a holder. Incremental equals a full
-    refresh of the same data (summary, last touches, parts, lead_scores)."""
+    activities) although the summary now holds rows without a holder; another contact that
+    lost one of its two activities is recomputed (found by its summary rows, rewritten).
+    Incremental equals a full refresh of the same data (summary, last touches, parts,
+    lead_scores)."""
     incremental, *_ = builds
     copies = _twin_copies(incremental, tmp_path)
-    held = ("select count(*) from {db}.intermediate.int_lead_engagement_sums "
-            f"where holder_key = 'contact:{UNASSIGNED_FROM}'")
+    held = ("select coalesce(sum(activity_count), 0) from {db}.intermediate."
+            "int_lead_engagement_sums where holder_key = ?")
+    holders = [f"contact:{UNASSIGNED_FROM}", f"contact:hubspot-{MOVED_TO}"]
     con = duckdb.connect(str(incremental), read_only=True)
     try:
-        held_before = con.execute(held.format(db=Path(incremental).stem)).fetchone()[0]
+        held_before = [con.execute(held.format(db=Path(incremental).stem), [h]).fetchone()[0]
+                       for h in holders]
         before = _last_touch_differs(con, Path(incremental).stem)
     finally:
         con.close()
@@ -913,7 +921,7 @@ def test_activities_left_without_contact_leave_its_engagement_not_its_deal(build
         differ = _differ(con, {"int_activity_summary": (BUILT_AT,), "int_deal_last_touch": ()})
         parts = _parts_differ(con)
         reference = {db: _last_touch_differs(con, db) for db in ("inc", '"full"')}
-        held_after = con.execute(held.format(db="inc")).fetchone()[0]
+        held_after = [con.execute(held.format(db="inc"), [h]).fetchone()[0] for h in holders]
         without_holder = con.execute(
             "select count(*), sum(activities_before_as_of) from inc.intermediate."
             "int_activity_summary where holder_key is null and deal_id = 'hubspot-101'").fetchone()
@@ -921,5 +929,7 @@ def test_activities_left_without_contact_leave_its_engagement_not_its_deal(build
     assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
     assert parts[:4] == (0, 0, 0, 0) and parts[4] > 0, parts
     assert all(r[:2] == (0, 0) and r[2] > 0 for r in reference.values()), reference
-    assert held_before > 0 and held_after == 0, (held_before, held_after)
+    # contact 1 lost every activity (its rows dropped), contact 2 one of its own (recomputed)
+    assert held_before[0] > 0 and held_after[0] == 0, (held_before, held_after)
+    assert held_after[1] == held_before[1] - 1 > 0, (held_before, held_after)
     assert without_holder[0] == 1 and without_holder[1] > 0, without_holder

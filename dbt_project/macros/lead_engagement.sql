@@ -33,14 +33,15 @@
     {{ return(local_md5(ns.text)) }}
 {%- endmacro %}
 
-{#- How this run updates the sums table: `rebuild` (with the reason) or not, with the as-of day
-    the table covers and `built_through`, its newest _built_at: the holders to update are those
-    int_activity_summary wrote since. Called by the model and by its pre-hook (which empties
-    the table for a rebuild): both see the table before the run. -#}
+{#- How this run updates the sums table: `rebuild` (with the reason) or the holders to update,
+    found from the newest loaded_at, as-of day and _built_at the table holds. Called by the
+    model and by its pre-hook (which empties the table for a rebuild): both see the table
+    before the run. -#}
 {% macro engagement_sums_plan() -%}
     {%- set as_of = modules.datetime.date.fromisoformat(as_of_date() | trim) -%}
     {%- set plan = {'rebuild': true, 'reason': 'first build', 'epoch': as_of,
-                    'signature': '', 'built_through': none, 'covered_through': none} -%}
+                    'signature': '', 'loaded_through': none,
+                    'built_through': none, 'covered_through': none} -%}
     {%- if not execute -%}
         {{ return(plan) }}
     {%- endif -%}
@@ -59,6 +60,7 @@
     {%- set held = run_query("select count(*), min(rebuild_signature), max(rebuild_signature), "
         ~ "cast(min(epoch_day) as " ~ text ~ "), cast(max(epoch_day) as " ~ text ~ "), "
         ~ "cast(max(covered_through) as " ~ text ~ "), "
+        ~ "cast(max(newest_loaded_at) as " ~ text ~ "), "
         ~ "cast(max(_built_at) as " ~ text ~ ") from " ~ this).rows[0] -%}
     {%- set day = modules.datetime.date.fromisoformat -%}
     {%- set half_life = var('lead_score_half_life_days') | float -%}
@@ -74,7 +76,8 @@
         {%- do plan.update({'reason': 'epoch too far behind the as-of date'}) -%}
     {%- else -%}
         {%- do plan.update({'rebuild': false, 'reason': none, 'epoch': held[3],
-                            'covered_through': held[5], 'built_through': held[6]}) -%}
+                            'covered_through': held[5], 'loaded_through': held[6],
+                            'built_through': held[7]}) -%}
     {%- endif -%}
     {{ return(plan) }}
 {%- endmacro %}

@@ -1,13 +1,11 @@
 -- The one read of every activity a night: int_activities aggregated per holder (the engagement
 -- sums' holder, macro engagement_holder_key: the contact, or for ActiveCampaign's deal-log
 -- activities the deal, whose contact is its primary contact, contact_id here) and deal, with
--- what its three readers need, so none of them scans int_activities for it:
+-- what its three readers need, so none of them aggregates int_activities whole:
 --   marts.dim_contacts: count and newest activity, summed per contact;
 --   int_deal_last_touch: newest activity and newest up to the as-of moment, per deal and per
 --     contact (rows without a holder keep a deal's activities that have no contact);
---   int_lead_engagement_sums: which holders to recompute (newest landing time and newest day
---     of the activities before the as-of moment; a holder that holds fewer activities than its
---     sums count lost some).
+--   int_lead_engagement_sums: the holders that lost activities (their rows rewritten).
 -- Aggregated whole every run: an activity that leaves a holder or a deal (re-exported for
 -- another one, its deal's primary contact changed) is seen only that way. Incremental on what
 -- that gives: a run writes only the rows whose figures differ from the ones held (their
@@ -28,8 +26,7 @@ with groups as (
         count(*) as activity_count,
         max(occurred_at) as last_activity_at,
         count(case when occurred_at < {{ as_of_ts() }} then 1 end) as activities_before_as_of,
-        max(case when occurred_at <= {{ as_of_ts() }} then occurred_at end) as last_touch_at,
-        max(case when occurred_at < {{ as_of_ts() }} then loaded_at end) as newest_loaded_at
+        max(case when occurred_at <= {{ as_of_ts() }} then occurred_at end) as last_touch_at
     from {{ ref('int_activities') }}
     group by contact_from_deal, contact_id, deal_id
 ),
@@ -42,8 +39,7 @@ now_held as (
         g.activity_count,
         g.last_activity_at,
         g.activities_before_as_of,
-        g.last_touch_at,
-        g.newest_loaded_at
+        g.last_touch_at
     from groups as g
     where {{ engagement_holder_key('g') }} is not null or g.deal_id is not null
 ),
@@ -67,8 +63,7 @@ changed as (
                 and n.activities_before_as_of = h.activities_before_as_of
                 and {{ same_or_both_null('n.contact_id', 'h.contact_id') }}
                 and {{ same_or_both_null('n.last_activity_at', 'h.last_activity_at') }}
-                and {{ same_or_both_null('n.last_touch_at', 'h.last_touch_at') }}
-                and {{ same_or_both_null('n.newest_loaded_at', 'h.newest_loaded_at') }})
+                and {{ same_or_both_null('n.last_touch_at', 'h.last_touch_at') }})
     union all
     select
         h.summary_key,
@@ -78,7 +73,6 @@ changed as (
         0,
         cast(null as {{ dbt.type_timestamp() }}),
         0,
-        cast(null as {{ dbt.type_timestamp() }}),
         cast(null as {{ dbt.type_timestamp() }})
     from {{ this }} as h
     left join keyed as n on h.summary_key = n.summary_key
@@ -95,6 +89,5 @@ select
     last_activity_at,
     activities_before_as_of,
     last_touch_at,
-    newest_loaded_at,
     {{ built_at() }} as _built_at
 from {{ 'keyed' if plan.rebuild else 'changed' }}

@@ -3,11 +3,12 @@
 -- weight = sum of 2^((activity day - epoch_day) / half-life). The holder is the contact, or for
 -- ActiveCampaign's deal-log activities (whose contact is the deal's primary contact) the deal,
 -- so a deal changing hands moves its activities when int_lead_engagement reads them.
--- Incremental: a night recomputes the holders int_activity_summary (the night's one scan of
--- int_activities) wrote since this table's newest _built_at: those with an activity landed
--- (new or re-exported), dated after the last run's as-of day (it counts from now on) or
--- re-exported for another contact or deal (both holders). Only their activities are read
--- here. A holder left with none loses its rows (post-hook); the others keep
+-- Incremental: a night recomputes the holders with an activity landed since the newest
+-- loaded_at held (new or re-exported) or dated after the last run's as-of day (it counts from
+-- now on), found with filters that reach the scans under int_activities, and the holders whose
+-- rows int_activity_summary (the night's one aggregate of int_activities) rewrote since this
+-- table's newest _built_at: one that lost an activity re-exported for another contact or
+-- deal is seen only there. A holder left with none loses its rows (post-hook); the others keep
 -- their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
 -- or the epoch fell 500 half-lives behind, or it was built before rows kept `_built_at` (when a
@@ -39,12 +40,18 @@ with activities as (
 ),
 
 {% if not plan.rebuild -%}
--- the holders int_activity_summary wrote since this table's last run: the summary rewrites a
--- row when an activity of it landed (its newest_loaded_at), became countable (dated up to
--- this as-of day) or left it (its counts). A holder left without any activity has no row
--- there any more: the post-hook drops its rows.
 touched as (
-    select distinct holder_key
+    -- an activity landed since the newest one held (new or re-exported), or dated after the
+    -- last run's as-of day: literals, so the filters reach the scans under int_activities
+    select holder_key
+    from activities
+    where
+        loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
+        or activity_day > cast('{{ plan.covered_through }}' as date)
+    union
+    -- a holder that lost activities to another one (re-exported for another contact or deal):
+    -- int_activity_summary rewrote its rows since this table's last run (its counts changed)
+    select holder_key
     from {{ ref('int_activity_summary') }}
     where
         holder_key is not null
