@@ -921,3 +921,96 @@ def test_score_parts_follow_a_deal_handed_to_another_contact(builds, tmp_path):
     calls = [{contact: types.get("call") for contact, types in step.items()} for step in engaged]
     assert calls[0]["activecampaign-6"] is None and calls[1]["activecampaign-6"] == 1, engaged
     assert calls[1]["activecampaign-5"] == calls[0]["activecampaign-5"] - 1, engaged
+
+
+# Every HubSpot activity of contact 1 (its only CRM) re-exported without a contact, still on its
+# deal (101 for some): the contact holds none any more, the deal's last touch still counts them.
+# So is one of the two activities moved to contact 2 (MOVED_ACTIVITIES): contact 2 keeps the
+# other one.
+UNASSIGNED_FROM = "hubspot-1"
+CONTACT_1_UNASSIGNED = [
+    ("insert into raw.hubspot_activities by name "
+     "select * replace (null as associated_contact_ids, "
+     "(select max(_loaded_at) from raw.hubspot_activities) + interval 1 hour as _loaded_at) "
+     "from raw.hubspot_activities as r "
+     "where (split_part(associated_contact_ids, ';', 1) = '1' "
+     f"or cast(record_id as varchar) = '{MOVED_ACTIVITIES[0]}') "
+     "and _loaded_at = (select max(_loaded_at) from raw.hubspot_activities "
+     "where record_id = r.record_id)"),
+]
+ACTIVITY_CHAIN = ("stg_hubspot__activities int_activity_summary int_deal_last_touch fct_deals "
+                  "dim_contacts int_lead_engagement_sums int_lead_engagement int_lead_score_parts "
+                  "lead_scores")
+# int_deal_last_touch as it was defined before it read int_activity_summary: straight from
+# every activity (as of DAY), the oracle its values are compared with.
+LAST_TOUCH_REFERENCE = f"""
+    with a as (select * from {{db}}.intermediate.int_activities),
+    deal_touch as (
+        select deal_id, max(occurred_at) as last_activity_at,
+            max(case when occurred_at <= timestamp '{DAY + dt.timedelta(days=1)}'
+                then occurred_at end) as last_touch_at
+        from a where deal_id is not null group by deal_id),
+    contact_touch as (
+        select contact_id, max(case when deal_id is null then occurred_at end) as last_activity_at,
+            max(case when occurred_at <= timestamp '{DAY + dt.timedelta(days=1)}'
+                then occurred_at end) as last_touch_at
+        from a where contact_id is not null group by contact_id),
+    deals as (select deal_id, primary_contact_id from {{db}}.intermediate.int_deals),
+    touches as (
+        select * from deal_touch
+        union all
+        select d.deal_id, c.last_activity_at, c.last_touch_at
+        from deals as d inner join contact_touch as c on c.contact_id = d.primary_contact_id)
+    select d.deal_id, max(t.last_activity_at), max(t.last_touch_at)
+    from deals as d left join touches as t on d.deal_id = t.deal_id group by d.deal_id"""
+
+
+def _last_touch_differs(con, db: str) -> tuple:
+    """int_deal_last_touch of one build against LAST_TOUCH_REFERENCE: rows only in the model,
+    only in the reference, and the model's rows."""
+    model = f"(from {db}.intermediate.int_deal_last_touch)"
+    reference = f"({LAST_TOUCH_REFERENCE.format(db=db)})"
+    return con.execute(
+        f"select (select count(*) from (from {model} except all from {reference})),"
+        f" (select count(*) from (from {reference} except all from {model})),"
+        f" (select count(*) from {model})").fetchone()
+
+
+def test_activities_left_without_contact_leave_its_engagement_not_its_deal(builds, tmp_path):
+    """Every activity of a contact re-exported without a contact, still on its deal: the night's
+    one aggregate of int_activities (int_activity_summary, per holder and deal) keeps them for
+    the deal without a holder, so int_deal_last_touch, read from the summary, still equals its
+    definition over every activity; the contact's engagement sums are dropped (it lost all its
+    activities) although the summary now holds rows without a holder; another contact that
+    lost one of its two activities is recomputed (found by its summary rows, rewritten).
+    Incremental equals a full refresh of the same data (summary, last touches, parts,
+    lead_scores)."""
+    incremental, *_ = builds
+    copies = _twin_copies(incremental, tmp_path)
+    held = ("select coalesce(sum(activity_count), 0) from {db}.intermediate."
+            "int_lead_engagement_sums where holder_key = ?")
+    holders = [f"contact:{UNASSIGNED_FROM}", f"contact:hubspot-{MOVED_TO}"]
+    con = duckdb.connect(str(incremental), read_only=True)
+    try:
+        held_before = [con.execute(held.format(db=Path(incremental).stem), [h]).fetchone()[0]
+                       for h in holders]
+        before = _last_touch_differs(con, Path(incremental).stem)
+    finally:
+        con.close()
+    _edit_and_build(copies, CONTACT_1_UNASSIGNED, ACTIVITY_CHAIN, tmp_path)
+    with _both(copies["inc"], copies["full"]) as con:
+        differ = _differ(con, {"int_activity_summary": (BUILT_AT,), "int_deal_last_touch": ()})
+        parts = _parts_differ(con)
+        reference = {db: _last_touch_differs(con, db) for db in ("inc", '"full"')}
+        held_after = [con.execute(held.format(db="inc"), [h]).fetchone()[0] for h in holders]
+        without_holder = con.execute(
+            "select count(*), sum(activities_before_as_of) from inc.intermediate."
+            "int_activity_summary where holder_key is null and deal_id = 'hubspot-101'").fetchone()
+    assert before[:2] == (0, 0) and before[2] > 0, before
+    assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
+    assert parts[:4] == (0, 0, 0, 0) and parts[4] > 0, parts
+    assert all(r[:2] == (0, 0) and r[2] > 0 for r in reference.values()), reference
+    # contact 1 lost every activity (its rows dropped), contact 2 one of its own (recomputed)
+    assert held_before[0] > 0 and held_after[0] == 0, (held_before, held_after)
+    assert held_after[1] == held_before[1] - 1 > 0, (held_before, held_after)
+    assert without_holder[0] == 1 and without_holder[1] > 0, without_holder

@@ -34,12 +34,14 @@
 {%- endmacro %}
 
 {#- How this run updates the sums table: `rebuild` (with the reason) or the holders to update,
-    found from the newest loaded_at and as-of day the table holds. Called by the model and by
-    its pre-hook (which empties the table for a rebuild): both see the table before the run. -#}
+    found from the newest loaded_at, as-of day and _built_at the table holds. Called by the
+    model and by its pre-hook (which empties the table for a rebuild): both see the table
+    before the run. -#}
 {% macro engagement_sums_plan() -%}
     {%- set as_of = modules.datetime.date.fromisoformat(as_of_date() | trim) -%}
     {%- set plan = {'rebuild': true, 'reason': 'first build', 'epoch': as_of,
-                    'signature': '', 'loaded_through': none, 'covered_through': none} -%}
+                    'signature': '', 'loaded_through': none,
+                    'built_through': none, 'covered_through': none} -%}
     {%- if not execute -%}
         {{ return(plan) }}
     {%- endif -%}
@@ -58,7 +60,8 @@
     {%- set held = run_query("select count(*), min(rebuild_signature), max(rebuild_signature), "
         ~ "cast(min(epoch_day) as " ~ text ~ "), cast(max(epoch_day) as " ~ text ~ "), "
         ~ "cast(max(covered_through) as " ~ text ~ "), "
-        ~ "cast(max(newest_loaded_at) as " ~ text ~ ") from " ~ this).rows[0] -%}
+        ~ "cast(max(newest_loaded_at) as " ~ text ~ "), "
+        ~ "cast(max(_built_at) as " ~ text ~ ") from " ~ this).rows[0] -%}
     {%- set day = modules.datetime.date.fromisoformat -%}
     {%- set half_life = var('lead_score_half_life_days') | float -%}
     {%- if held[0] == 0 -%}
@@ -73,18 +76,21 @@
         {%- do plan.update({'reason': 'epoch too far behind the as-of date'}) -%}
     {%- else -%}
         {%- do plan.update({'rebuild': false, 'reason': none, 'epoch': held[3],
-                            'covered_through': held[5], 'loaded_through': held[6]}) -%}
+                            'covered_through': held[5], 'loaded_through': held[6],
+                            'built_through': held[7]}) -%}
     {%- endif -%}
     {{ return(plan) }}
 {%- endmacro %}
 
 {#- Post-hook: a holder whose activities all moved to other holders (re-exported for another
     contact or deal) has no row in this run's batch, so delete+insert would leave its old rows:
-    they are deleted here (on a first build or a rebuild there are none to find). -#}
+    they are deleted here (on a first build or a rebuild there are none to find). The summary's
+    rows without a holder (a deal's activities without contact) are left out of the list: one
+    null in it would make `not in` false for every row, and nothing would be deleted. -#}
 {% macro drop_engagement_holders_without_activities() -%}
     {{ delete_rows_if_any(this,
         "holder_key not in (select holder_key from " ~ ref('int_activity_summary')
-        ~ " where activities_before_as_of > 0)",
+        ~ " where activities_before_as_of > 0 and holder_key is not null)",
         count=is_incremental()) }}
 {%- endmacro %}
 

@@ -1,66 +1,93 @@
--- One row per holder of activities, the count and newest date of its activities: what
--- marts.dim_contacts shows per contact, and the count int_lead_engagement_sums checks its own
--- rows against (a holder that holds fewer activities lost some to another one). The holder is
--- the engagement sums' (macro engagement_holder_key): the contact, or for ActiveCampaign's
--- deal-log activities the deal, whose contact is the deal's primary contact (contact_id here).
--- int_activities is aggregated whole every run, once for both readers: an activity that
--- leaves a holder (re-exported for another contact, its deal's primary contact changed) is
--- seen only that way. Incremental on what that gives: a run writes only the holders whose
--- figures differ from the ones held (their _built_at says which), and a holder left without
--- activities gets a zero row that the post-hook deletes.
-{{ incremental_mart_config('holder_key',
+-- The one read of every activity a night: int_activities aggregated per holder (the engagement
+-- sums' holder, macro engagement_holder_key: the contact, or for ActiveCampaign's deal-log
+-- activities the deal, whose contact is its primary contact, contact_id here) and deal, with
+-- what its three readers need, so none of them aggregates int_activities whole:
+--   marts.dim_contacts: count and newest activity, summed per contact;
+--   int_deal_last_touch: newest activity and newest up to the as-of moment, per deal and per
+--     contact (rows without a holder keep a deal's activities that have no contact);
+--   int_lead_engagement_sums: the holders that lost activities (their rows rewritten).
+-- Aggregated whole every run: an activity that leaves a holder or a deal (re-exported for
+-- another one, its deal's primary contact changed) is seen only that way. Incremental on what
+-- that gives: a run writes only the rows whose figures differ from the ones held (their
+-- _built_at says which), and a row left without activities gets a zero row that the post-hook
+-- deletes. A table built before it held deals and last touches is rebuilt (pre-hook).
+{{ incremental_mart_config('summary_key', on_schema_change='append_new_columns',
+    pre_hook="{{ clear_for_rebuild(activity_summary_plan()) }}",
     post_hook="{{ delete_rows_if_any(this, 'activity_count = 0', count=is_incremental()) }}") }}
+{%- set plan = activity_summary_plan() %}
 
-with holders as (
+-- grouped on int_activities' own columns, the holder key made per group: cheaper than per
+-- activity, and the same groups (a deal-log activity's contact is its deal's primary contact)
+with groups as (
     select
-        {{ engagement_holder_key('a') }} as holder_key,
-        a.contact_id,
-        a.occurred_at
-    from {{ ref('int_activities') }} as a
+        contact_from_deal,
+        contact_id,
+        deal_id,
+        count(*) as activity_count,
+        max(occurred_at) as last_activity_at,
+        count(case when occurred_at < {{ as_of_ts() }} then 1 end) as activities_before_as_of,
+        max(case when occurred_at <= {{ as_of_ts() }} then occurred_at end) as last_touch_at
+    from {{ ref('int_activities') }}
+    group by contact_from_deal, contact_id, deal_id
 ),
 
 now_held as (
     select
-        holder_key,
-        max(contact_id) as contact_id,
-        count(*) as activity_count,
-        max(occurred_at) as last_activity_at,
-        count(case when occurred_at < {{ as_of_ts() }} then 1 end) as activities_before_as_of
-    from holders
-    where holder_key is not null
-    group by holder_key
+        {{ engagement_holder_key('g') }} as holder_key,
+        g.deal_id,
+        g.contact_id,
+        g.activity_count,
+        g.last_activity_at,
+        g.activities_before_as_of,
+        g.last_touch_at
+    from groups as g
+    where {{ engagement_holder_key('g') }} is not null or g.deal_id is not null
+),
+
+keyed as (
+    select
+        coalesce(holder_key, '') || '|' || coalesce(deal_id, '') as summary_key,
+        now_held.*
+    from now_held
 )
 
-{%- if is_incremental() %},
+{%- if not plan.rebuild %},
 
 changed as (
     select n.*
-    from now_held as n
-    left join {{ this }} as h on n.holder_key = h.holder_key
+    from keyed as n
+    left join {{ this }} as h on n.summary_key = h.summary_key
     where
-        h.holder_key is null
+        h.summary_key is null
         or not (n.activity_count = h.activity_count
                 and n.activities_before_as_of = h.activities_before_as_of
                 and {{ same_or_both_null('n.contact_id', 'h.contact_id') }}
-                and {{ same_or_both_null('n.last_activity_at', 'h.last_activity_at') }})
+                and {{ same_or_both_null('n.last_activity_at', 'h.last_activity_at') }}
+                and {{ same_or_both_null('n.last_touch_at', 'h.last_touch_at') }})
     union all
     select
+        h.summary_key,
         h.holder_key,
+        h.deal_id,
         cast(null as {{ dbt.type_string() }}),
         0,
         cast(null as {{ dbt.type_timestamp() }}),
-        0
+        0,
+        cast(null as {{ dbt.type_timestamp() }})
     from {{ this }} as h
-    left join now_held as n on h.holder_key = n.holder_key
-    where n.holder_key is null
+    left join keyed as n on h.summary_key = n.summary_key
+    where n.summary_key is null
 )
 {%- endif %}
 
 select
+    summary_key,
     holder_key,
+    deal_id,
     contact_id,
     activity_count,
     last_activity_at,
     activities_before_as_of,
+    last_touch_at,
     {{ built_at() }} as _built_at
-from {{ 'changed' if is_incremental() else 'now_held' }}
+from {{ 'keyed' if plan.rebuild else 'changed' }}

@@ -6,9 +6,11 @@
 --   last_touch_at: the newest activity up to the as-of moment, on the deal or by its primary
 --     contact on any deal (is anyone still talking to this buyer?). What the stale alert
 --     measures silence from.
+-- Read from int_activity_summary (per holder and deal, both figures already there), not from
+-- int_activities: the night's one scan of every activity is the summary's.
 -- Latest touch per deal and per contact first, then joined to deals: joining activity rows
--- before aggregating repeats a contact's activity once per deal of that contact (16M rows at
--- 1M deals, spilled to disk). Two equi-joins, not one OR join, which no engine can hash.
+-- before aggregating repeats a contact's activity once per deal of that contact. Two
+-- equi-joins, not one OR join, which no engine can hash.
 with deals as (
     select deal_id, primary_contact_id from {{ ref('int_deals') }}
 ),
@@ -16,9 +18,9 @@ with deals as (
 deal_touch as (
     select
         deal_id,
-        max(occurred_at) as last_activity_at,
-        max(case when occurred_at <= {{ as_of_ts() }} then occurred_at end) as last_touch_at
-    from {{ ref('int_activities') }}
+        max(last_activity_at) as last_activity_at,
+        max(last_touch_at) as last_touch_at
+    from {{ ref('int_activity_summary') }}
     where deal_id is not null
     group by deal_id
 ),
@@ -26,9 +28,9 @@ deal_touch as (
 contact_touch as (
     select
         contact_id,
-        max(case when deal_id is null then occurred_at end) as last_activity_at,
-        max(case when occurred_at <= {{ as_of_ts() }} then occurred_at end) as last_touch_at
-    from {{ ref('int_activities') }}
+        max(case when deal_id is null then last_activity_at end) as last_activity_at,
+        max(last_touch_at) as last_touch_at
+    from {{ ref('int_activity_summary') }}
     where contact_id is not null
     group by contact_id
 ),

@@ -5,10 +5,10 @@
 -- so a deal changing hands moves its activities when int_lead_engagement reads them.
 -- Incremental: a night recomputes the holders with an activity landed since the newest
 -- loaded_at held (new or re-exported) or dated after the last run's as-of day (it counts from
--- now on), and the holders that hold fewer activities than their rows count (one re-exported
--- for another contact or deal: its new holder is recomputed by the first rule, the old one by
--- this; their counts are int_activity_summary's, which aggregates int_activities once for
--- this and dim_contacts); a holder left with none loses its rows (post-hook); the others keep
+-- now on), found with filters that reach the scans under int_activities, and the holders whose
+-- rows int_activity_summary (the night's one aggregate of int_activities) rewrote since this
+-- table's newest _built_at: one that lost an activity re-exported for another contact or
+-- deal is seen only there. A holder left with none loses its rows (post-hook); the others keep
 -- their rows. It rebuilds itself (pre-hook: emptied; every holder
 -- selected) when the half-life or the activity_types seed changed, the as-of date went back,
 -- or the epoch fell 500 half-lives behind, or it was built before rows kept `_built_at` (when a
@@ -40,30 +40,22 @@ with activities as (
 ),
 
 {% if not plan.rebuild -%}
-held_now as (
-    select holder_key, activities_before_as_of as activity_count
-    from {{ ref('int_activity_summary') }}
-),
-
-held_before as (
-    select holder_key, sum(activity_count) as activity_count
-    from {{ this }}
-    group by holder_key
-),
-
 touched as (
+    -- an activity landed since the newest one held (new or re-exported), or dated after the
+    -- last run's as-of day: literals, so the filters reach the scans under int_activities
     select holder_key
     from activities
     where
         loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
         or activity_day > cast('{{ plan.covered_through }}' as date)
     union
-    -- activities only accumulate for a holder (the as-of day moves forward), so fewer than
-    -- its rows count means some now belong to another holder
-    select b.holder_key
-    from held_before as b
-    inner join held_now as n on b.holder_key = n.holder_key
-    where n.activity_count < b.activity_count
+    -- a holder that lost activities to another one (re-exported for another contact or deal):
+    -- int_activity_summary rewrote its rows since this table's last run (its counts changed)
+    select holder_key
+    from {{ ref('int_activity_summary') }}
+    where
+        holder_key is not null
+        and _built_at > cast('{{ plan.built_through }}' as {{ dbt.type_timestamp() }})
 ),
 
 chosen as (
