@@ -157,6 +157,33 @@ def test_json_records_keep_fields_only_some_records_have_and_nested_values_as_js
         run_pipeline(selection=DEALS)
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])  # the page parsed by the loader, or ahead
+def test_json_records_are_numbered_by_their_place_in_the_page(workspace, monkeypatch, threads):
+    # A record's `_line` (and its quarantine line) is its position in the page's array, as
+    # the records are read (orchestration/ingest/readers.py numbers them while parsing).
+    monkeypatch.setenv("SALESPIPE_DUCKDB_THREADS", threads)
+    ws = workspace.copy_fixture()
+    folder = ws.source / "activecampaign"
+    page = json.loads((folder / "deals.json").read_text())
+    deal = page["deals"][0]
+    page["deals"] = [dict(deal, id=str(n), title=f"deal {n}") for n in range(1, 6)]
+    page["deals"][2]["value"] = "lots"  # record 3
+    page["deals"][3]["id"] = "2"  # record 4 repeats record 2's id
+    (folder / "deals.json").write_text(json.dumps(page))
+    second = dict(page, deals=[dict(deal, id="9", cdate="soon")])  # a second page
+    (folder / "deals-2.json").write_text(json.dumps(second))
+    run_pipeline(selection=DEALS)
+    assert ws.query("select title, _line from raw.activecampaign_deals "
+                    "where _source_file like '%deals.json' order by _line") == [
+        ("deal 1", 1), ("deal 2", 2), ("deal 3", 3), ("deal 4", 4), ("deal 5", 5)]
+    assert ws.query("select regexp_extract(source_file, '[^/]+$'), line, column_name, value, "
+                    "reason from raw._quarantine order by 1, 2") == [
+        ("deals-2.json", 1, "cdate", "soon",
+         "not a date/time in the expected format (ISO 8601)"),
+        ("deals.json", 3, "value", "lots", "not a number"),
+        ("deals.json", 4, "id", "2", "duplicate id: first seen on line 2, which is used")]
+
+
 def test_a_bad_file_fails_at_once_without_retries(workspace):
     # Ingest steps retry what may pass (RetryPolicy); a malformed file cannot, so its step
     # must fail on the first attempt instead of repeating the same error 15 s later.

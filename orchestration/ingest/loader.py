@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.parse_ahead import parse_ahead
-from orchestration.ingest.readers import ReaderError
+from orchestration.ingest.readers import Parsed, ReaderError
 from orchestration.ingest.spec import Column, RawTable, literal, quote, snake
 from orchestration.ingest.tabular import CELL_NUM, CELL_TS
 from orchestration.ingest.typing_plan import FormatError, TypingPlan, canonical_expr, plan_file
@@ -234,7 +234,10 @@ class _FileLander:
             source_sql = self.reader(con, self.path)
         except ReaderError as exc:
             raise IngestError(f"{self.path}: {exc}. Nothing was loaded from it.") from None
-        con.execute(f"create or replace temp table __src as {source_sql}")
+        if not isinstance(source_sql, Parsed):  # a view over the rows, as a parsed page is
+            con.execute(f"create or replace temp table __src_rows as {source_sql}")
+            source_sql = "select * from __src_rows"
+        con.execute(f"create or replace temp view __src as {source_sql}")
         headers = tuple(r[0] for r in con.execute("describe __src").fetchall()
                         if r[0] != "_line" and not r[0].startswith((CELL_NUM, CELL_TS)))
         self._check_width(headers)

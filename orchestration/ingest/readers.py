@@ -22,6 +22,11 @@ class ReaderError(RuntimeError):
     """The file cannot be parsed at all (as opposed to single bad records)."""
 
 
+class Parsed(str):
+    """A reader's SELECT over a table that already holds the file's records and `_line`: the
+    loader reads that table in place rather than copying it (a copy of every page at L)."""
+
+
 # Column names the readers and the loader use themselves, and what for.
 RESERVED = {"_line": "the line number of each record", "__k": "the record order"}
 RESERVED_PREFIXES = {"__cell_num__": "a workbook's number cells",
@@ -104,27 +109,28 @@ def csv_reader(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         "store_rejects = true, parallel = false)"
     )
     try:
-        con.execute(f"create or replace temp table __good as select * from {scan}")
+        # numbered as read (one thread: in file order), so no copy is needed to number them
+        con.execute("create or replace temp table __good as select *, "
+                    f"row_number() over () + 1 as _line from {scan}")
     except duckdb.Error as exc:
         raise ReaderError(f"not a readable CSV file ({exc})") from None
-    check_names([r[0] for r in con.execute("describe __good").fetchall()])
+    check_names([r[0] for r in con.execute("describe __good").fetchall()][:-1])
     con.execute(
         "insert into __rejects select line, '', any_value(csv_line), 'malformed row: ' || "
         "string_agg(distinct lower(cast(error_type as varchar)) || ': ' || error_message, '; ') "
         "from reject_errors group by line"
     )
-    # Good record k sits after every rejected record that has fewer than k good records before
-    # it, so each of those shifts its line number by one.
+    # Good record k (`_line` k + 1 as read) sits after every rejected record that has fewer
+    # than k good records before it, so each of those shifts its line number by one.
     con.execute(
         "create or replace temp table __reject_pos as select line - 2 - (row_number() over "
         "(order by line) - 1) as good_before from (select distinct line from reject_errors)"
     )
     if not con.execute("select count(*) from __reject_pos").fetchall()[0][0]:
-        return "select *, row_number() over () + 1 as _line from __good"
+        return Parsed("select * from __good")
     return (
-        "select g.* exclude (__k), g.__k + 1 + (select count(*) from __reject_pos r "
-        "where r.good_before < g.__k) as _line "
-        "from (select *, row_number() over () as __k from __good) g"
+        "select g.* exclude (_line), g._line + (select count(*) from __reject_pos r "
+        "where r.good_before < g._line - 1) as _line from __good g"
     )
 
 
@@ -147,7 +153,8 @@ class JsonArrayReader:
     def parse_into(self, con: duckdb.DuckDBPyConnection, path: Path, table: str,
                    kind: str = "table") -> bool:
         """Create `table` (a `kind`: table or temp table) with one text column per field and
-        one row per record; False (and no table) when the file has no records under `key`."""
+        one row per record, numbered in `_line`; False (and no table) when the file has no
+        records under `key`."""
         found = self._fields(con, path)
         if not found:
             return False
@@ -159,7 +166,8 @@ class JsonArrayReader:
         try:
             con.execute(
                 f"create or replace {kind} {table} as select unnest({quote(self.key)}, "
-                f"max_depth := 2) from {self._read(path, f'columns = {{{columns}}}')}")
+                f"max_depth := 2), generate_subscripts({quote(self.key)}, 1) as _line "
+                f"from {self._read(path, f'columns = {{{columns}}}')}")
         except duckdb.Error as exc:
             raise self._error(path, exc) from None
         return True
@@ -168,6 +176,18 @@ class JsonArrayReader:
                 path: Path) -> tuple[list[str], list[str]] | None:
         """The fields of the records under `key` (every field any record has) and the
         response's top-level keys; None when there are no records."""
+        found = _structure_fields(con, path, self.key)
+        if found is not None:
+            if not found[0]:  # no `key` array in a well-formed response
+                return None if self.optional else self._bound_fields(con, path)
+            check_names(found[0], "field")
+            return found
+        return self._bound_fields(con, path)
+
+    def _bound_fields(self, con: duckdb.DuckDBPyConnection,
+                      path: Path) -> tuple[list[str], list[str]] | None:
+        """`_fields` from read_json's own binding: every response the quick look at its
+        structure leaves undecided (no records, not records, malformed), with its message."""
         try:
             # Only binds: DuckDB infers the types down to the records' fields, not below.
             found = con.sql(f"select * from {self._read(path, 'maximum_depth = 3')} limit 0")
@@ -218,8 +238,49 @@ class JsonArrayReader:
         records = parsed or "__records"
         if not parsed and not self.parse_into(con, path, records, "temp table"):
             return NO_RECORDS
-        columns = ", ".join(quote(r[0]) for r in con.execute(f"describe {records}").fetchall())
-        return f"select {columns}, row_number() over () as _line from {records}"
+        return Parsed(f"select * from {records}")
+
+
+def _structure_fields(con: duckdb.DuckDBPyConnection, path: Path,
+                      key: str) -> tuple[list[str], list[str]] | None:
+    """(fields of the records under `key`, top-level keys) from the file's JSON structure, or
+    ([], keys) when the response has no `key`; None when the structure does not plainly show
+    records (no object, `key` not a list of objects, an empty or case-repeated name) or the
+    file is too large to read as one text: read_json's binding decides those, with its errors.
+
+    Binding read_json costs as much as the read itself (it walks the whole response
+    through its reader to find the names: 0.67 s of CPU for a 62 MB contacts page), where
+    `json_structure` over the file's text walks it in a third of that, with the same merge
+    of record fields in order of first appearance (benchmarks/RESULTS.md, 2026-12-07)."""
+    if 2 * path.stat().st_size > 2147483647:
+        return None
+    try:
+        text = con.execute(f"select json_structure(content) from read_text({path_literal(path)})"
+                           ).fetchall()[0][0]
+        structure = json.loads(text, object_pairs_hook=_unique_pairs)
+    except (duckdb.Error, ValueError, ReaderError):
+        return None
+    if not isinstance(structure, dict) or not _plain_names(list(structure)):
+        return None
+    keys = list(structure)
+    if key not in structure:
+        return [], keys
+    records = structure[key]
+    if not (isinstance(records, list) and len(records) == 1 and isinstance(records[0], dict)
+            and records[0] and _plain_names(list(records[0]))):
+        return None
+    return list(records[0]), keys
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise ValueError("a name repeated in one object")
+    return dict(pairs)
+
+
+def _plain_names(names: list[str]) -> bool:
+    """Names DuckDB takes as columns: none empty, none differing from another only in case."""
+    return all(n.strip() for n in names) and len({n.lower() for n in names}) == len(names)
 
 
 def _object_size(path: Path) -> int:

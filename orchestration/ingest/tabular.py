@@ -29,7 +29,7 @@ import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from orchestration.ingest.numbers import COMMA, POINT, NumberFormat
-from orchestration.ingest.readers import ReaderError, check_names, csv_reader
+from orchestration.ingest.readers import Parsed, ReaderError, check_names, csv_reader
 
 CELL_NUM, CELL_TS = "__cell_num__", "__cell_ts__"
 UTF8 = ("utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig")
@@ -176,7 +176,7 @@ def xlsx_reader(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions
         con.execute("create or replace temp table __good as select * from __xlsx")
     finally:
         con.unregister("__xlsx")
-    return "select * from __good"
+    return Parsed("select * from __good")
 
 
 def _headers(row: list) -> list[str]:
