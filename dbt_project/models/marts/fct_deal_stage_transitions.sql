@@ -16,19 +16,10 @@ with changed_deals as (
     {{ deal_loaded_at(since) }}
 ),
 
+-- The two window sorts carry only the columns a stay needs; the stages' names and flags are
+-- joined after them (the inner join here keeps only events of a known stage, as before).
 events as (
-    select
-        e.deal_id,
-        e.pipeline_id,
-        e.stage_id,
-        e.entered_at,
-        e.event_seq,
-        e.source,
-        s.stage_name,
-        s.stage_order,
-        s.is_won,
-        s.is_lost,
-        s.is_closed
+    select e.deal_id, e.pipeline_id, e.stage_id, e.entered_at, e.event_seq, e.source
     from {{ ref('int_stage_events') }} as e
     inner join {{ ref('int_pipeline_stages') }} as s on e.stage_id = s.stage_id
     {% if is_incremental() -%}
@@ -45,27 +36,18 @@ marked as (
     from events
 ),
 
-stays as (
-    select * from marked
-    where previous_event_stage_id is null or previous_event_stage_id <> stage_id
-),
-
+-- A stay's first event follows the last event of the stay before, in that stay's stage: so the
+-- previous event's stage is the stage the deal came from.
 sequenced as (
     select
-        *,
+        deal_id, pipeline_id, stage_id, entered_at, event_seq, source,
+        previous_event_stage_id as from_stage_id,
         row_number() over (partition by deal_id order by entered_at, event_seq) as entry_number,
-        lag(stage_id) over (partition by deal_id order by entered_at, event_seq) as from_stage_id,
-        lag(stage_name) over (partition by deal_id order by entered_at, event_seq) as from_stage,
-        lag(stage_order) over (
-            partition by deal_id order by entered_at, event_seq
-        ) as from_stage_order,
-        lag(is_closed) over (
-            partition by deal_id order by entered_at, event_seq
-        ) as from_is_closed,
         lead(entered_at) over (
             partition by deal_id order by entered_at, event_seq
         ) as exited_at
-    from stays
+    from marked
+    where previous_event_stage_id is null or previous_event_stage_id <> stage_id
 ),
 
 owner_before as (
@@ -96,10 +78,19 @@ owner_after as (
 
 measured as (
     select
-        s.*,
-        {{ hours_between('s.entered_at', 'coalesce(s.exited_at, ' ~ as_of_ts() ~ ')') }}
+        q.*,
+        s.stage_name,
+        s.stage_order,
+        s.is_lost,
+        s.is_closed,
+        f.stage_name as from_stage,
+        f.stage_order as from_stage_order,
+        f.is_closed as from_is_closed,
+        {{ hours_between('q.entered_at', 'coalesce(q.exited_at, ' ~ as_of_ts() ~ ')') }}
             as hours_raw
-    from sequenced as s
+    from sequenced as q
+    inner join {{ ref('int_pipeline_stages') }} as s on q.stage_id = s.stage_id
+    left join {{ ref('int_pipeline_stages') }} as f on q.from_stage_id = f.stage_id
 ),
 
 built as (
