@@ -1014,3 +1014,55 @@ def test_activities_left_without_contact_leave_its_engagement_not_its_deal(build
     assert held_before[0] > 0 and held_after[0] == 0, (held_before, held_after)
     assert held_after[1] == held_before[1] - 1 > 0, (held_before, held_after)
     assert without_holder[0] == 1 and without_holder[1] > 0, without_holder
+
+
+# Salesforce's task log, whose API reports deletions: two calls of one person (no other activity)
+# landed, then the API reports one of them deleted (a newer version with IsDeleted).
+SF_PERSON, SF_TASKS = "0030000000000SUMS", ("00T0000000000SUM1", "00T0000000000SUM2")
+SF_CHAIN = "stg_salesforce__tasks int_activity_summary int_lead_engagement_sums"
+
+
+def _land_salesforce_tasks(ids, deleted: bool, hours: int) -> str:
+    rows = ", ".join(f"('{task}')" for task in ids)
+    return ("insert into raw.salesforce_tasks by name "
+            f"select id, '{SF_PERSON}' as who_id, 'Call' as task_subtype, "
+            "timestamp '2024-03-20 10:00' as activity_date, "
+            "timestamp '2024-03-20 10:00' as created_date, "
+            f"{str(deleted).lower()} as is_deleted, 'api' as _source_file, 1 as _line, "
+            f"'sums-{hours}' as _load_id, (select max(_loaded_at) from raw.hubspot_activities) "
+            f"+ interval {hours} hour as _loaded_at from (values {rows}) as t(id)")
+
+
+def test_an_activity_the_api_deletes_stops_counting_without_a_full_refresh(builds, tmp_path):
+    """The deleted task leaves staging at the next incremental run, so the person's engagement
+    sums count one call that night, as a full refresh of the same data has them: the summary's
+    count for the person changed (its row rewritten), and the sums recompute such holders.
+    No `--full-refresh` needed (int_lead_engagement_sums' .yml said otherwise until
+    2026-12-07)."""
+    incremental, *_ = builds
+    copies = _twin_copies(incremental, tmp_path)
+    holder = f"contact:salesforce-{SF_PERSON}"
+    landed = _land_salesforce_tasks(SF_TASKS, False, 1)
+    deleted = _land_salesforce_tasks(SF_TASKS[:1], True, 2)
+    counts = []
+    for edits, mode in (([landed], "inc"), ([deleted], "inc"), ([landed, deleted], "full")):
+        con = duckdb.connect(str(copies[mode]))
+        try:
+            for edit in edits:
+                con.execute(edit)
+        finally:
+            con.close()
+        result = _dbt(copies[mode], tmp_path / f"target_{mode}", "run", "--select", SF_CHAIN,
+                      *(["--full-refresh"] if mode == "full" else []))
+        assert result.returncode == 0, result.stdout[-3000:]
+        con = duckdb.connect(str(copies[mode]), read_only=True)
+        try:
+            counts.append(con.execute(
+                "select activity_type, activity_count from intermediate.int_lead_engagement_sums "
+                "where holder_key = ?", [holder]).fetchall())
+        finally:
+            con.close()
+    assert counts == [[("call", 2)], [("call", 1)], [("call", 1)]], counts
+    with _both(copies["inc"], copies["full"]) as con:
+        differ = _differ(con, {"int_activity_summary": (BUILT_AT,)})
+    assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ

@@ -25,7 +25,10 @@
 -- depends_on: {{ ref('int_activity_summary') }}
 {%- set epoch = "cast('" ~ plan.epoch ~ "' as date)" %}
 
-with activities as (
+{#- the countable activities with their holder; written out in the two places that read them,
+    not as one CTE read twice, which DuckDB materialises whole (21M rows at L, spilled) before
+    the touched holders' literal filters can reach the scans -#}
+{%- set countable -%}
     select
         {{ engagement_holder_key('a') }} as holder_key,
         case when contact_from_deal then deal_id else contact_id end as holder_id,
@@ -37,6 +40,10 @@ with activities as (
     where
         occurred_at < {{ as_of_ts() }}
         and (case when contact_from_deal then deal_id else contact_id end) is not null
+{%- endset %}
+
+with activities as (
+{{ countable }}
 ),
 
 {% if not plan.rebuild -%}
@@ -44,7 +51,7 @@ touched as (
     -- an activity landed since the newest one held (new or re-exported), or dated after the
     -- last run's as-of day: literals, so the filters reach the scans under int_activities
     select holder_key
-    from activities
+    from ({{ countable }}) as landed
     where
         loaded_at > cast('{{ plan.loaded_through }}' as {{ dbt.type_timestamp() }})
         or activity_day > cast('{{ plan.covered_through }}' as date)
