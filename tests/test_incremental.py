@@ -750,13 +750,16 @@ def test_incremental_waterfall_equals_full_refresh(builds):
     assert len(runs[False]) == len(runs[True]) == 1 and runs[False] < runs[True], runs
 
 
-# What int_deal_states reads changed with nothing else to tell: a deal deleted from the export,
+# What int_deal_states reads changed with nothing else to tell: a deal deleted from the export
+# (and from the snapshot),
 # an amount edited with no change row (the snapshot does not run), a stage date moved (a change
 # row, the deal row as it was), a stage date deleted (deal 101 never in Qualified To Buy); then
 # a stage that becomes won (int_pipeline_stages alone).
 DEAL_EDITS = [
     "delete from raw.hubspot_deals where record_id = '103'",
     "delete from raw.hubspot_deal_stage_dates where deal_id = '103'",
+    # and its snapshot versions: no input holds deal 103 any more
+    "delete from snapshots.deals_snapshot where deal_id = 'hubspot-103'",
     "update raw.hubspot_deals set amount = 1234 where record_id = '101'",
     ("update raw.hubspot_deal_stage_dates set entered_at = timestamp '2024-03-04 10:00' "
      "where deal_id = '102' and stage_label = 'Presentation Scheduled'"),

@@ -11,8 +11,9 @@
     `rebuild_signature`: a different one rebuilds every deal. -#}
 
 {#- Per deal: the sum of the fingerprints of the input rows its events are built from (the
-    columns the model reads; a column it starts to read must be added here). -#}
-{% macro stage_event_fingerprints() -%}
+    columns the model reads; a column it starts to read must be added here). `partial`: of the
+    deals the model builds only (stage_events_built, applied to each input's scan). -#}
+{% macro stage_event_fingerprints(partial=false) -%}
     {%- set parts = [
         ("deal_id", ['deal_id', 'source_system', 'source_deal_id', 'pipeline_id', 'stage_id',
                      'created_at', 'outcome', 'reported_closed_at'],
@@ -47,6 +48,7 @@
         {{ 'union all' if not loop.first }}
         select {{ deal_id }} as deal_id, {{ row_fingerprint(columns) }} as fingerprint
         from {{ relation }}
+        where {{ stage_events_built(deal_id, partial) }}
         {%- endfor %}
     ) as inputs
     where deal_id is not null

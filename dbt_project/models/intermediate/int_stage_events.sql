@@ -335,7 +335,4 @@ select
     '{{ plan.signature }}' as rebuild_signature,
     {{ built_at() }} as _built_at
 from events as e
-left join (
-    select * from ({{ stage_event_fingerprints() }}) as fingerprints
-    where {{ stage_events_built('deal_id', partial) }}
-) as f on e.deal_id = f.deal_id
+left join ({{ stage_event_fingerprints(partial) }}) as f on e.deal_id = f.deal_id
