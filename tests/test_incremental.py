@@ -672,6 +672,22 @@ def test_a_moved_activity_leaves_its_old_contacts_engagement(builds):
 
 # int_deal_states (macros/deal_states.sql) and the column that says when a row was written.
 DEAL_STATES = {"int_deal_states": (BUILT_AT,)}
+# int_stage_events (macros/stage_events.sql), likewise.
+STAGE_EVENTS = {"int_stage_events": (BUILT_AT,)}
+
+
+def test_incremental_stage_events_equal_full_refresh(builds):
+    """The night rebuilds the events of the deals whose inputs changed (the drop's new and lost
+    deals, the pushed deal's re-exported row) and keeps the others' as the first run wrote
+    them: the same rows as a full refresh, the inputs' hashes included."""
+    incremental, full, *_ = builds
+    with _both(incremental, full) as con:
+        differ = _differ(con, STAGE_EVENTS)
+        runs = dict(con.execute(
+            f"select deal_id = 'hubspot-{PUSHED_DEAL}', count(distinct {BUILT_AT}) "
+            "from inc.intermediate.int_stage_events group by 1").fetchall())
+    assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
+    assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one rebuilt
 
 
 def test_incremental_deal_states_equal_full_refresh(builds):
@@ -734,15 +750,21 @@ def test_incremental_waterfall_equals_full_refresh(builds):
     assert len(runs[False]) == len(runs[True]) == 1 and runs[False] < runs[True], runs
 
 
-# What int_deal_states reads changed with nothing else to tell: a deal deleted from the export,
+# What int_deal_states reads changed with nothing else to tell: a deal deleted from the export
+# (and from the snapshot),
 # an amount edited with no change row (the snapshot does not run), a stage date moved (a change
-# row, the deal row as it was); then a stage that becomes won (int_pipeline_stages alone).
+# row, the deal row as it was), a stage date deleted (deal 101 never in Qualified To Buy); then
+# a stage that becomes won (int_pipeline_stages alone).
 DEAL_EDITS = [
     "delete from raw.hubspot_deals where record_id = '103'",
     "delete from raw.hubspot_deal_stage_dates where deal_id = '103'",
+    # and its snapshot versions: no input holds deal 103 any more
+    "delete from snapshots.deals_snapshot where deal_id = 'hubspot-103'",
     "update raw.hubspot_deals set amount = 1234 where record_id = '101'",
     ("update raw.hubspot_deal_stage_dates set entered_at = timestamp '2024-03-04 10:00' "
      "where deal_id = '102' and stage_label = 'Presentation Scheduled'"),
+    ("delete from raw.hubspot_deal_stage_dates "
+     "where deal_id = '101' and stage_label = 'Qualified To Buy'"),
 ]
 # Deal 101 passed through Contract Sent and is won: only its state of those days changes.
 STAGE_EDITS = [("update raw.hubspot_pipeline_stages set isclosed = true, probability = 1.0 "
@@ -774,7 +796,7 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
         con = duckdb.connect(str(copies["full"]))
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
-            differ = {**_differ(con, {**DEAL_STATES, **WATERFALL}),
+            differ = {**_differ(con, {**DEAL_STATES, **WATERFALL, **STAGE_EVENTS}),
                       **_differ(con, {"pipeline_waterfall": ()}, schema="marts")}
             owners = dict(con.execute(
                 "select group_id, sum(opening_count) from inc.marts.pipeline_waterfall "
@@ -789,12 +811,18 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
                 "where deal_id = 'hubspot-101' and stage_id = 'hubspot-contractsent'").fetchone()
             hashes.update(con.execute("select inputs_hash from inc.intermediate.int_deal_states "
                                       "where deal_id = 'hubspot-101'").fetchall())
+            events = dict(con.execute(
+                "select deal_id, list(stage_id order by entered_at) "
+                "from inc.intermediate.int_stage_events "
+                "where deal_id in ('hubspot-101', 'hubspot-103') group by 1").fetchall())
         finally:
             con.close()
         assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), (step, differ)
         assert reference[:2] == (0, 0), (step, reference)
         assert ("Ann Lee team" in owners) == (step == 2), owners
         assert "hubspot-103" not in held and held["hubspot-101"] == [1234], held
+        assert list(events) == ["hubspot-101"], events
+        assert "hubspot-qualifiedtobuy" not in events["hubspot-101"], events
         assert contract == ([["open"], ["won"], ["won"]][step],), contract
     assert len(hashes) == 1, hashes  # the stage edit left deal 101's own inputs alone
 

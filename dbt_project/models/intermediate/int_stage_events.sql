@@ -7,16 +7,36 @@
 -- Deals with no history in their export: stage changes seen between runs by the deals snapshot
 -- (source = 'inferred', entered at the snapshot time); their first seen stage is their stage
 -- since creation.
-with stages as (
+-- Incremental (macros/stage_events.sql): the pre-hook drops the rows of deals whose inputs
+-- changed or are gone, and a night builds only the deals without rows; a change of the stage
+-- lookup rebuilds every deal. A table built before it was incremental is rebuilt.
+{{ config(
+    materialized='incremental',
+    unique_key='deal_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ drop_stale_stage_events(stage_events_plan()) }}",
+) }}
+{%- set plan = stage_events_plan() %}
+{%- set partial = is_incremental() and not plan.rebuild %}
+with rebuilt as (
+    select ids.deal_id from ({{ stage_event_deal_ids() }}) as ids
+    {%- if partial %}
+    where not exists (select 1 from {{ this }} as held where held.deal_id = ids.deal_id)
+    {%- endif %}
+),
+
+stages as (
     select * from {{ ref('int_pipeline_stages') }}
 ),
 
 deals as (
-    select * from {{ ref('int_deals') }}
+    select * from {{ ref('int_deals') }} where {{ stage_events_built('deal_id', partial) }}
 ),
 
 hubspot_deals as (
     select * from {{ ref('stg_hubspot__deals') }}
+    where {{ stage_events_built(source_id('source_deal_id', 'hubspot'), partial) }}
 ),
 
 hubspot as (
@@ -88,6 +108,8 @@ generic as (
     inner join stages as s
         on s.pipeline_id = {{ source_id('gd.pipeline_label', source_column='gd.source_system') }}
         and s.stage_name = sd.stage_label
+    where {{ stage_events_built(
+        source_id('gd.source_deal_id', source_column='gd.source_system'), partial) }}
 ),
 
 pd_changes as (
@@ -298,9 +320,19 @@ bare as (
             or exists (select 1 from inferred as i where i.deal_id = d.deal_id)
         )
         and not exists (select 1 from native as n where n.deal_id = d.deal_id)
+),
+
+events as (
+    select * from native where entered_at is not null
+    union all select * from closes
+    union all select * from bare
+    union all select * from inferred
 )
 
-select * from native where entered_at is not null
-union all select * from closes
-union all select * from bare
-union all select * from inferred
+select
+    e.*,
+    f.inputs_hash,
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
+from events as e
+left join ({{ stage_event_fingerprints(partial) }}) as f on e.deal_id = f.deal_id
