@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,8 @@ if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = Path(__file__).parent.parent / "seeds"
+DBT_PROJECT = Path(__file__).parent.parent / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
 
 
 def make_workspace(tmp: Path, env: pytest.MonkeyPatch) -> "Workspace":
@@ -79,6 +82,47 @@ class SeedsBuild:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(self.warehouse, dest)
         return dest
+
+
+def dbt_cli(args: list[str], target: Path, env: dict[str, str],
+            **run) -> subprocess.CompletedProcess:
+    """`dbt <args>` on dbt_project/ in a subprocess with `env`, in its own target folder (the
+    project's stays as it is). A new target folder would make dbt parse the whole project
+    (~5 s of one core; the suite runs a dozen such commands): it gets the parse state kept for
+    the same profile, as a pipeline run does (orchestration/transform/parse_state.py), so dbt
+    parses again only what differs (the env vars it reads, changed files), and a command that
+    succeeded keeps its state for the next one. `--target` is named as a pipeline run names it
+    (dbt's state check compares the command line's target and vars, not only what they
+    render), and a command with --vars does neither: dbt parses everything again when vars
+    differ, and its state would cost the next pipeline run (whose partial parse
+    tests/test_incremental.py asserts) that whole parse."""
+    from orchestration.transform.parse_state import keep_parse_state, restore_parse_state
+
+    shared = "--vars" not in args
+    if shared:
+        with _environ(env):
+            restore_parse_state(DBT_PROJECT, target)
+    result = subprocess.run(
+        [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target", "duckdb", "--target-path", str(target)],
+        env=env, capture_output=True, text=True, check=False, **run)
+    if shared and result.returncode == 0:
+        with _environ(env):
+            keep_parse_state(DBT_PROJECT, target)
+    return result
+
+
+@contextmanager
+def _environ(env: dict[str, str]):
+    """os.environ as `env` for the block (the parse state renders dbt's profile from it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -21,12 +21,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import dbt_cli
 from typer.testing import CliRunner
 from webhook_receiver import RECEIVED, Hook
 
@@ -39,7 +39,6 @@ from orchestration.alerts.what_moved import WATERFALL_COLUMNS, Waterfall
 from orchestration.cli import app
 from orchestration.pipeline import run_pipeline
 from orchestration.resources import DuckDBWarehouse
-from orchestration.settings import DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -137,11 +136,9 @@ def test_lifecycle_new_ongoing_resolved(runs):
 def test_repeated_run_and_full_refresh_keep_the_state(runs, tmp_path):
     """dbt build --full-refresh for the same as-of: the history is neither lost nor changed."""
     env = {**runs["env"], "SALESPIPE_AS_OF": "2024-04-17"}
-    result = subprocess.run(  # its own target: the shared manifest.json is read by other workers
-        [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--select",
-         "deal_alerts_current deal_alerts", "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--vars", '{"as_of": "2024-04-17"}'],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    # its own target: the shared manifest.json is read by other workers
+    result = dbt_cli(["build", "--full-refresh", "--select", "deal_alerts_current deal_alerts"],
+                     tmp_path / "target", env, timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:]
     assert alert_rows(runs["warehouse"]) == runs["states"][2]
 

@@ -7,11 +7,10 @@ of the warehouse that `salespipe run` built from the samples.
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+from conftest import dbt_cli
 
 PROJECT = Path(__file__).parent.parent / "dbt_project"
 
@@ -28,15 +27,10 @@ def test_every_dbt_unit_test_passes(seeds_build, tmp_path):
     assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-2000:]
     warehouse = seeds_build.copy_to(tmp_path)
     target = tmp_path / "target"
-    dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [str(dbt), "test", "--select", "test_type:unit", "--project-dir", str(PROJECT),
-         "--profiles-dir", str(PROJECT), "--target-path", str(target),
-         "--log-path", str(tmp_path / "logs"), "--vars", '{"as_of": "2026-10-31"}'],
-        capture_output=True, text=True, timeout=1200, check=False,
-        env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
-             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-    )
+    result = dbt_cli(
+        ["test", "--select", "test_type:unit", "--log-path", str(tmp_path / "logs")], target,
+        {**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse), "SALESPIPE_AS_OF": "2026-10-31",
+         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}, timeout=1200)
     assert result.returncode == 0, result.stdout[-4000:]
     ran = [r for r in json.loads((target / "run_results.json").read_text())["results"]
            if r["unique_id"].startswith("unit_test.")]

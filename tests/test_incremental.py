@@ -13,14 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
-from conftest import make_workspace
+from conftest import dbt_cli, make_workspace
 from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
 from benchmarks.delta import write_delta
@@ -549,14 +548,9 @@ def _dbt_test(warehouse, tmp_path) -> subprocess.CompletedProcess:
 
 
 def _dbt(warehouse, target, *args) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
-         "--log-path", str(target / "logs")],
-        capture_output=True, text=True, timeout=1200, check=False,
-        env={**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
-             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    return dbt_cli([*args, "--log-path", str(target / "logs")], target,
+                   {**os.environ, "SALESPIPE_WAREHOUSE": str(warehouse),
+                    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}, timeout=1200)
 
 def _twin_copies(warehouse, tmp_path) -> dict:
     """Two copies of `warehouse`: one built incrementally ("inc"), one with --full-refresh."""

@@ -11,12 +11,10 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import dbt_cli
 from scoring_reference import HISTORY, change_points, engagement_errors, scores_of, state_on
 
 from benchmarks.lead_scores_checks import engagement_differences, reference_differences
@@ -49,13 +47,9 @@ def dbt(path, target, *args, as_of=None):
     the test process; its own target folder, so the project's stays as it is. The scoring date
     goes through SALESPIPE_AS_OF, as the nightly run passes it: a change of --vars would make
     dbt parse the whole project again."""
-    dbt_cli = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "SALESPIPE_WAREHOUSE": str(path),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SALESPIPE_AS_OF": as_of or AS_OF}
-    return subprocess.run(
-        [str(dbt_cli), *args, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
-        env=env, capture_output=True, text=True, check=False)
+    return dbt_cli(list(args), target, env)
 
 
 @pytest.fixture(scope="module")
