@@ -145,7 +145,10 @@ def test_the_file_does_not_grow_by_the_marts_copied_whole_each_night(warehouse, 
         sizes.append(os.path.getsize(pub.database))
         builds.add(pub.full_build_at)
     assert len(builds) == 1  # each night started from the previous file
-    assert max(sizes) < 1.2 * sizes[0], sizes
+    # Without make_room a night's copy lands beside the old one's blocks: 1.92x the first
+    # night's size every other night. With it, DuckDB's parallel writes still vary the size by
+    # up to ~1.4x under load (one suite run saw [6.8, 9.4, 6.8, 7.4] MB), hence 1.6.
+    assert max(sizes) < 1.6 * sizes[0], sizes
     assert _differences(warehouse, tmp_path) == {}
 
 
