@@ -670,32 +670,21 @@ DEAL_STATES = {"int_deal_states": (BUILT_AT,)}
 STAGE_EVENTS = {"int_stage_events": (BUILT_AT,)}
 
 
-def test_incremental_stage_events_equal_full_refresh(builds):
-    """The night rebuilds the events of the deals whose inputs changed (the drop's new and lost
-    deals, the pushed deal's re-exported row) and keeps the others' as the first run wrote
-    them: the same rows as a full refresh, the inputs' hashes included."""
+@pytest.mark.parametrize("model", [STAGE_EVENTS, DEAL_STATES], ids=lambda m: next(iter(m)))
+def test_per_deal_models_equal_full_refresh(builds, model):
+    """int_stage_events and int_deal_states rebuild, at night, the deals whose inputs changed
+    (the drop's new and lost deals, the pushed deal's re-exported row and change rows) and keep
+    the others' rows as the first run wrote them: the same rows as a full refresh, the inputs'
+    hashes included."""
     incremental, full, *_ = builds
+    (name,) = model
     with _both(incremental, full) as con:
-        differ = _differ(con, STAGE_EVENTS)
+        differ = _differ(con, model)
         runs = dict(con.execute(
             f"select deal_id = 'hubspot-{PUSHED_DEAL}', count(distinct {BUILT_AT}) "
-            "from inc.intermediate.int_stage_events group by 1").fetchall())
+            f"from inc.intermediate.{name} group by 1").fetchall())
     assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
     assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one rebuilt
-
-
-def test_incremental_deal_states_equal_full_refresh(builds):
-    """The night replays the deals whose int_deals row or change rows changed (the drop's new
-    and lost deals, the pushed deal) and keeps the others' states as the first run wrote them:
-    the same rows as a full refresh, the inputs' hashes included."""
-    incremental, full, *_ = builds
-    with _both(incremental, full) as con:
-        differ = _differ(con, DEAL_STATES)
-        runs = dict(con.execute(
-            f"select deal_id = 'hubspot-{PUSHED_DEAL}', count(distinct {BUILT_AT}) "
-            "from inc.intermediate.int_deal_states group by 1").fetchall())
-    assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
-    assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one replayed
 
 
 def test_metrics_after_the_night_equal_the_former_sql(builds):
