@@ -10,13 +10,8 @@
 -- Incremental (macros/stage_events.sql): the pre-hook drops the rows of deals whose inputs
 -- changed or are gone, and a night builds only the deals without rows; a change of the stage
 -- lookup rebuilds every deal. A table built before it was incremental is rebuilt.
-{{ config(
-    materialized='incremental',
-    unique_key='deal_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ drop_stale_stage_events(stage_events_plan()) }}",
-) }}
+{{ incremental_mart_config('deal_id', on_schema_change='append_new_columns',
+    pre_hook="{{ drop_stale_stage_events(stage_events_plan()) }}") }}
 {%- set plan = stage_events_plan() %}
 {%- set partial = is_incremental() and not plan.rebuild %}
 with rebuilt as (
