@@ -668,21 +668,27 @@ def test_a_moved_activity_leaves_its_old_contacts_engagement(builds):
 DEAL_STATES = {"int_deal_states": (BUILT_AT,)}
 # int_stage_events (macros/stage_events.sql), likewise.
 STAGE_EVENTS = {"int_stage_events": (BUILT_AT,)}
+# int_deal_changes and the mart that follows its deals (macros/deal_changes.sql), likewise.
+DEAL_CHANGES = {"int_deal_changes": (BUILT_AT,)}
+FCT_DEAL_CHANGES = {"fct_deal_changes": (BUILT_AT,)}
 
 
-@pytest.mark.parametrize("model", [STAGE_EVENTS, DEAL_STATES], ids=lambda m: next(iter(m)))
-def test_per_deal_models_equal_full_refresh(builds, model):
-    """int_stage_events and int_deal_states rebuild, at night, the deals whose inputs changed
-    (the drop's new and lost deals, the pushed deal's re-exported row and change rows) and keep
-    the others' rows as the first run wrote them: the same rows as a full refresh, the inputs'
-    hashes included."""
+@pytest.mark.parametrize("model, schema", [
+    pytest.param(model, schema, id=next(iter(model))) for model, schema in (
+        (STAGE_EVENTS, "intermediate"), (DEAL_STATES, "intermediate"),
+        (DEAL_CHANGES, "intermediate"), (FCT_DEAL_CHANGES, "marts"))])
+def test_per_deal_models_equal_full_refresh(builds, model, schema):
+    """int_stage_events, int_deal_states, int_deal_changes and fct_deal_changes rebuild, at
+    night, the deals whose inputs changed (the drop's new and lost deals, the pushed deal's
+    re-exported row and change rows) and keep the others' rows as the first run wrote them: the
+    same rows as a full refresh, the inputs' hashes included."""
     incremental, full, *_ = builds
     (name,) = model
     with _both(incremental, full) as con:
-        differ = _differ(con, model)
+        differ = _differ(con, model, schema=schema)
         runs = dict(con.execute(
             f"select deal_id = 'hubspot-{PUSHED_DEAL}', count(distinct {BUILT_AT}) "
-            f"from inc.intermediate.{name} group by 1").fetchall())
+            f"from inc.{schema}.{name} group by 1").fetchall())
     assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
     assert runs == {True: 1, False: 2}, runs  # some deals kept, the pushed one rebuilt
 
@@ -779,7 +785,7 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
         con = duckdb.connect(str(copies["full"]))
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
-            differ = {**_differ(con, {**DEAL_STATES, **WATERFALL, **STAGE_EVENTS}),
+            differ = {**_differ(con, {**DEAL_STATES, **WATERFALL, **STAGE_EVENTS, **DEAL_CHANGES}),
                       **_differ(con, {"pipeline_waterfall": ()}, schema="marts")}
             owners = dict(con.execute(
                 "select group_id, sum(opening_count) from inc.marts.pipeline_waterfall "

@@ -7,7 +7,8 @@ its dbt_project copied to /tmp/ev-B), alternating under the machine lock (ab.sh)
 
 REP_DIR holds the copies, REP_AS_OF is the as-of day, REP_MOD the share of deals edited per
 history source (1/REP_MOD: a moved HubSpot stage date, a deleted generic stage date, a moved
-ActiveCampaign stage change). Prints the dbt process's CPU seconds and dbt's node seconds."""
+ActiveCampaign stage change; with REP_EDIT_SNAPSHOT=1 also a snapshot version's amount).
+REP_PROJECT_A / REP_PROJECT_B: other dbt projects than /tmp/ev-A|B/dbt_project. Prints the dbt process's CPU seconds and dbt's node seconds."""
 import json
 import os
 import resource
@@ -22,7 +23,7 @@ import duckdb
 SRC = os.environ.get("REP_SRC", "/tmp/s9/M2/M/run-duckdb/warehouse.duckdb")
 D = os.environ.get("REP_DIR", "/tmp/ev-rep")
 AS_OF = os.environ.get("REP_AS_OF", "2026-11-02")
-PROJECT = {"A": "/tmp/ev-A/dbt_project", "B": "/tmp/ev-B/dbt_project"}
+PROJECT = {w: os.environ.get(f"REP_PROJECT_{w}", f"/tmp/ev-{w}/dbt_project") for w in "AB"}
 DBT = str(Path(sys.executable).with_name("dbt"))
 SELECT = os.environ.get("REP_SELECT", "int_stage_events int_deal_changes int_deal_states "
                         "fct_deal_stage_transitions fct_deal_changes")
@@ -35,6 +36,9 @@ EDITS = [
     ("update staging.stg_activecampaign__deal_activities set occurred_at = occurred_at "
     f"+ interval 1 hour where hash(source_deal_id) % {MOD} = 2 and data_type = 'd_stageid'"),
 ]
+if os.environ.get("REP_EDIT_SNAPSHOT"):  # a snapshot change (amount) for int_deal_changes
+    EDITS.append("update snapshots.deals_snapshot set amount = coalesce(amount, 0) + 1 "
+                 f"where hash(deal_id) % {MOD} = 3 and dbt_valid_to is null")
 
 
 def dbt(which: str, db: str, *args: str) -> dict:

@@ -70,3 +70,90 @@
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- int_deal_changes built incrementally, as int_stage_events is (macros/stage_events.sql): its
+    inputs are tables rebuilt whole each run with no landing time, so each row keeps
+    `inputs_hash`, the sum of the fingerprints of the input rows of its deal; the pre-hook
+    deletes the deals whose hash moved or that no input holds any more, and the model builds
+    the deals without rows, each input's scan filtered to them. What gives every row its
+    meaning (HubSpot's owner names -> ids in int_owners, native_fields) is hashed into
+    `rebuild_signature`: a change rebuilds every deal. -#}
+
+{#- Which CRM's own history records which field (the snapshot's changes of these are left out).
+    Part of the rebuild signature: an edit here rebuilds every deal. -#}
+{% macro deal_change_native_fields() -%}
+    {{ return([
+        ('salesforce', 'amount'), ('salesforce', 'expected_close_date'),
+        ('activecampaign', 'owner'),
+        ('pipedrive', 'owner'), ('pipedrive', 'amount'), ('pipedrive', 'expected_close_date'),
+    ]) }}
+{%- endmacro %}
+
+{#- Per deal: the sum of the fingerprints of the input rows its changes are built from (the
+    columns the model reads; a column it starts to read must be added here). int_stage_events'
+    rows are hashed as read (a changed stage lookup reaches them, so it needs no signature).
+    int_deals' deal_name is not read here but by fct_deal_changes, which rewrites the deals this
+    model rewrote. `partial`: of the deals the model builds only. -#}
+{% macro deal_change_fingerprints(partial=false) -%}
+    {{ deal_input_fingerprints([
+        ("deal_id", ['stage_id', 'entered_at', 'event_seq', 'source'], ref('int_stage_events')),
+        ("deal_id", ['deal_id', 'source_system', 'created_at', 'deal_name'], ref('int_deals')),
+        (source_id('source_deal_id', 'salesforce'),
+         ['source_history_id', 'amount', 'close_date', 'win_probability_pct', 'changed_at'],
+         ref('stg_salesforce__opportunity_history')),
+        (source_id('source_deal_id', 'pipedrive'),
+         ['field_key', 'old_value', 'new_value', 'changed_at', 'change_seq'],
+         ref('stg_pipedrive__deal_changes')),
+        (source_id('source_deal_id', 'hubspot'),
+         ['property', 'value', 'changed_at', 'history_position'],
+         ref('stg_hubspot__deal_property_history')),
+        ("deal_id", ['old_owner_id', 'new_owner_id', 'occurred_at', 'event_seq'],
+         ref('int_deal_owner_events')),
+        ("deal_id", ['amount', 'expected_close_date', 'owner_id', 'dbt_valid_from'],
+         ref('deals_snapshot')),
+    ], partial) }}
+{%- endmacro %}
+
+{#- Every deal id a change can have: the stage events' and OpportunityHistory's (not joined to
+    int_deals) and int_deals' (every other input is joined to it). -#}
+{% macro deal_change_deal_ids() -%}
+    select deal_id from {{ ref('int_deals') }}
+    union
+    select deal_id from {{ ref('int_stage_events') }}
+    union
+    select {{ source_id('source_deal_id', 'salesforce') }}
+    from {{ ref('stg_salesforce__opportunity_history') }}
+{%- endmacro %}
+
+{% macro deal_changes_plan() -%}
+    {#- a unit test has no `this` and no warehouse state: it builds from its given rows -#}
+    {%- if not execute or this is none or model.resource_type == 'unit_test' -%}
+        {{ return({'rebuild': true, 'reason': 'first build', 'signature': ''}) }}
+    {%- endif -%}
+    {%- set native = deal_change_native_fields() | map('join', '=') | join(',') -%}
+    {{ return(signature_plan(rows_signature(
+        "select owner_name_key, owner_id from " ~ ref('int_owners')
+        ~ " where source_system = 'hubspot' order by 1, 2", 'deal_changes|' ~ native),
+        "HubSpot's owners (int_owners) or deal_change_native_fields changed")) }}
+{%- endmacro %}
+
+{#- fct_deal_changes' pre-hook: on a night, the rows of the deals int_deal_changes rewrote since
+    the mart's newest _built_at (the model inserts them again) and of those it no longer holds
+    go; a rebuild empties the table. -#}
+{% macro drop_rewritten_deal_changes(plan) -%}
+    {%- if is_incremental() and not plan.rebuild -%}
+        {%- set changes = ref('int_deal_changes') -%}
+        {%- set rewritten = "deal_id in (select deal_id from " ~ changes ~ " where _built_at > "
+            ~ deal_changes_since(plan) ~ ") or deal_id not in (select deal_id from " ~ changes
+            ~ " where deal_id is not null)" -%}
+        {{ delete_rows_if_any(this, rewritten) if target.type == 'spark'
+           else delete_rows(this, rewritten) }}
+    {%- else -%}
+        {{ clear_for_rebuild(plan) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The mart's newest _built_at (built_through_plan), as a timestamp literal. -#}
+{% macro deal_changes_since(plan) -%}
+    cast('{{ plan.built_through }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

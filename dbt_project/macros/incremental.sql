@@ -176,3 +176,45 @@
         select 1 as nothing_to_clear
     {%- endif -%}
 {%- endmacro %}
+
+{#- Models rebuilt per deal whose inputs changed (int_stage_events, int_deal_changes): each row
+    keeps `inputs_hash`, the sum of the fingerprints of its deal's input rows; the pre-hook
+    (drop_stale_deals) deletes the deals whose hash moved, and the model builds the deals left
+    without rows, each input's scan filtered by rebuilt_deals_only. -#}
+
+{#- Per deal: the sum of the fingerprints of the rows of `parts`, each (deal id expression,
+    columns read, relation). `partial`: of the deals the model builds only (rebuilt_deals_only). -#}
+{% macro deal_input_fingerprints(parts, partial=false) -%}
+    select deal_id, sum(fingerprint) as inputs_hash
+    from (
+        {%- for deal_id, columns, relation in parts %}
+        {{ 'union all' if not loop.first }}
+        select {{ deal_id }} as deal_id, {{ row_fingerprint(columns) }} as fingerprint
+        from {{ relation }}
+        where {{ rebuilt_deals_only(deal_id, partial) }}
+        {%- endfor %}
+    ) as inputs
+    where deal_id is not null
+    group by deal_id
+{%- endmacro %}
+
+{#- A condition keeping an input's rows of the deals this run builds (the model's CTE `rebuilt`),
+    all of them unless `partial`. -#}
+{% macro rebuilt_deals_only(deal_id, partial) -%}
+    {%- if partial -%}{{ deal_id }} in (select deal_id from rebuilt){%- else -%}1 = 1{%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a per-deal model planned by signature_plan: a rebuild empties the table;
+    otherwise the rows of deals whose inputs hash is not the one `fingerprints` (deal_id,
+    inputs_hash) gives now (changed, or no input left: a deal gone) go. Counted first on Spark
+    only (a delete rewrites its parquet table; here the count would hash every input twice). -#}
+{% macro drop_stale_deals(plan, fingerprints) -%}
+    {%- if is_incremental() and not plan.rebuild -%}
+        {%- set stale = "deal_id in (select held.deal_id from " ~ this ~ " as held left join ("
+            ~ fingerprints ~ ") as now on held.deal_id = now.deal_id"
+            ~ " and held.inputs_hash = now.inputs_hash where now.deal_id is null)" -%}
+        {{ delete_rows_if_any(this, stale) if target.type == 'spark' else delete_rows(this, stale) }}
+    {%- else -%}
+        {{ clear_for_rebuild(plan) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -42,17 +42,7 @@
          ref('stg_salesforce__opportunity_history')),
         ("deal_id", ['pipeline_id', 'stage_id', 'dbt_valid_from'], ref('deals_snapshot')),
     ] %}
-    select deal_id, sum(fingerprint) as inputs_hash
-    from (
-        {%- for deal_id, columns, relation in parts %}
-        {{ 'union all' if not loop.first }}
-        select {{ deal_id }} as deal_id, {{ row_fingerprint(columns) }} as fingerprint
-        from {{ relation }}
-        where {{ stage_events_built(deal_id, partial) }}
-        {%- endfor %}
-    ) as inputs
-    where deal_id is not null
-    group by deal_id
+    {{ deal_input_fingerprints(parts, partial) }}
 {%- endmacro %}
 
 {#- Every deal id an event can have: int_deals' and the HubSpot and generic deal rows' (their
@@ -66,10 +56,9 @@
     from {{ ref('stg_generic__deals') }}
 {%- endmacro %}
 
-{#- A condition keeping an input's rows of the deals this run builds (the model's CTE `rebuilt`),
-    all of them unless `partial`. -#}
+{#- rebuilt_deals_only (macros/incremental.sql), the name the model uses. -#}
 {% macro stage_events_built(deal_id, partial) -%}
-    {%- if partial -%}{{ deal_id }} in (select deal_id from rebuilt){%- else -%}1 = 1{%- endif -%}
+    {{ rebuilt_deals_only(deal_id, partial) }}
 {%- endmacro %}
 
 {% macro stage_events_plan() -%}
@@ -83,17 +72,7 @@
         'stage_events_stages'), 'a stage was renamed, moved or reordered in int_pipeline_stages')) }}
 {%- endmacro %}
 
-{#- Pre-hook: a rebuild empties the table; otherwise the rows of deals whose inputs hash is not
-    the one they were built from (changed, or no input left: a deal gone) go. Counted first on
-    Spark only (a delete rewrites its parquet table; here the count would hash every input
-    twice). -#}
+{#- Pre-hook: drop_stale_deals (macros/incremental.sql) over every deal's events' inputs. -#}
 {% macro drop_stale_stage_events(plan) -%}
-    {%- if is_incremental() and not plan.rebuild -%}
-        {%- set stale = "deal_id in (select held.deal_id from " ~ this ~ " as held left join ("
-            ~ stage_event_fingerprints() ~ ") as now on held.deal_id = now.deal_id"
-            ~ " and held.inputs_hash = now.inputs_hash where now.deal_id is null)" -%}
-        {{ delete_rows_if_any(this, stale) if target.type == 'spark' else delete_rows(this, stale) }}
-    {%- else -%}
-        {{ clear_for_rebuild(plan) }}
-    {%- endif -%}
+    {{ drop_stale_deals(plan, stage_event_fingerprints()) }}
 {%- endmacro %}

@@ -15,17 +15,31 @@
 --          of (stg_hubspot__deal_property_history): decided per deal, since exported and synced
 --          HubSpot deals share source_system 'hubspot'; export-only deals keep the snapshot's.
 -- change_seq orders the changes of one deal that share a time.
-with deals as (
+-- Incremental per deal (macros/deal_changes.sql): the pre-hook drops the rows of deals whose
+-- inputs changed or are gone, and a night builds only the deals without rows; a change of
+-- HubSpot's owner names or of native_fields rebuilds every deal. A table built before it was
+-- incremental is rebuilt.
+{{ incremental_mart_config('deal_id', on_schema_change='append_new_columns',
+    pre_hook="{{ drop_stale_deals(deal_changes_plan(), deal_change_fingerprints()) }}") }}
+{%- set plan = deal_changes_plan() %}
+{%- set partial = is_incremental() and not plan.rebuild %}
+with rebuilt as (
+    select ids.deal_id from ({{ deal_change_deal_ids() }}) as ids
+    {%- if partial %}
+    where not exists (select 1 from {{ this }} as held where held.deal_id = ids.deal_id)
+    {%- endif %}
+),
+
+deals as (
     select deal_id, source_system, created_at from {{ ref('int_deals') }}
+    where {{ rebuilt_deals_only('deal_id', partial) }}
 ),
 
 native_fields as (
-    select 'salesforce' as source_system, 'amount' as field
-    union all select 'salesforce', 'expected_close_date'
-    union all select 'activecampaign', 'owner'
-    union all select 'pipedrive', 'owner'
-    union all select 'pipedrive', 'amount'
-    union all select 'pipedrive', 'expected_close_date'
+    {%- for system, field in deal_change_native_fields() %}
+    {{ 'union all' if not loop.first }}
+    select '{{ system }}' as source_system, '{{ field }}' as field
+    {%- endfor %}
 ),
 
 stage_events as (
@@ -40,7 +54,7 @@ stage_events as (
         max(case when source = 'native' then 1 else 0 end) over (partition by deal_id)
             as has_native
     from {{ ref('int_stage_events') }}
-    where entered_at is not null
+    where entered_at is not null and {{ rebuilt_deals_only('deal_id', partial) }}
 ),
 
 stage as (
@@ -79,6 +93,7 @@ sf_history as (
         row_number() over (partition by source_deal_id order by changed_at, source_history_id)
             as history_number
     from {{ ref('stg_salesforce__opportunity_history') }}
+    where {{ rebuilt_deals_only(source_id('source_deal_id', 'salesforce'), partial) }}
 ),
 
 salesforce as (
@@ -104,6 +119,7 @@ pipedrive_flow as (
         c.change_seq
     from {{ ref('stg_pipedrive__deal_changes') }} as c
     where c.field_key in ('value', 'expected_close_date') and c.changed_at is not null
+        and {{ rebuilt_deals_only(source_id('c.source_deal_id', 'pipedrive'), partial) }}
 ),
 
 pipedrive as (
@@ -156,6 +172,7 @@ hubspot_values as (
         on h.property = 'hubspot_owner_id'
         and o.source_system = 'hubspot'
         and o.owner_name_key = lower(trim(h.value))
+    where {{ rebuilt_deals_only(source_id('h.source_deal_id', 'hubspot'), partial) }}
 ),
 
 hubspot_history as (
@@ -255,11 +272,21 @@ snapshot as (
         )
         -- a HubSpot deal with API history: its own changes, never the snapshot's as well
         and not exists (select 1 from hubspot_history as h where h.deal_id = c.deal_id)
+),
+
+changes as (
+    select * from stage_kept
+    union all select * from salesforce
+    union all select * from pipedrive
+    union all select * from hubspot
+    union all select * from owner_native
+    union all select * from snapshot
 )
 
-select * from stage_kept
-union all select * from salesforce
-union all select * from pipedrive
-union all select * from hubspot
-union all select * from owner_native
-union all select * from snapshot
+select
+    c.*,
+    f.inputs_hash,
+    '{{ plan.signature }}' as rebuild_signature,
+    {{ built_at() }} as _built_at
+from changes as c
+left join ({{ deal_change_fingerprints(partial) }}) as f on c.deal_id = f.deal_id
