@@ -760,14 +760,17 @@ STAGE_EDITS = [("update raw.hubspot_pipeline_stages set isclosed = true, probabi
                 "where stageid = 'contractsent'")]
 # Deal 102 re-owned from Bob Ray (team West) to Ann Lee, and Ann Lee's team renamed: the
 # waterfall's owner and team rows move (int_owners, hashed into int_deal_waterfall's signature).
+# Deal 101 renamed: its changes in fct_deal_changes carry the new name (nothing else of it moved).
 OWNER_EDITS = ["update raw.hubspot_deals set deal_owner = 'Ann Lee' where record_id = '102'",
-               "update raw.hubspot_owners set primaryteamname = 'Ann Lee team' where id = '41'"]
+               "update raw.hubspot_owners set primaryteamname = 'Ann Lee team' where id = '41'",
+               "update raw.hubspot_deals set deal_name = 'Acme renewal II' where record_id = '101'"]
 # the models between those raw tables and int_deal_states (not all 38 of +int_deal_states),
 # the owners, and the waterfall that reads the states
 DEAL_STATES_CHAIN = ("stg_hubspot__deals stg_hubspot__deal_stage_dates stg_hubspot__pipeline_stages "
                      "stg_hubspot__owners int_owners "
                      "int_hubspot_export_stages int_pipeline_stages int_deals int_stage_events "
-                     "int_deal_changes int_deal_states int_deal_waterfall pipeline_waterfall")
+                     "int_deal_changes int_deal_states int_deal_waterfall pipeline_waterfall "
+                     "fct_deal_changes")
 
 
 def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
@@ -776,7 +779,8 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
     replayed, a stage's new outcome rebuilds every deal (deal 101's row and changes stay as
     they were: only the signature says it changed). The waterfall follows at the same as-of
     day, per deal and added up, equal to the full refresh and to the reference SQL: after
-    those edits, and after a deal is re-owned and an owner's team renamed."""
+    those edits, and after a deal is re-owned and an owner's team renamed. int_deal_changes and
+    fct_deal_changes follow too (the deleted deal's changes go; deal 101's renamed in the mart)."""
     incremental, *_ = builds
     copies = _twin_copies(incremental, tmp_path)
     hashes = set()
@@ -786,7 +790,8 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
         try:
             con.execute(f"attach '{copies['inc']}' as inc (read_only)")
             differ = {**_differ(con, {**DEAL_STATES, **WATERFALL, **STAGE_EVENTS, **DEAL_CHANGES}),
-                      **_differ(con, {"pipeline_waterfall": ()}, schema="marts")}
+                      **_differ(con, {"pipeline_waterfall": (), **FCT_DEAL_CHANGES},
+                                schema="marts")}
             owners = dict(con.execute(
                 "select group_id, sum(opening_count) from inc.marts.pipeline_waterfall "
                 "where group_type = 'team' group by 1").fetchall())
@@ -800,6 +805,8 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
                 "where deal_id = 'hubspot-101' and stage_id = 'hubspot-contractsent'").fetchone()
             hashes.update(con.execute("select inputs_hash from inc.intermediate.int_deal_states "
                                       "where deal_id = 'hubspot-101'").fetchall())
+            names = con.execute("select list(distinct deal_name) from inc.marts.fct_deal_changes "
+                                "where deal_id = 'hubspot-101'").fetchone()
             events = dict(con.execute(
                 "select deal_id, list(stage_id order by entered_at) "
                 "from inc.intermediate.int_stage_events "
@@ -813,6 +820,7 @@ def test_deal_states_follow_what_changed_in_their_inputs(builds, tmp_path):
         assert list(events) == ["hubspot-101"], events
         assert "hubspot-qualifiedtobuy" not in events["hubspot-101"], events
         assert contract == ([["open"], ["won"], ["won"]][step],), contract
+        assert names[0] == ["Acme renewal", "Acme renewal", "Acme renewal II"][step:step + 1], names
     assert len(hashes) == 1, hashes  # the stage edit left deal 101's own inputs alone
 
 
