@@ -2,7 +2,8 @@
 -- probability), from each CRM's own history where it records that field (source = 'native'),
 -- else from the deals snapshot's versions (source = 'snapshot', dated by its dbt_valid_from:
 -- the CRM's last-modified time or the run's as-of day). Which CRM records which field natively
--- is `native_fields` below (README, "What moved: where the changes come from").
+-- is deal_change_native_fields (macros/deal_changes.sql; README, "What moved: where the changes
+-- come from").
 --   stage: every source, from int_stage_events (native stage histories, and the snapshot's
 --          inferred stage changes for deals without one), but HubSpot deals the API sync read
 --          the dealstage history of: every move from that history (backward moves and
@@ -17,8 +18,8 @@
 -- change_seq orders the changes of one deal that share a time.
 -- Incremental per deal (macros/deal_changes.sql): the pre-hook drops the rows of deals whose
 -- inputs changed or are gone, and a night builds only the deals without rows; a change of
--- HubSpot's owner names or of native_fields rebuilds every deal. A table built before it was
--- incremental is rebuilt.
+-- HubSpot's owner names or of the native fields rebuilds every deal. A table built before it
+-- was incremental is rebuilt.
 {{ incremental_mart_config('deal_id', on_schema_change='append_new_columns',
     pre_hook="{{ drop_stale_deals(deal_changes_plan(), deal_change_fingerprints()) }}") }}
 {%- set plan = deal_changes_plan() %}
