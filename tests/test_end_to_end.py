@@ -15,6 +15,8 @@ from expected_warnings import FIXTURE_SMALL, fired_in_summary
 
 from orchestration.pipeline import run_pipeline
 from orchestration.runlog.live import LiveView
+from orchestration.transform.assets import dbt_project
+from orchestration.transform.manifest import manifest_nodes
 
 
 @pytest.fixture(scope="module")
@@ -161,15 +163,18 @@ def test_rerun_on_same_input_changes_nothing(built):
     assert ws.scalar("select count(*) from raw.hubspot_deals") == 3
 
 
-def test_nightly_run_records_where_the_scoped_unique_tests_got_to(built):
-    """`salespipe run` runs dbt's tests, and the uniqueness tests of the incremental marts that
-    passed record the newest _built_at they covered (macros/tested_through.sql)."""
+def test_nightly_run_records_where_the_scoped_tests_got_to(built):
+    """`salespipe run` runs dbt's tests, and the tests that read only the rows written since
+    they last passed (uniqueness with a since_column, meta tested_since) record the newest
+    _built_at of their model when they pass (macros/tested_through.sql)."""
     ws, _summary = built
     recorded = dict(ws.query("select split_part(test_id, '.', 3), tested_through "
                              "from meta.tested_through"))
-    assert recorded == {
-        "unique_since_tested_fct_activities_activity_id___built_at":
-            ws.scalar("select max(_built_at) from marts.fct_activities"),
-        "unique_since_tested_fct_deal_stage_transitions_transition_id___built_at":
-            ws.scalar("select max(_built_at) from marts.fct_deal_stage_transitions"),
-    }
+    nodes = {n["unique_id"]: n for n in manifest_nodes(dbt_project().manifest_path)}
+    scoped = {n["name"]: nodes[n["attached_node"]] for n in nodes.values()
+              if n["resource_type"] == "test"
+              and ((n.get("test_metadata") or {}).get("kwargs", {}).get("since_column")
+                   or n["config"].get("meta", {}).get("tested_since"))}
+    assert len(scoped) >= 28 and set(recorded) == set(scoped)
+    assert {name: ws.scalar(f"select max(_built_at) from {model['schema']}.{model['alias']}")
+            for name, model in scoped.items()} == recorded

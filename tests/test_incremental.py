@@ -607,6 +607,104 @@ def test_scoped_unique_test_catches_a_new_row_repeating_an_old_id(builds, tmp_pa
     assert _watermarks(copy) == [(newest,)]
 
 
+# Bad rows a later run could write (`_built_at` one second after the newest), one per kind of
+# scoped test (macros/tested_through.sql), and the test that must fail on each, with its count.
+LATER = "(select max({b}) + interval 1 second from {t})"
+BAD_ROWS = {
+    # a row-wise test (meta tested_since): a null column, a value not accepted
+    "not_null_fct_activities": "insert into marts.fct_activities by name select * replace ("
+        "'bad-1' as activity_id, null as activity_type, {later} as {b}) from {t} limit 1",
+    "accepted_values_fct_activities_activity_type__email_sent__email_opened__email_clicked__call"
+    "__meeting__form_fill__site_visit__note__task__other":
+        "insert into marts.fct_activities by name select * replace ("
+        "'bad-2' as activity_id, 'bogus' as activity_type, {later} as {b}) from {t} limit 1",
+    # uniqueness: a new row repeating an old row's key (one column; two; seven with nulls: the
+    # waterfall's as-of row has no deal, group or pipeline, and `group by` counts it twice)
+    "unique_since_tested_int_contacts_contact_id___built_at":
+        "insert into intermediate.int_contacts by name select * replace ({later} as {b}) "
+        "from {t} limit 1",
+    "unique_column_combination_int_lead_fit_matches_contact_id__rule_id___built_at":
+        "insert into intermediate.int_lead_fit_matches by name select * replace ("
+        "{later} as {b}) from {t} limit 1",
+    "unique_column_combination_int_deal_waterfall_period_type__period_start__group_type__group"
+    "_id__pipeline_id__currency__deal_id___built_at":
+        "insert into intermediate.int_deal_waterfall by name select * replace ("
+        "{later} as {b}) from {t} where period_type = 'as_of'",
+}
+SCOPED_MODELS = ("fct_activities", "int_contacts", "int_lead_fit_matches", "int_deal_waterfall")
+
+
+def _failures(result, target) -> dict:
+    """{test name: failing rows} of a `dbt test` (its run_results.json)."""
+    assert result.returncode in (0, 1), result.stdout[-3000:]
+    results = [r for r in json.loads((target / "run_results.json").read_text())["results"]
+               if r["unique_id"].startswith("test.")]
+    assert results and all(r["status"] in ("pass", "fail", "warn") for r in results), \
+        result.stdout[-3000:]
+    return {r["unique_id"].split(".")[2]: r["failures"] for r in results if r["status"] == "fail"}
+
+
+def _scoped_tests(warehouse, target):
+    result = _dbt(warehouse, target, "test", "--select", *SCOPED_MODELS,
+                  "--exclude", "test_type:unit")
+    return _failures(result, target), json.loads((target / "run_results.json").read_text())
+
+
+def _all_watermarks(warehouse) -> dict:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return dict(con.execute("select split_part(test_id, '.', 3), tested_through "
+                                "from meta.tested_through").fetchall())
+    finally:
+        con.close()
+
+
+def test_scoped_tests_fail_where_the_whole_table_test_fails(builds, tmp_path):
+    """The tests of incremental models that read only the rows written since they last passed
+    (uniqueness against the whole table, not_null and accepted_values on the written rows)
+    fail on bad rows a later run writes, with the counts the same tests give on the whole
+    table (no watermark: as on a first build or on Spark); a failed test keeps its watermark,
+    so it keeps failing until the rows are fixed; a full refresh writes every row after it."""
+    incremental, *_ = builds
+    copy = tmp_path / "scoped.duckdb"
+    shutil.copy(incremental, copy)
+    assert _scoped_tests(copy, tmp_path / "t0")[0] == {}
+    passed = _all_watermarks(copy)
+    assert set(BAD_ROWS) - set(passed) == set(), passed
+    con = duckdb.connect(str(copy))
+    try:
+        for sql in BAD_ROWS.values():
+            table = sql.split()[2]
+            con.execute(sql.format(later=LATER.format(b=BUILT_AT, t=table), b=BUILT_AT, t=table))
+    finally:
+        con.close()
+    expected = dict.fromkeys(BAD_ROWS, 1)
+    failed, run = _scoped_tests(copy, tmp_path / "t1")
+    assert failed == expected
+    scoped = [r["compiled_code"] for r in run["results"]
+              if r["unique_id"].split(".")[2] in BAD_ROWS]
+    assert all(f"{BUILT_AT} > cast(" in sql for sql in scoped), scoped  # read written rows only
+    assert _scoped_tests(copy, tmp_path / "t2")[0] == expected  # still failing: watermarks kept
+    assert {name: _all_watermarks(copy)[name] for name in BAD_ROWS} \
+        == {name: passed[name] for name in BAD_ROWS}
+
+    whole = tmp_path / "whole.duckdb"
+    shutil.copy(copy, whole)
+    con = duckdb.connect(str(whole))
+    con.execute("delete from meta.tested_through")
+    con.close()
+    assert _scoped_tests(whole, tmp_path / "t3")[0] == expected
+
+    refreshed = _dbt(copy, tmp_path / "t4", "run", "--full-refresh", "--select",
+                     "int_lead_fit_matches")
+    assert refreshed.returncode == 0, refreshed.stdout[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    oldest, = con.execute(f"select min({BUILT_AT}) from intermediate.int_lead_fit_matches"
+                          ).fetchone()
+    con.close()
+    assert oldest > max(_all_watermarks(copy).values())  # every row is tested again
+
+
 def test_a_pushed_deal_moves_changes_waterfall_alerts(builds):
     """The second night's export pushes open deal 102 from Apr 15 to May 20 and cuts it from
     500 to 350: HubSpot exports keep no history, so the deals snapshot sees both changes, dated

@@ -68,3 +68,40 @@ def test_a_failed_error_test_says_why_and_the_fix(seeds_build, tmp_path, monkeyp
     assert first.startswith("test int_owners_owner_name_identifies_one_owner: Got 1 result")
     assert why.startswith("  Error: owner_name_key is the key int_deals, int_contacts")
     assert "make the two users' names differ in Salesforce" in why
+
+
+ACTIVITIES = dg.AssetKey(["marts", "fct_activities"])
+
+
+def test_a_scoped_not_null_test_names_the_columns_of_the_whole_table(seeds_build, tmp_path,
+                                                                     monkeypatch):
+    """fct_activities' not-null test reads only the rows written since it last passed (meta
+    tested_since, macros/tested_through.sql): a row a later run wrote with nulls fails it, and
+    the asset check names each column with its null rows in the whole table."""
+    assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
+    warehouse = seeds_build.copy_to(tmp_path)
+    monkeypatch.setenv("SALESPIPE_DATA_DIR", str(warehouse.parent))
+    monkeypatch.setenv("SALESPIPE_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("SALESPIPE_AS_OF", "2026-10-31")
+    con = duckdb.connect(str(warehouse))
+    con.execute("""insert into marts.fct_activities by name
+                   select * replace (activity_id || '-later' as activity_id,
+                       case when activity_id = (select min(activity_id) from marts.fct_activities)
+                            then null else activity_type end as activity_type,
+                       null as loaded_at, _built_at + interval 1 second as _built_at)
+                   from marts.fct_activities order by activity_id limit 3""")
+    whole = con.execute("""select count(*) filter (where activity_type is null),
+                                  count(*) filter (where loaded_at is null)
+                           from marts.fct_activities""").fetchone()
+    con.close()
+    assert whole == (1, 3)
+    assets, resources = assets_and_resources()
+    result = dg.materialize(assets, resources=resources, raise_on_error=False,
+                            selection=dg.AssetSelection.assets(ACTIVITIES))
+    check, = [c for c in result.get_asset_check_evaluations()
+              if c.check_name == "not_null_fct_activities"]
+    assert not check.passed
+    assert check.metadata["null_rows_by_column"].value == {"activity_type": 1, "loaded_at": 3}
+    (_step, message), = failed_steps(result)
+    assert message == ("dbt build: 1 failed\ntest not_null_fct_activities: "
+                       "activity_type: 1 null row, loaded_at: 3 null rows")

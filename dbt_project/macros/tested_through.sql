@@ -1,11 +1,22 @@
-{#- Uniqueness of an incremental mart tested on the rows written since the test last passed,
-    not on all history (tests/generic/unique_since_tested.sql).
+{#- Data tests of incremental models that read only the rows written since the test last passed,
+    where that is equivalent to testing every row:
+    - uniqueness (tests/generic/unique_since_tested.sql, unique_column_combination with
+      `since_column`): the values of the written rows against the whole table;
+    - row-wise tests (not_null_columns, not_null, accepted_values: a row passes or fails on its
+      own values), marked with `meta: {tested_since: <column>}` in the test's config: only the
+      written rows (macros/test_where.sql).
+    The model's `since` column is its `_built_at`: when the dbt run that wrote a row started. It
+    is equivalent because every run that writes a row stamps it (delete+insert or append, no
+    UPDATE: a row not written keeps its values), so a row older than the watermark was in the
+    table, as it is, when the test last passed.
 
-    meta.tested_through holds, per test, the newest value of the mart's `since` column (its
-    `_built_at`: when the dbt run that wrote a row started) when the test last passed. The
-    on-run-end hook moves it forward for the tests of this run that passed, so rows written by a
-    run that failed or stopped before its tests are tested by the next one, and a full refresh
-    (every row written anew) is tested whole.
+    meta.tested_through holds, per test, the newest `since` value of the model when the test
+    last passed. The on-run-end hook moves it forward for the tests of this run that passed, so
+    rows written by a run that failed or stopped before its tests are tested by the next one, a
+    row that fails keeps failing until it is fixed (the watermark stays), and a full refresh
+    (every row written anew) is tested whole. A test's watermark is keyed on its unique_id
+    (which changes with its arguments, e.g. the columns of not_null_columns) and on its since
+    column and `where`: a test changed in those is tested whole once.
 
     DuckDB only: on other adapters the watermark is always the start of time (the test reads the
     whole table) and nothing is recorded. -#}
@@ -29,36 +40,71 @@
         test_id varchar, tested_through timestamp, recorded_at timestamp)
 {%- endmacro %}
 
-{#- The watermark of the test being compiled, as SQL. -#}
-{% macro tested_through() -%}
-    {{ return(adapter.dispatch('tested_through', 'salespipe')()) }}
+{#- The watermark's key of a test (see above). -#}
+{% macro tested_through_key(unique_id, since_column, where) -%}
+    {{ return(unique_id ~ ':' ~ local_md5(since_column ~ '|' ~ (where or ''))) }}
 {%- endmacro %}
 
-{% macro default__tested_through() -%}
-    cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+{#- The since column of a test node that reads only written rows, or none. -#}
+{% macro tested_since_column(node) -%}
+    {%- set kwargs = node.test_metadata.kwargs if node.test_metadata is defined
+                     and node.test_metadata is not none else {} -%}
+    {{ return(kwargs.get('since_column') or (node.config.meta or {}).get('tested_since')) }}
 {%- endmacro %}
 
-{% macro duckdb__tested_through() -%}
-    (select coalesce(max(tested_through), cast('1900-01-01 00:00:00' as timestamp))
-     from {{ tested_through_relation() }}
-     where test_id = '{{ model.unique_id }}')
-{%- endmacro %}
-
-{#- Whether the test being run has passed before (at run time; never on other adapters). -#}
-{% macro has_tested_through() -%}
-    {%- if not execute or target.type != 'duckdb' -%}{{ return(false) }}{%- endif -%}
+{#- The watermark of the test being run, as a timestamp literal (a literal lets DuckDB skip the
+    row groups written before it), or none before its first pass, while parsing and on other
+    adapters (the test then reads every row). -#}
+{% macro tested_through(since_column) -%}
+    {%- if not execute or target.type != 'duckdb' or model.resource_type != 'test' -%}
+        {{ return(none) }}
+    {%- endif -%}
     {#- absent until a command that runs the on-run-start hook (not `dbt compile`) -#}
     {%- if adapter.get_relation(database=target.database, schema='meta',
                                 identifier='tested_through') is none -%}
-        {{ return(false) }}
+        {{ return(none) }}
     {%- endif -%}
-    {%- set found = run_query("select count(*) from " ~ tested_through_relation()
-                              ~ " where test_id = '" ~ model.unique_id ~ "'") -%}
-    {{ return(found.columns[0].values()[0] > 0) }}
+    {%- set key = tested_through_key(model.unique_id, since_column, config.get('where')) -%}
+    {%- set newest = run_query("select cast(max(tested_through) as varchar) from "
+                               ~ tested_through_relation() ~ " where test_id = '" ~ key ~ "'")
+                     .columns[0].values()[0] -%}
+    {{ return(none if newest is none else "cast('" ~ newest ~ "' as timestamp)") }}
 {%- endmacro %}
 
-{#- on-run-end: the passed unique_since_tested tests of this run record the newest `since`
-    value of their mart. -#}
+{#- The rows written since `watermark` (a null since value counts as written). -#}
+{% macro written_since(since_column, watermark) -%}
+    ({{ since_column }} > {{ watermark }} or {{ since_column }} is null)
+{%- endmacro %}
+
+{#- The combinations of `columns` that occur more than once, counted over the whole of `model`;
+    with a `since_column` that has a watermark, only those a row written since the test last
+    passed has (null equal to null, as `group by` has it). `skip_nulls`: rows with a null in
+    the columns are left out (dbt's `unique`). -#}
+{% macro duplicates_since_tested(model, columns, since_column=none, skip_nulls=false) -%}
+{%- set watermark = tested_through(since_column) if since_column else none %}
+select {{ columns | join(', ') }}, count(*) as occurrences
+from {{ model }}
+{%- if watermark is not none %}
+inner join (
+    select distinct
+    {%- for column in columns %} {{ column }} as written_{{ loop.index }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from {{ model }}
+    where {{ written_since(since_column, watermark) }}
+) as written
+    on {% for column in columns -%}
+    {{ column }} is not distinct from written_{{ loop.index }}{{ ' and ' if not loop.last }}
+    {%- endfor %}
+{%- endif %}
+{%- if skip_nulls %}
+where {% for column in columns %}{{ column }} is not null{{ ' and ' if not loop.last }}{% endfor %}
+{%- endif %}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{%- endmacro %}
+
+{#- on-run-end: the passed tests of this run that read only written rows record the newest
+    `since` value of their model. -#}
 {% macro record_tested_through(results) -%}
     {{ return(adapter.dispatch('record_tested_through', 'salespipe')(results)) }}
 {%- endmacro %}
@@ -68,19 +114,20 @@
 {%- endmacro %}
 
 {% macro duckdb__record_tested_through(results) -%}
+    {#- the test's earlier keys go too -#}
     {%- set statements = [] -%}
     {%- for result in results
         if result.node.resource_type == 'test' and result.status == 'pass'
-        and result.node.test_metadata is defined and result.node.test_metadata is not none
-        and result.node.test_metadata.name == 'unique_since_tested' -%}
-        {%- set mart = graph.nodes[result.node.attached_node].relation_name -%}
-        {%- set since = result.node.test_metadata.kwargs.since_column -%}
+        and tested_since_column(result.node) -%}
+        {%- set since = tested_since_column(result.node) -%}
+        {%- set key = tested_through_key(result.node.unique_id, since, result.node.config.where) -%}
+        {%- set model = graph.nodes[result.node.attached_node].relation_name -%}
         {%- do statements.append(
             "delete from " ~ tested_through_relation() ~ " where test_id = '"
-            ~ result.node.unique_id ~ "'") -%}
+            ~ result.node.unique_id ~ "' or test_id like '" ~ result.node.unique_id ~ ":%'") -%}
         {%- do statements.append(
-            "insert into " ~ tested_through_relation() ~ " select '" ~ result.node.unique_id
-            ~ "', max(" ~ since ~ "), now() from " ~ mart) -%}
+            "insert into " ~ tested_through_relation() ~ " select '" ~ key
+            ~ "', max(" ~ since ~ "), now() from " ~ model) -%}
     {%- endfor -%}
     {{ statements | join(';\n') if statements else 'select 1 as nothing_to_record' }}
 {%- endmacro %}

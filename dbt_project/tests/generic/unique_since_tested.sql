@@ -5,15 +5,5 @@
     (plus a scan of the column), not with all of them. Before its first pass (a first build)
     it is dbt's plain `unique`, which is cheaper when every row is new. -#}
 {% test unique_since_tested(model, column_name, since_column) %}
-select {{ column_name }}, count(*) as occurrences
-from {{ model }}
-where {{ column_name }} is not null
-{%- if has_tested_through() %}
-    and {{ column_name }} in (
-        select {{ column_name }} from {{ model }}
-        where {{ since_column }} > {{ tested_through() }}
-    )
-{%- endif %}
-group by {{ column_name }}
-having count(*) > 1
+{{ duplicates_since_tested(model, [column_name], since_column, skip_nulls=true) }}
 {% endtest %}
