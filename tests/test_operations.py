@@ -110,9 +110,30 @@ def _kill_when(args: list[str], pattern: str, during=None, timeout: float = 900)
             break
     proc.wait()
     watchdog.cancel()
+    _wait_until_gone(proc.pid)
     assert proc.returncode == -signal.SIGKILL and re.search(pattern, "".join(lines)), \
         "".join(lines[-30:])
     return "".join(lines)
+
+
+def _wait_until_gone(group: int, timeout: float = 30) -> None:
+    """The killed run's other processes (dbt's) hold the warehouse's lock until the kernel has
+    torn them down, which can outlast the run's own process by a moment (a zombie holds none)."""
+    deadline = time.monotonic() + timeout
+    while _live_members(group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _live_members(group: int) -> list[int]:
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            live.append(int(stat.parent.name))
+    return live
 
 
 # --verbose: the runs are killed on what their full log says (ingest lines, dbt node lines)
