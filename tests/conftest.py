@@ -150,6 +150,18 @@ def seeds_build(tmp_path_factory, worker_id) -> SeedsBuild:
     return SeedsBuild(data / "warehouse.duckdb", result)
 
 
+@pytest.fixture
+def seeds_run_copy(seeds_build, tmp_path, monkeypatch) -> Path:
+    """A copy of the samples' warehouse that this test's runs and `materialize()` use, as of
+    the samples' date: for tests that change it before a run."""
+    assert seeds_build.result.returncode == 0, seeds_build.result.stderr[-3000:]
+    warehouse = seeds_build.copy_to(tmp_path)
+    monkeypatch.setenv("SALESPIPE_DATA_DIR", str(warehouse.parent))
+    monkeypatch.setenv("SALESPIPE_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("SALESPIPE_AS_OF", "2026-10-31")
+    return warehouse
+
+
 # The longest files first (as measured in a whole run): xdist hands out one file at a time
 # (--dist loadfile) in this order, kept by --no-loadscope-reorder (pyproject.toml; xdist would
 # otherwise order files by their number of tests), so a long file never starts last and runs
