@@ -110,30 +110,29 @@ def _kill_when(args: list[str], pattern: str, during=None, timeout: float = 900)
             break
     proc.wait()
     watchdog.cancel()
-    _wait_until_gone(proc.pid)
     assert proc.returncode == -signal.SIGKILL and re.search(pattern, "".join(lines)), \
         "".join(lines[-30:])
     return "".join(lines)
 
 
-def _wait_until_gone(group: int, timeout: float = 30) -> None:
-    """The killed run's other processes (dbt's) hold the warehouse's lock until the kernel has
-    torn them down, which can outlast the run's own process by a moment (a zombie holds none)."""
+def _wait_for_the_lock(warehouse: Path, timeout: float = 60) -> None:
+    """The killed run's processes (dbt's too) hold the warehouse's lock until the kernel has
+    torn them down, which can outlast the run's own process; under load, seconds. Waits for
+    the lock to go, and names its holder if it does not."""
     deadline = time.monotonic() + timeout
-    while _live_members(group) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _live_members(group: int) -> list[int]:
-    live = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    while True:
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if fields[0] != "Z" and int(fields[2]) == group:
-            live.append(int(stat.parent.name))
-    return live
+            duckdb.connect(str(warehouse), read_only=True).close()
+            return
+        except duckdb.IOException as e:
+            holder = re.search(r"PID (\d+)", str(e))
+            if time.monotonic() > deadline or holder is None:
+                ps = subprocess.run(["ps", "-o", "pid,pgid,stat,etime,args", "-p",
+                                     holder.group(1) if holder else "1"],
+                                    capture_output=True, text=True, check=False).stdout
+                raise AssertionError(f"the warehouse is still locked (this process: "
+                                     f"{os.getpid()}):\n{ps}") from e
+        time.sleep(0.2)
 
 
 # --verbose: the runs are killed on what their full log says (ingest lines, dbt node lines)
@@ -179,6 +178,7 @@ def _left_by_kill(ops) -> dict:
     """What a killed run leaves: the publication, the run lock (the kernel drops a dead
     process's flock: acquire raises RunLocked otherwise), raw rows whose load has no
     raw._loads row (a file half landed), and the new deal's raw row."""
+    _wait_for_the_lock(ops.warehouse)
     acquire(ops.warehouse)
     release(ops.warehouse)
     tables = [t for (t,) in ops.working(
