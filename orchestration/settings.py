@@ -61,6 +61,9 @@ def _defaults() -> dict[str, str]:
         # dbt 31.6 -> 23.1 s on 2 cores, benchmarks/RESULTS.md). Every thread shares one DuckDB
         # database, so SALESPIPE_DUCKDB_MEMORY_LIMIT still bounds them all.
         "SALESPIPE_DBT_THREADS": "2",
+        # A dbt build is left out when nothing it reads changed since the last build that
+        # passed (orchestration/transform/unchanged.py); false: every run builds and tests.
+        "SALESPIPE_DBT_SKIP_UNCHANGED": "true",
         # Engine that runs the dbt models (duckdb | spark) and the Spark settings: see
         # EngineSettings below and profiles.yml (`spark`, `spark_connect`, `spark_cluster`).
         "SALESPIPE_ENGINE": "duckdb",
@@ -380,6 +383,7 @@ class EngineSettings:
     # Spark Connect URL (sc://...); may hold a token, hence kept out of repr()
     spark_remote: str = field(default="", repr=False)
     spark_lost_after: int = 45  # seconds without an answer before a build on it is stopped
+    skip_unchanged: bool = True  # leave out a build whose inputs are those of the last clean one
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -401,6 +405,8 @@ class EngineSettings:
             spark_log4j=_env("SALESPIPE_SPARK_LOG4J"),
             spark_remote=_spark_remote(_env("SALESPIPE_SPARK_REMOTE")),
             spark_lost_after=_seconds("SALESPIPE_SPARK_LOST_AFTER"),
+            skip_unchanged=_true_or_false("SALESPIPE_DBT_SKIP_UNCHANGED",
+                                          _env("SALESPIPE_DBT_SKIP_UNCHANGED"), "true"),
         )
 
     @property

@@ -56,6 +56,7 @@ class _Phase:
     failed: int = 0
     skipped: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    since: str = ""  # when the build a left-out dbt build kept ran (transform/unchanged.py)
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -71,6 +72,9 @@ class _Phase:
         elif self.name == "API sync":
             text = (f"{c('synced', 0):,} rows synced" if c("synced") or c("landed") else
                     "no CRM API configured")
+        elif self.name == "dbt build" and c("unchanged") and not c("built"):
+            text = (f"nothing changed since the build of {self.since}: its "
+                    f"{c('unchanged')} models, seeds and snapshots kept, tests passed then")
         elif self.name == "dbt build":
             text = f"{c('built', 0)} models, seeds and snapshots built, {_tests(self.counts)}"
         elif self.name == "report":
@@ -176,6 +180,9 @@ class LiveView(logging.Handler):
         elif phase.name == "API sync":
             phase.add("synced", _number(metadata, "rows_this_sync"))
             phase.add("landed", _number(metadata, "row_count"))
+        elif phase.name == "dbt build" and "unchanged_since" in metadata:
+            phase.add("unchanged")
+            phase.since = str(getattr(metadata["unchanged_since"], "value", ""))
         elif phase.name == "dbt build":
             phase.add("built")
             self._dbt_progress(phase)

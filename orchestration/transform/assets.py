@@ -5,6 +5,7 @@ groups follow the layer folders (staging, intermediate, marts).
 """
 
 
+import graphlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -12,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from orchestration.engines import mart_reader
 from orchestration.engines.prepare import prepare_dbt
 from orchestration.engines.watch import ClusterWatch
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import DBT_PROJECT_DIR, EngineSettings
-from orchestration.transform import seeds
+from orchestration.transform import seeds, unchanged
 from orchestration.transform.dagster_dbt_import import dagster_dbt
 from orchestration.transform.failures import dbt_failure
 from orchestration.transform.manifest import ensure_manifest, manifest_nodes
@@ -81,13 +83,16 @@ def _build(context: dg.AssetExecutionContext, dbt: dagster_dbt.DbtCliResource,
     if extra:
         context.log.info(f"{engine.engine}: {len(extra['raw_tables'])} raw tables written as "
                          f"Parquet to {engine.raw_dir}")
-    # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
-    # not to every nightly run: dbt's own advice for production builds.
     target = Path("target") / f"dbt_models-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     nodes = manifest_nodes(project_dir / "target" / "manifest.json")
-    kept = _unchanged_seeds(context, engine, warehouse, nodes)
+    current, done, kept = _what_changed(context, engine, warehouse, project_dir, extra, nodes)
+    if done:
+        yield from _left_as_built(context, done)
+        return
     if kept:
         context.log.info(f"{len(kept)} seeds unchanged since loaded: not loaded again")
+    # Unit tests check the SQL, not the data, so they belong to CI (tests/test_dbt_unit.py),
+    # not to every nightly run: dbt's own advice for production builds.
     args = ["build", *dbt_vars(extra), "--target", engine.dbt_target,
             "--exclude-resource-type", "unit_test", *seeds.exclude_args(kept),
             *engine.dbt_log_args()]
@@ -115,6 +120,8 @@ def _build(context: dg.AssetExecutionContext, dbt: dagster_dbt.DbtCliResource,
     if engine.engine == "duckdb":
         with warehouse.connect() as con:
             seeds.record(con, nodes, results)
+            if current and invocation.is_successful():
+                unchanged.record(con, current, nodes, results, context.run.run_id)
     counts = _null_counts(results, invocation.manifest, warehouse) if held else {}
     yield from (with_counts(event, counts) for event in held)
     if not invocation.is_successful():
@@ -122,15 +129,54 @@ def _build(context: dg.AssetExecutionContext, dbt: dagster_dbt.DbtCliResource,
                                                  counts, invocation.manifest))
 
 
+def _what_changed(context: dg.AssetExecutionContext, engine: EngineSettings,
+                  warehouse: DuckDBWarehouse, project_dir: Path, extra: dict | None,
+                  nodes: list[dict]):
+    """(the build's inputs, the clean build that read the same if any, the seeds unchanged)."""
+    with warehouse.connect() as con:
+        current = _build_inputs(context, engine, con, project_dir, extra)
+        done = unchanged.vouched(con, current, nodes) if current else None
+        if done:
+            return current, done, []
+        if engine.engine == "duckdb":  # dbt's on-run-start hook forgets too; a build may stop first
+            unchanged.forget(con)
+        return current, None, _unchanged_seeds(context, engine, con, nodes)
+
+
 def _unchanged_seeds(context: dg.AssetExecutionContext, engine: EngineSettings,
-                     warehouse: DuckDBWarehouse, nodes: list[dict]) -> list[dict]:
+                     con: duckdb.DuckDBPyConnection, nodes: list[dict]) -> list[dict]:
     """The seeds a build of the whole project leaves out (orchestration/transform/seeds.py)."""
     if engine.engine != "duckdb":  # Spark's seed tables are not in the DuckDB file
         return []
     if context.is_subset:  # dagster-dbt selects the nodes itself (and may set how tests follow)
         return []
-    with warehouse.connect() as con:
-        return seeds.unchanged(con, nodes)
+    return seeds.unchanged(con, nodes)
+
+
+def _build_inputs(context: dg.AssetExecutionContext, engine: EngineSettings,
+                  con: duckdb.DuckDBPyConnection, project_dir: Path,
+                  extra: dict | None) -> unchanged.Inputs | None:
+    """What a whole build reads (orchestration/transform/unchanged.py), or None where a build
+    is never left out: a Dagster subset, another engine, or the setting turned off."""
+    if engine.engine != "duckdb" or context.is_subset or not engine.skip_unchanged:
+        return None
+    return unchanged.inputs(con, project_dir, extra)
+
+
+def _left_as_built(context: dg.AssetExecutionContext, done: unchanged.Vouched):
+    """Each model, seed and snapshot reported as it stands, so the steps after dbt (checks,
+    report, publication) run on it; its tests are not run again: they passed on these rows."""
+    since = f"{done.built_at:%Y-%m-%d %H:%M:%S} UTC"
+    context.log.info(f"dbt build left out: nothing it reads changed since the build of {since} "
+                     f"(run {done.run_id[:8]}), in which every model and test passed")
+    metadata = {"unchanged_since": since, "built_in_run": done.run_id}
+    deps = context.assets_def.asset_deps
+    selected = context.selected_asset_keys
+    # Dagster takes a multi-asset's outputs in the order of its asset graph only
+    order = graphlib.TopologicalSorter({key: deps.get(key, set()) & selected for key in selected})
+    for key in order.static_order():
+        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                        metadata=metadata)
 
 
 def _null_counts(results: dict | None, manifest: dict, warehouse: DuckDBWarehouse) -> dict:
