@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 # pytest-xdist workers run with a bare __main__ (no __file__), which pyspark's Spark Connect
 # import check takes for a doctest run and answers with sys.exit(0); Great Expectations imports
@@ -150,6 +151,16 @@ def seeds_build(tmp_path_factory, worker_id) -> SeedsBuild:
     return SeedsBuild(data / "warehouse.duckdb", result)
 
 
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory):
+    """`run_pipeline()` on tests/fixtures/small as of 2024-03-31, once per worker, for the
+    tests that start from that build (tests/small_build.py: each gets it back in place with
+    `small_build.restore(monkeypatch)`)."""
+    from small_build import SmallBuild
+
+    return SmallBuild.build(tmp_path_factory.getbasetemp() / "small")
+
+
 @pytest.fixture
 def seeds_run_copy(seeds_build, tmp_path, monkeypatch) -> Path:
     """A copy of the samples' warehouse that this test's runs and `materialize()` use, as of
@@ -162,17 +173,36 @@ def seeds_run_copy(seeds_build, tmp_path, monkeypatch) -> Path:
     return warehouse
 
 
-# The longest files first (as measured in a whole run): xdist hands out one file at a time
-# (--dist loadfile) in this order, kept by --no-loadscope-reorder (pyproject.toml; xdist would
-# otherwise order files by their number of tests), so a long file never starts last and runs
-# alone on one worker while the other sits idle.
-LONGEST_FIRST = ("test_spark.py", "test_api_activecampaign.py", "test_bad_input.py",
-                 "test_operations.py", "test_alerts.py", "test_benchmark.py",
-                 "test_api_pipedrive.py", "test_metrics.py", "test_lead_scoring.py",
-                 "test_expectations.py", "test_incremental.py", "test_export_formats.py",
-                 "test_api_hubspot.py")
+# The longest files first (as measured in a whole run, session 12): xdist hands out one work
+# unit at a time (--dist loadfile: a file) in this order, kept by --no-loadscope-reorder
+# (pyproject.toml; xdist would otherwise order units by their number of tests), so a long
+# file never starts last and runs alone on one worker while the other sits idle.
+LONGEST_FIRST = ("test_incremental.py", "test_spark.py", "test_bad_input.py",
+                 "test_operations.py", "test_end_to_end.py", "test_api_activecampaign.py",
+                 "test_lead_scoring.py", "test_benchmark.py", "test_api_pipedrive.py",
+                 "test_alerts.py", "test_api_hubspot.py", "test_metrics.py",
+                 "test_null_columns.py", "test_seed_fingerprints.py", "test_expectations.py",
+                 "test_dbt_unit.py", "test_export_formats.py", "test_deal_changes.py",
+                 "test_api_salesforce.py", "test_run_output.py")
+# The files that start from the worker's build of the small fixture (small_build): one work
+# unit, so one worker builds it once for the three instead of once per worker they land on.
+SMALL_BUILD_FILES = frozenset({"test_bad_input.py", "test_operations.py", "test_end_to_end.py"})
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+class _LoadFileSharingSmallBuild(LoadFileScheduling):
+    """--dist loadfile, the SMALL_BUILD_FILES together as one unit."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = super()._split_scope(nodeid)
+        return "small_build" if Path(path).name in SMALL_BUILD_FILES else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadfile":
+        return _LoadFileSharingSmallBuild(config, log)
+    return None  # another --dist given on the command line: xdist's own

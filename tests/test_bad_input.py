@@ -79,9 +79,15 @@ def test_bad_values_are_quarantined_and_good_rows_kept(workspace):
     assert ws.scalar("select count(*) from marts.fct_deals where source_system = 'hubspot'") == 3
 
 
-def test_missing_required_column_fails_clearly_and_keeps_loaded_data(workspace):
-    ws = workspace.copy_fixture()
-    run_pipeline()
+@pytest.fixture
+def built(small_build, monkeypatch):
+    """The fixture as `run_pipeline()` built it (the worker's build, conftest.small_build, put
+    back as its run left it) and that run's summary."""
+    return small_build.restore(monkeypatch), small_build.summary
+
+
+def test_missing_required_column_fails_clearly_and_keeps_loaded_data(built):
+    ws, _ = built
     deals = ws.source / "hubspot" / "deals.csv"
     _rewrite(deals, "Deal Stage", "Stage Of Deal")
     with pytest.raises(PipelineFailed) as err:
@@ -212,11 +218,10 @@ def _raw_rows(ws) -> dict[str, int]:
 
 
 def test_same_content_lands_once_whatever_its_path_and_a_changed_file_replaces_its_rows(
-        workspace, monkeypatch):
+        built, monkeypatch):
     from orchestration.pipeline import assets_and_resources
 
-    ws = workspace.copy_fixture()
-    first = run_pipeline()
+    ws, first = built
     landed = _raw_rows(ws)
     # The folder moved, an export renamed, and the same export downloaded again (a browser's
     # " (1)"): nothing lands again, every raw row now names the file where it is.

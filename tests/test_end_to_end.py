@@ -7,32 +7,22 @@ As of 2024-03-31, so open stays are measured to 2024-04-01 00:00.
 """
 
 import datetime as dt
-import io
 
 import pytest
-from conftest import make_workspace
 from expected_warnings import FIXTURE_SMALL, fired_in_summary
 
 from orchestration.pipeline import run_pipeline
-from orchestration.runlog.live import LiveView
 from orchestration.transform.assets import dbt_project
 from orchestration.transform.manifest import manifest_nodes
 
 
 @pytest.fixture(scope="module")
-def live() -> io.StringIO:
-    """What the live view of `salespipe run` printed for the build below."""
-    return io.StringIO()
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, live):
-    """One build of the fixture shared by the module; the tests only read it (the re-run test
-    asserts that running again changes nothing)."""
+def built(small_build):
+    """One build of the fixture shared by the module (the worker's, conftest.small_build, put
+    back as its run left it); the tests only read it (the re-run test asserts that running
+    again changes nothing)."""
     with pytest.MonkeyPatch.context() as env:
-        workspace = make_workspace(tmp_path_factory.mktemp("e2e"), env).copy_fixture()
-        summary = run_pipeline(view=LiveView(live))
-        yield workspace, summary
+        yield small_build.restore(env), small_build.summary
 
 
 def deal(ws, deal_id):
@@ -90,10 +80,11 @@ def test_on_the_fixture_only_the_allowed_warnings_fire(built):
     assert fired_in_summary(summary.checks) == set(FIXTURE_SMALL)
 
 
-def test_live_view_counts_a_warn_level_dbt_test_as_a_warning(built, live):
+def test_live_view_counts_a_warn_level_dbt_test_as_a_warning(small_build):
     """The fixture's one warn-level dbt test that fires (the targets seed's pipelines, in
-    FIXTURE_SMALL) is a warning on the dbt build line, not FAILED: the run went on."""
-    lines = live.getvalue().splitlines()
+    FIXTURE_SMALL) is a warning on the dbt build line, not FAILED: the run went on. (What
+    the live view printed for the build.)"""
+    lines = small_build.live.splitlines()
     dbt = next(line for line in lines if line.startswith("dbt build "))
     assert ", 1 warned" in dbt and "FAILED" not in dbt, lines
     checks = next(line for line in lines if line.startswith("checks "))

@@ -76,18 +76,15 @@ class Ops:
 
 
 @pytest.fixture(scope="module")
-def ops(tmp_path_factory):
-    """Run A, published, on the hand-worked fixture (6 deals)."""
-    state = Ops(tmp_path_factory.mktemp("ops"))
+def ops(small_build):
+    """Run A, published, on the hand-worked fixture (6 deals): the worker's build of it
+    (conftest.small_build), put back as its run left it."""
+    state = Ops(small_build.root)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SALESPIPE_DATA_DIR", str(state.root / "data"))
-        mp.setenv("SALESPIPE_SOURCE_DIR", str(state.source))
-        mp.setenv("SALESPIPE_WAREHOUSE", str(state.warehouse))
+        ws = small_build.restore(mp)
+        assert (ws.source, ws.warehouse) == (state.source, state.warehouse)
         mp.setenv("SALESPIPE_PUBLISH_DIR", str(state.publish_dir))
-        mp.setenv("SALESPIPE_AS_OF", "2024-03-31")
-        shutil.copytree(FIXTURES / "small", state.source)
-        summary = run_pipeline()
-        assert str(state.published) in summary.published
+        assert str(state.published) in small_build.summary.published
         state.version_a = state.version()
         yield state
 
