@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from orchestration.checks.gx_import import import_gx
+from orchestration.runlog.live import EVENT_ATTR
 
 RUN_START = "PIPELINE_START"  # DagsterEventType.RUN_START's value
-# Where Dagster puts the DagsterEvent on the records it hands to a logger (log_manager.py).
-EVENT_ATTR = "dagster_event"
 
 
 def import_ahead() -> threading.Thread:
