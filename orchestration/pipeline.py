@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orchestration.checks.import_ahead import import_ahead
+from orchestration.checks.import_ahead import import_ahead_at_run_start
 from orchestration.checks.results import CheckRow, check_rows
 from orchestration.checks.results import summary_lines as check_summary_lines
 from orchestration.engines import mart_reader
@@ -19,7 +19,7 @@ from orchestration.operations.runlock import LockPathError, RunLocked, acquire, 
 from orchestration.publish.compat import readers
 from orchestration.publish.publication import current as current_publication
 from orchestration.publish.publication import describe
-from orchestration.runlog.capture import LOGGER_KEY, RUN_CONFIG, run_log, run_logger
+from orchestration.runlog.capture import LOGGER_KEY, RUN_CONFIG, RUN_LOGGER, run_log, run_logger
 from orchestration.runlog.exit import exit_without_collections
 from orchestration.runlog.files import RunLog, prune
 from orchestration.runlog.instance import ephemeral_instance
@@ -137,10 +137,8 @@ def run_pipeline(selection: str | None = None, log_level: str = "INFO", *,
 
 
 def _run(settings: Settings, selection, run_id: str) -> RunSummary:
-    if selection is None:  # a full run validates with GX: its import overlaps ingest and dbt
-        import_ahead()
     job = _job(selection)
-    with _locked(settings):
+    with _locked(settings), _gx_ahead(selection is None):
         result = job.execute_in_process(run_config=RUN_CONFIG, raise_on_error=False,
                                         instance=(instance := _instance()), run_id=run_id)
         if not result.success:
@@ -157,6 +155,11 @@ def _run(settings: Settings, selection, run_id: str) -> RunSummary:
         summary.published = (f"{pub.database} ({readers(pub.storage_version)} open it; "
                              f"Parquet: {pub.parquet_dir}/)")
     return summary
+
+
+def _gx_ahead(full_run: bool):
+    """A full run validates with GX: its import overlaps the run's steps (import_ahead.py)."""
+    return import_ahead_at_run_start(logging.getLogger(RUN_LOGGER)) if full_run else nullcontext()
 
 
 # Definitions loaded and jobs resolved in this process, for the state of the project they
