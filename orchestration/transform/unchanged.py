@@ -16,9 +16,9 @@ After a whole build (not a Dagster subset) in which every node passed without a 
 fingerprint is kept IN the warehouse (`meta.build_inputs`), so a replaced or restored warehouse
 file carries its own. The next build is left out only if the fingerprint is the same and every
 model, seed and snapshot table is still there with the definition and row count the build left
-(`built`). Any dbt invocation on the warehouse, salespipe's
-or a user's (`dbt build --full-refresh`, `dbt run -s ...`), first drops the record (the
-project's on-run-start hook `forget_build_inputs`), and so does this module before each build.
+(`built`). Any dbt invocation on the warehouse, salespipe's or a user's (`dbt build
+--full-refresh`, `dbt run -s ...`), first drops the record (the project's on-run-start hook
+`forget_build_inputs`), and so does this module before each build.
 DuckDB only, like the seeds' fingerprints (seeds.py). SALESPIPE_DBT_SKIP_UNCHANGED=false turns
 it off.
 """
@@ -115,7 +115,12 @@ def built(con: duckdb.DuckDBPyConnection, nodes: list[dict]) -> str:
 
 
 def _count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
-    return con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+    return con.execute(f"select count(*) from {_name(schema, table)}").fetchone()[0]
+
+
+def _name(schema: str, table: str) -> str:
+    quoted = table.replace('"', '""')
+    return f'{schema}."{quoted}"'
 
 
 def _digest(parts: list) -> str:
@@ -132,10 +137,8 @@ def _layout(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list:
     pending updates (DuckDB's storage_info). A write to the table (a load, a delete, an
     UPDATE in place) changes them; reopening the file or writing other tables does not.
     Metadata only: no row is read."""
-    quoted = table.replace('"', '""')
-    name = f'{schema}."{quoted}"'
-    return [table, con.execute(f"select count(*) from {name}").fetchone()[0],
-            con.execute("select * from pragma_storage_info(?)", [name]).fetchall()]
+    return [table, _count(con, schema, table),
+            con.execute("select * from pragma_storage_info(?)", [_name(schema, table)]).fetchall()]
 
 
 def vouched(con: duckdb.DuckDBPyConnection, current: Inputs, nodes: list[dict]) -> Vouched | None:
