@@ -618,11 +618,17 @@ BAD_ROWS = {
     "__meeting__form_fill__site_visit__note__task__other":
         "insert into marts.fct_activities by name select * replace ("
         "'bad-2' as activity_id, 'bogus' as activity_type, {later} as {b}) from {t} limit 1",
+    # the same in a staging activity log (a null id, and an id written again)
+    "not_null_stg_hubspot__activities": "insert into staging.stg_hubspot__activities by name "
+        "select * replace (null as source_activity_id, {later} as {b}) from {t} limit 1",
     # uniqueness: a new row repeating an old row's key (one column; two; seven with nulls: the
     # waterfall's as-of row has no deal, group or pipeline, and `group by` counts it twice)
     "unique_since_tested_int_contacts_contact_id___built_at":
         "insert into intermediate.int_contacts by name select * replace ({later} as {b}) "
         "from {t} limit 1",
+    "unique_since_tested_stg_hubspot__activities_source_activity_id___built_at":
+        "insert into staging.stg_hubspot__activities by name select * replace ("
+        "{later} as {b}) from {t} where source_activity_id is not null limit 1",
     "unique_column_combination_int_lead_fit_matches_contact_id__rule_id___built_at":
         "insert into intermediate.int_lead_fit_matches by name select * replace ("
         "{later} as {b}) from {t} limit 1",
@@ -631,7 +637,8 @@ BAD_ROWS = {
         "insert into intermediate.int_deal_waterfall by name select * replace ("
         "{later} as {b}) from {t} where period_type = 'as_of'",
 }
-SCOPED_MODELS = ("fct_activities", "int_contacts", "int_lead_fit_matches", "int_deal_waterfall")
+SCOPED_MODELS = ("fct_activities", "int_contacts", "int_lead_fit_matches", "int_deal_waterfall",
+                 "stg_hubspot__activities")
 
 
 def _failures(result, target) -> dict:

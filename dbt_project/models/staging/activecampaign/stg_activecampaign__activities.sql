@@ -12,5 +12,7 @@ select
     tstamp as occurred_at,
     lower(type) as source_type,
     -- when the record was landed: fct_activities' incremental runs take newer ones
-    _loaded_at
+    _loaded_at,
+    -- when a run wrote the row: its tests read only the rows written since they last passed
+    {{ built_at() }} as _built_at
 from latest

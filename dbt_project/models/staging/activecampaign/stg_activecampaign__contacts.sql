@@ -15,5 +15,7 @@ select
     udate as updated_at,
     -- the load the version came from: the incremental runs' watermark and fallback
     _load_id,
-    _loaded_at
+    _loaded_at,
+    -- when a run wrote the row: its tests read only the rows written since they last passed
+    {{ built_at() }} as _built_at
 from latest

@@ -14,5 +14,7 @@ select
     deal_id as source_deal_id,
     owner as owner_name,
     -- when the record was landed: fct_activities' incremental runs take newer ones
-    _loaded_at
+    _loaded_at,
+    -- when a run wrote the row: its tests read only the rows written since they last passed
+    {{ built_at() }} as _built_at
 from latest

@@ -24,5 +24,7 @@ select
     purchase_timeline,
     -- the load the version came from: the incremental runs' watermark and fallback
     _load_id,
-    _loaded_at
+    _loaded_at,
+    -- when a run wrote the row: its tests read only the rows written since they last passed
+    {{ built_at() }} as _built_at
 from latest

@@ -12,5 +12,7 @@ select
     {{ first_list_item('associated_contact_ids') }} as source_contact_id,
     {{ first_list_item('associated_deal_ids') }} as source_deal_id,
     -- when the record was landed: fct_activities' incremental runs take newer ones
-    _loaded_at
+    _loaded_at,
+    -- when a run wrote the row: its tests read only the rows written since they last passed
+    {{ built_at() }} as _built_at
 from latest

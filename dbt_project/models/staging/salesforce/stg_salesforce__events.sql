@@ -15,4 +15,6 @@ select
     created_date as created_at,
     -- when the record was landed: fct_activities' incremental runs take newer ones
     _loaded_at,
+    -- when a run wrote the row: its tests read only the rows written since they last passed
+    {{ built_at() }} as _built_at,
     {{ not_deleted() }}
