@@ -1196,3 +1196,61 @@ def test_an_activity_the_api_deletes_stops_counting_without_a_full_refresh(build
     with _both(copies["inc"], copies["full"]) as con:
         differ = _differ(con, {"int_activity_summary": (BUILT_AT,)})
     assert all(a == b == 0 and rows > 0 for a, b, rows in differ.values()), differ
+
+
+# Every HubSpot activity with an owner re-exported without one (the rep unassigned): counts and
+# dates of their holders stay, only the newest activity with an owner changes.
+HUBSPOT_OWNERS_UNASSIGNED = [
+    ("insert into raw.hubspot_activities by name "
+     "select * replace (null as activity_assigned_to, "
+     "(select max(_loaded_at) from raw.hubspot_activities) + interval 1 hour as _loaded_at) "
+     "from raw.hubspot_activities as r "
+     "where activity_assigned_to is not null "
+     "and _loaded_at = (select max(_loaded_at) from raw.hubspot_activities "
+     "where record_id = r.record_id)"),
+]
+OWNER_CHAIN = "stg_hubspot__activities int_activity_summary fct_activities sales_ready_followups"
+
+
+def test_activities_losing_their_owner_reach_the_followups(builds, tmp_path):
+    """int_activity_summary's incremental comparison covers the owners' last activity: the
+    night rewrites the HubSpot holders whose activities lost their owner although none of their
+    other figures moved, so sales_ready_followups, read from the summary, equals a full refresh;
+    and equals its former definition over fct_activities on the incremental build."""
+    incremental, *_ = builds
+    copies = _twin_copies(incremental, tmp_path)
+    owned = ("select count(last_owner_activity_at) from {db}.intermediate.int_activity_summary "
+             "where holder_key like 'contact:hubspot-%'")
+    con = duckdb.connect(str(incremental), read_only=True)
+    try:
+        owned_before = con.execute(owned.format(db=Path(incremental).stem)).fetchone()[0]
+    finally:
+        con.close()
+    _edit_and_build(copies, HUBSPOT_OWNERS_UNASSIGNED, OWNER_CHAIN, tmp_path)
+    with _both(copies["inc"], copies["full"]) as con:
+        differ = _differ(con, {"int_activity_summary": (BUILT_AT,)})
+        differ.update(_differ(con, {"sales_ready_followups": ()}, schema="marts"))
+        owned_after = con.execute(owned.format(db="inc")).fetchone()[0]
+        former = con.execute(FORMER_FOLLOWUPS_DIFFER).fetchone()
+    assert owned_before > 0 and owned_after == 0, (owned_before, owned_after)
+    assert differ["int_activity_summary"][:2] == (0, 0), differ
+    assert differ["sales_ready_followups"][:2] == (0, 0), differ
+    assert former[:2] == (0, 0) and former[2] > 0, former
+
+
+# sales_ready_followups' owners' last activity as it was defined before it read
+# int_activity_summary: straight from fct_activities (as of DAY), on the incremental build.
+FORMER_FOLLOWUPS_DIFFER = f"""
+    with former as (
+        select contact_id, max(occurred_at) as last_owner_activity_at
+        from inc.marts.fct_activities
+        where owner_id is not null and occurred_at < timestamp '{DAY + dt.timedelta(days=1)}'
+        group by contact_id),
+    mart as (
+        select f.contact_id, f.last_owner_activity_at from inc.marts.sales_ready_followups f),
+    expected as (
+        select m.contact_id, o.last_owner_activity_at
+        from mart m left join former o using (contact_id))
+    select (select count(*) from (from mart except all from expected)),
+           (select count(*) from (from expected except all from mart)),
+           (select count(*) from mart)"""

@@ -64,6 +64,25 @@
     {{ return({'named': named, 'numeric': known | select('in', compared) | list}) }}
 {%- endmacro %}
 
+{#- The fit rules of `rules_relation` (seed lead_score_fit_rules) as the matches hold them:
+    attribute and match type lower-cased and trimmed, points as a double; with the match
+    value normalised once for the matching (an `in` list framed with '|' so one position()
+    finds a whole item). int_lead_fit_matches matches with it, and int_lead_score_parts words
+    and ranks the rules from it, so both read the same rule. -#}
+{% macro lead_fit_rules(rules_relation) -%}
+    select
+        rule_id,
+        lower(trim(attribute)) as attribute,
+        lower(trim(match_type)) as match_type,
+        match_value,
+        lower(trim(match_value)) as match_text,
+        '|' || replace(replace(lower(trim(match_value)), ' |', '|'), '| ', '|') || '|'
+            as match_list,
+        {{ try_to_double('match_value') }} as match_number,
+        cast(points as {{ type_double() }}) as points
+    from {{ rules_relation }}
+{%- endmacro %}
+
 {#- Fails the build, naming the rule and what is wrong with it, when a fit rule names an
     attribute lead scoring does not know, has an unknown match type, or compares a number
     (gte/lte) with a value that is not one. Runs as a pre-hook of int_lead_fit_matches, so the

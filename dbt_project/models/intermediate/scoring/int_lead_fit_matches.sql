@@ -37,19 +37,9 @@ attribute_values as (
     {{ lead_fit_attribute_values(contacts, attributes.named, attributes.numeric) }}
 ),
 
--- normalised once: an `in` list is framed with '|' so one position() finds a whole item
+-- normalised once (macro lead_fit_rules, which int_lead_score_parts words the rules from)
 rules as (
-    select
-        rule_id,
-        lower(trim(attribute)) as attribute,
-        lower(trim(match_type)) as match_type,
-        match_value,
-        lower(trim(match_value)) as match_text,
-        '|' || replace(replace(lower(trim(match_value)), ' |', '|'), '| ', '|') || '|'
-            as match_list,
-        {{ try_to_double('match_value') }} as match_number,
-        cast(points as {{ type_double() }}) as points
-    from {{ ref('lead_score_fit_rules') }}
+    {{ lead_fit_rules(ref('lead_score_fit_rules')) }}
 )
 
 select

@@ -11,7 +11,7 @@
     pre_hook="{{ clear_for_rebuild(lead_score_parts_plan()) }}",
     post_hook="{{ delete_rows_if_any(this, 'contact_id not in (select contact_id from '
               ~ ref('dim_contacts') ~ ' where contact_id is not null)', count=is_incremental()) }}") }}
--- depends_on: {{ ref('int_activity_summary') }}, {{ ref('lead_score_fit_rules') }}
+-- depends_on: {{ ref('int_activity_summary') }}
 {%- set plan = lead_score_parts_plan() %}
 {%- set top = var('lead_score_top_reasons') | int %}
 {%- set slots = engagement_slot_count() %}
@@ -31,11 +31,15 @@ contacts as (
     {%- endif %}
 ),
 
--- the fit rules the matches hold, each worded once and ranked among all of them: by weight, then
--- before or after every "engagement: ..." reason of the same weight, then by their words, as
--- lead_scores has always ranked reasons. A contact fires each rule at most once, so its reasons'
--- order is the order of their ranks: the per-contact ranking below sorts small integers, not
--- the words of ~3.5 reasons per contact (at 10M matches the words were most of its cost).
+-- the fit rules, each worded once and ranked among all of them: by weight, then before or
+-- after every "engagement: ..." reason of the same weight, then by their words, as lead_scores
+-- has always ranked reasons. A contact fires each rule at most once, so its reasons' order is
+-- the order of their ranks: the per-contact ranking below sorts small integers, not the words
+-- of ~3.5 reasons per contact (at 10M matches the words were most of its cost). Worded from the
+-- seed as the matches hold it (macro lead_fit_rules; rule_id is unique, a test of the seed),
+-- not from the distinct rules of every match (10M rows at L, ~2 s a night): a rule that fires
+-- for nobody gets a rank too, which orders nothing, since a rule's place comes from its own
+-- weight and words (unique: they hold its id).
 fit_rules as (
     select
         rule_id,
@@ -53,8 +57,7 @@ fit_rules as (
             rule_id || ': ' || attribute || ' ' || match_type
                 || coalesce(' ' || match_value, '') || ' (' || {{ signed_points('points') }}
                 || ')' as reason
-        from {{ ref('int_lead_fit_matches') }}
-        group by rule_id, attribute, match_type, match_value, points
+        from ({{ lead_fit_rules(ref('lead_score_fit_rules')) }}) as rules
     ) as worded
 ),
 

@@ -17,13 +17,13 @@ open_deals as (
     where outcome = 'open' and primary_contact_id is not null
 ),
 
--- sales-ready contacts only: aggregating the owner activity of every contact (1.5M contacts
--- at 3M) to keep the sales-ready few (~0.1M) was most of this model's work
+-- from int_activity_summary, which holds each holder's and deal's newest activity with an
+-- owner before the as-of moment (its contact_id is fct_activities'): reading fct_activities
+-- (21M rows at L) for it was most of this model's work; sales-ready contacts only
 owner_touches as (
-    select contact_id, max(occurred_at) as last_owner_activity_at
-    from {{ ref('fct_activities') }}
-    where owner_id is not null and occurred_at < {{ as_of_ts() }}
-        and contact_id in (select contact_id from scores)
+    select contact_id, max(last_owner_activity_at) as last_owner_activity_at
+    from {{ ref('int_activity_summary') }}
+    where contact_id in (select contact_id from scores)
     group by contact_id
 )
 
