@@ -212,7 +212,7 @@ def test_asset_check_warns_with_new_alerts(runs):
     assert warned.severity.value == "WARN" and not warned.passed
     assert warned.metadata["new_alerts"].value == 4
     open_after_run2 = [a for a, (status, *_) in runs["states"][1].items() if status != "resolved"]
-    assert warned.metadata["open_alerts"].value == len(open_after_run2) == 5
+    assert warned.metadata["open_alerts"].value == len(open_after_run2) == 8
     top = warned.metadata["top_new_alerts"].value
     assert "| deal | owner | alert | amount | reason |" in top
     assert top.count("Beta expansion") == 3 and top.count("Epsilon rollout") == 1
