@@ -211,12 +211,16 @@ def test_asset_check_warns_with_new_alerts(runs):
     warned = runs["check_after_run2"]
     assert warned.severity.value == "WARN" and not warned.passed
     assert warned.metadata["new_alerts"].value == 4
+    open_after_run2 = [a for a, (status, *_) in runs["states"][1].items() if status != "resolved"]
+    assert warned.metadata["open_alerts"].value == len(open_after_run2) == 8
     top = warned.metadata["top_new_alerts"].value
     assert "| deal | owner | alert | amount | reason |" in top
     assert top.count("Beta expansion") == 3 and top.count("Epsilon rollout") == 1
     # run 3 has no new alert (102's are ongoing, D1's resolved): the check passes
     quiet = deal_alerts_check(warehouse=DuckDBWarehouse(path=str(runs["warehouse"])))
     assert quiet.passed and quiet.metadata["new_alerts"].value == 0
+    assert quiet.metadata["open_alerts"].value == sum(
+        status != "resolved" for status, *_ in runs["states"][2].values())
 
 
 def plotly_traces(page: str) -> list[dict]:
@@ -348,3 +352,58 @@ def test_owner_csvs_share_a_file_when_names_give_the_same_file_name(tmp_path):
     bob = list(csv.DictReader((tmp_path / bob_file).read_text().splitlines()))
     assert [r["alert_id"] for r in bob] == ["a2", "a3", "a1"]
     assert [r["owner_name"] for r in bob] == ["bob ray", "Bob Ray", "Bob Ray"]
+
+
+def test_page_lists_each_owners_first_alerts_and_counts_them_all(tmp_path, monkeypatch):
+    """The page's owner blocks: owners with the most new alerts first, then the most open; in
+    each, new first, then by amount (a missing amount as 0, before the negative ones), the first
+    MAX_ROWS_PER_OWNER shown and the rest counted; a missing or empty owner is "(no owner)";
+    the headline counts every open alert, by type."""
+    from orchestration.alerts import report
+
+    monkeypatch.setattr(report, "MAX_ROWS_PER_OWNER", 3)
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.deal_alerts as select *, 'why' as reason, "
+                "date '2024-04-16' as first_flagged_at, null::date as resolved_at, "
+                "date '2024-04-16' as last_checked_at from (values "
+                "('a1', 'Ann', 'ongoing', 500.0, 'stale'), ('a2', 'Ann', 'new', 100.0, 'stalled'), "
+                "('a3', 'Ann', 'new', null, 'stalled'), ('a4', 'Ann', 'new', 0.0, 'stale'), "
+                "('a5', 'Ann', 'ongoing', -50.0, 'stalled'), ('a6', 'Ann', 'resolved', 900.0, "
+                "'stale'), ('a7', 'Ann', 'new', 100.0, 'stalled'), "
+                "('b1', 'Bob', 'ongoing', 10.0, 'stale'), ('b2', 'Bob', 'ongoing', 20.0, 'stale'), "
+                "('b3', 'Bob', 'ongoing', null, 'stale'), ('b4', 'Bob', 'ongoing', -5.0, 'stale'), "
+                "('n1', null, 'new', 5.0, 'stalled'), ('n2', '', 'ongoing', 7.0, 'stalled')) "
+                "as t(deal_id, owner_name, status, amount, alert_type)")
+    for column in ("deal_name", "team", "pipeline_name", "stage_name", "currency",
+                   "threshold_basis"):
+        con.execute(f"alter table marts.deal_alerts add column {column} varchar")
+    con.execute("alter table marts.deal_alerts add column alert_id varchar")
+    con.execute("update marts.deal_alerts set alert_id = deal_id || ':' || alert_type, "
+                "team = owner_name || ' team'")
+    con.execute("alter table marts.deal_alerts add column metric_value double")
+    con.execute("alter table marts.deal_alerts add column threshold_value double")
+    con.execute("create table marts.fct_deals (amount double, created_at timestamp, "
+                "closed_at timestamp, outcome varchar, days_open double)")
+    con.execute("create table marts.dim_pipeline_stages (stage_id varchar, pipeline_id varchar, "
+                "pipeline_name varchar, stage_name varchar, stage_order int, is_lost boolean, "
+                "source_system varchar)")
+    con.execute("create table marts.fct_deal_stage_transitions (deal_id varchar, "
+                "pipeline_id varchar, to_stage_id varchar)")
+    files = report.write_report(con, tmp_path)
+    page = files.html.read_text()
+    blocks = re.findall(r'<section class="owner"><h3>(.*?) <small>(.*?)</small></h3>(.*?)'
+                        r"</section>", page, flags=re.DOTALL)
+    assert [(owner, counts) for owner, counts, _ in blocks] == [
+        ("Ann", "Ann team · 6 open, 4 new"), ("(no owner)", " · 2 open, 1 new"),
+        ("Bob", "Bob team · 4 open, 0 new")]
+    shown = [re.findall(r'data-alert-id="([^"]+)"', body) for _, _, body in blocks]
+    assert shown == [["a2:stalled", "a7:stalled", "a4:stale"], ["n1:stalled", "n2:stalled"],
+                     ["b2:stale", "b1:stale", "b3:stale"]]
+    assert f"3 more in alerts_by_owner/{owner_slug('Ann')}.csv" in blocks[0][2]
+    assert f"1 more in alerts_by_owner/{owner_slug('Bob')}.csv" in blocks[2][2]
+    assert "more in" not in blocks[1][2]
+    assert (files.open_alerts, files.new_alerts) == (12, 5)
+    assert '<div class="v">12</div><div class="k">Open alerts</div>' in page
+    assert '<div class="v">5</div><div class="k">New tonight</div>' in page
+    assert "Open alerts by type: stale 6, stalled 6." in page

@@ -65,20 +65,20 @@ def top_alerts_markdown(alerts: list[queries.Alert], limit: int = TOP_IN_CHECK) 
 def deal_alerts_check(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     with warehouse.connect() as wh, local_marts(wh, ["deal_alerts"]) as con:
         try:
-            open_alerts = queries.alerts(con)
+            metadata = alerts_check_metadata(con)
         except duckdb.CatalogException as exc:
             return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                        metadata={"error": str(exc)})
-    new = [a for a in open_alerts if a["status"] == "new"]
-    return dg.AssetCheckResult(
-        passed=not new,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "new_alerts": len(new),
-            "open_alerts": len(open_alerts),
-            "top_new_alerts": dg.MetadataValue.md(top_alerts_markdown(new)),
-        },
-    )
+    return dg.AssetCheckResult(passed=not metadata["new_alerts"],
+                               severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
+
+
+def alerts_check_metadata(con: duckdb.DuckDBPyConnection) -> dict:
+    """The check's figures: the new alerts read as such and the open ones only counted (at L
+    190,000 open alerts read into Python cost the step ~1.2 s, for their number)."""
+    new = queries.alerts(con, status="new")
+    return {"new_alerts": len(new), "open_alerts": queries.open_count(con),
+            "top_new_alerts": dg.MetadataValue.md(top_alerts_markdown(new))}
 
 
 alert_assets = [pipeline_report]

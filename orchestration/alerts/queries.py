@@ -12,8 +12,8 @@ ALERT_COLUMNS = [
     "amount", "currency", "alert_type", "status", "reason", "metric_value", "threshold_value",
     "threshold_basis", "first_flagged_at", "resolved_at",
 ]
-STATUS_ORDER = {"new": 0, "ongoing": 1, "resolved": 2}
 NO_OWNER = "(no owner)"
+_STATUS_RANK = "case status when 'new' then 0 when 'ongoing' then 1 else 2 end"
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,56 @@ def alerts(con: duckdb.DuckDBPyConnection, owner: str | None = None,
         params.append(alert_type)
     sql = (f"select {', '.join(ALERT_COLUMNS)} from marts.deal_alerts "
            f"{'where ' + ' and '.join(where) if where else ''} "
-           "order by case status when 'new' then 0 when 'ongoing' then 1 else 2 end, "
+           f"order by {_STATUS_RANK}, "
            "coalesce(owner_name, '~'), amount desc nulls last, deal_id, alert_type")
     rows = con.execute(sql, params).fetchall()
     return [Alert(dict(zip(ALERT_COLUMNS, row))) for row in rows]
+
+
+@dataclass(frozen=True)
+class OwnerAlerts:
+    """One owner's open alerts: how many, how many new, and the first `shown` of them (new
+    first, then by amount, largest first)."""
+
+    owner: str
+    open: int
+    new: int
+    shown: list[Alert]
+
+
+def open_by_owner(con: duckdb.DuckDBPyConnection, per_owner: int) -> list[OwnerAlerts]:
+    """Each owner's open alerts (owners as `Alert.owner` names them), the first `per_owner` of
+    them read: at L 190,000 open alerts, which the report needs only counted."""
+    rows = con.execute(f"""
+        select {', '.join(ALERT_COLUMNS)}, owner, open, new from (
+            select *, count(*) over owners as open,
+                   count(*) filter (where status = 'new') over owners as new,
+                   row_number() over (owners order by
+                       {_STATUS_RANK}, coalesce(amount, 0) desc, coalesce(owner_name, '~'),
+                       amount desc nulls last, deal_id, alert_type) as place
+            from (select *, coalesce(nullif(owner_name, ''), ?) as owner
+                  from marts.deal_alerts where status <> 'resolved')
+            window owners as (partition by owner))
+        where place <= ? order by owner, place""", [NO_OWNER, per_owner]).fetchall()
+    owners: dict[str, OwnerAlerts] = {}
+    width = len(ALERT_COLUMNS)
+    for row in rows:
+        owner, open_, new = row[width:]
+        if owner not in owners:
+            owners[owner] = OwnerAlerts(owner, open_, new, [])
+        owners[owner].shown.append(Alert(dict(zip(ALERT_COLUMNS, row[:width]))))
+    return list(owners.values())
+
+
+def open_by_type(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return dict(con.execute("select alert_type, count(*) from marts.deal_alerts "
+                            "where status <> 'resolved' group by 1").fetchall())
+
+
+def open_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many alerts are open (what `alerts` lists without filters)."""
+    return con.execute("select count(*) from marts.deal_alerts "
+                       "where status <> 'resolved'").fetchone()[0]
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:

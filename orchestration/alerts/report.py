@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,18 +44,17 @@ def owner_slug(owner: str) -> str:
 def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportFiles:
     """Write the HTML page and the per-owner CSVs into out_dir, replacing the previous ones."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    open_alerts = queries.alerts(con)
+    owners = queries.open_by_owner(con, MAX_ROWS_PER_OWNER)
     as_of = queries.as_of(con) or dt.date.today()
     # counted in SQL: resolved alerts pile up run after run and are not listed
     resolved_tonight = con.execute(
         "select count(*) from marts.deal_alerts where status = 'resolved' and resolved_at = ?",
         [as_of]).fetchone()[0]
-    page = _page(con, as_of, open_alerts, resolved_tonight)
+    page = _page(con, as_of, owners, resolved_tonight)
     html_path = out_dir / HTML_NAME
     _replace(html_path, page)
     csvs = write_owner_csvs(con, out_dir / CSV_DIR)
-    return ReportFiles(html_path, csvs, len(open_alerts),
-                       sum(a["status"] == "new" for a in open_alerts))
+    return ReportFiles(html_path, csvs, sum(o.open for o in owners), sum(o.new for o in owners))
 
 
 def write_owner_csvs(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
@@ -113,7 +112,7 @@ def _replace(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _page(con, as_of: dt.date, alerts: list[queries.Alert], resolved: int) -> str:
+def _page(con, as_of: dt.date, owners: list[queries.OwnerAlerts], resolved: int) -> str:
     health = queries.monthly_health(con, as_of)
     figures = [charts.funnel_figure(queries.funnel(con)), charts.win_rate_figure(health),
                charts.velocity_figure(health)]
@@ -124,21 +123,22 @@ def _page(con, as_of: dt.date, alerts: list[queries.Alert], resolved: int) -> st
     latest = health[-1] if health else None
     return _TEMPLATE.format(
         as_of=as_of.isoformat(), style=_STYLE,
-        headline=_headline(latest, alerts, resolved), charts=chart_html,
-        waterfall=_waterfall_section(con, as_of), slipped=_slipped_section(con, as_of),
-        alerts=_alerts_section(alerts), generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        headline=_headline(latest, owners, queries.open_by_type(con), resolved),
+        charts=chart_html, waterfall=_waterfall_section(con, as_of),
+        slipped=_slipped_section(con, as_of), alerts=_alerts_section(owners),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def _headline(latest, alerts, resolved) -> str:
-    new = sum(a["status"] == "new" for a in alerts)
-    by_type = Counter(a["alert_type"] for a in alerts)
+def _headline(latest, owners: list[queries.OwnerAlerts], by_type: dict[str, int],
+              resolved: int) -> str:
+    open_, new = sum(o.open for o in owners), sum(o.new for o in owners)
     tiles = []
     if latest:
         win = f"{latest[5]:.0%}" if latest[5] is not None else "n/a"
         vel = f"{latest[8]:,.0f}/day" if latest[8] is not None else "n/a"
         tiles += [("Open deals", f"{latest[1]:,}"), ("Win rate (180 d)", win),
                   ("Velocity", vel)]
-    tiles += [("Open alerts", f"{len(alerts):,}"), ("New tonight", f"{new:,}"),
+    tiles += [("Open alerts", f"{open_:,}"), ("New tonight", f"{new:,}"),
               ("Resolved tonight", f"{resolved:,}")]
     tiles_html = "".join(f'<div class="tile"><div class="v">{html.escape(v)}</div>'
                          f'<div class="k">{html.escape(k)}</div></div>' for k, v in tiles)
@@ -146,25 +146,21 @@ def _headline(latest, alerts, resolved) -> str:
     return f'<div class="tiles">{tiles_html}</div><p>Open alerts by type: {html.escape(types)}.</p>'
 
 
-def _alerts_section(alerts: list[queries.Alert]) -> str:
-    if not alerts:
+def _alerts_section(owners: list[queries.OwnerAlerts]) -> str:
+    if not owners:
         return "<p>No open alerts.</p>"
-    owners: dict[str, list[queries.Alert]] = {}
-    for a in alerts:
-        owners.setdefault(a.owner, []).append(a)
     # Owners with new alerts first, then by how many they have.
-    order = sorted(owners, key=lambda o: (-sum(a["status"] == "new" for a in owners[o]),
-                                          -len(owners[o]), o))
-    return "\n".join(_owner_block(o, owners[o]) for o in order)
+    order = sorted(owners, key=lambda o: (-o.new, -o.open, o.owner))
+    return "\n".join(_owner_block(o) for o in order)
 
 
-def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
-    rows = sorted(alerts, key=lambda a: (queries.STATUS_ORDER[a["status"]], -(a["amount"] or 0)))
-    new = sum(a["status"] == "new" for a in rows)
-    team = rows[0]["team"] or ""
-    shown = rows[:MAX_ROWS_PER_OWNER]
-    more = (f'<p class="sub">{len(rows) - len(shown):,} more in '
-            f'{CSV_DIR}/{html.escape(owner_slug(owner))}.csv</p>' if len(rows) > len(shown) else "")
+def _owner_block(alerts: queries.OwnerAlerts) -> str:
+    """The owner's first alerts (new first, then by amount: open_by_owner's order)."""
+    owner, shown, new = alerts.owner, alerts.shown, alerts.new
+    team = shown[0]["team"] or ""
+    more = (f'<p class="sub">{alerts.open - len(shown):,} more in '
+            f'{CSV_DIR}/{html.escape(owner_slug(owner))}.csv</p>' if alerts.open > len(shown)
+            else "")
     body = "\n".join(
         f'<tr class="alert-row {a["status"]}" data-alert-id="{html.escape(a["alert_id"])}">'
         f'<td><span class="badge {a["status"]}">{a["status"]}</span></td>'
@@ -175,7 +171,7 @@ def _owner_block(owner: str, alerts: list[queries.Alert]) -> str:
         f'<td>{html.escape(a["reason"])}</td>'
         f'<td class="date">{a["first_flagged_at"]}</td></tr>' for a in shown)
     return (f'<section class="owner"><h3>{html.escape(owner)} <small>{html.escape(team)} · '
-            f'{len(rows)} open, {new} new</small></h3><table><thead><tr><th>status</th>'
+            f'{alerts.open} open, {new} new</small></h3><table><thead><tr><th>status</th>'
             '<th>alert</th><th>deal</th><th>pipeline / stage</th><th>amount</th><th>reason</th>'
             f'<th>first flagged</th></tr></thead><tbody>{body}</tbody></table>{more}</section>')
 

@@ -32,8 +32,10 @@ content, the weekly rebuild of the DuckDB file (delta.py) links unchanged partit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,11 +61,13 @@ MONTH_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
 @dataclass(frozen=True)
 class Partitioning:
     """How a mart is split: the partition column's name, the SQL giving a row's partition value
-    (text), and whether that column is added to the files (not one of the mart's own)."""
+    (text), and whether that column is added to the files (not one of the mart's own); for a
+    split by month, the date or timestamp column it is the month of."""
 
     column: str
     value: str
     added: bool
+    month_of: str = ""
 
 
 def partitioning(mart: str, spec: str | dict, columns: dict[str, str]) -> Partitioning:
@@ -74,7 +78,7 @@ def partitioning(mart: str, spec: str | dict, columns: dict[str, str]) -> Partit
         split = Partitioning(spec, f"cast({quote(spec)} as varchar)", added=False)
     elif isinstance(spec, dict) and set(spec) == {"month_of", "as"} and spec["as"] not in columns:
         column, types = spec["month_of"], MONTH_TYPES
-        split = Partitioning(spec["as"], f"strftime({quote(column)}, '%Y-%m')", added=True)
+        split = Partitioning(spec["as"], _month(quote(column)), added=True, month_of=column)
     else:
         raise ValueError(
             f"{mart}: {SETTING} is {spec!r}; give a date column ('scored_as_of') or "
@@ -84,6 +88,11 @@ def partitioning(mart: str, spec: str | dict, columns: dict[str, str]) -> Partit
                          f"{columns.get(column, 'no column of the mart')}; it must be "
                          f"{' or '.join(types)}")
     return split
+
+
+def _month(expression: str) -> str:
+    """SQL: the month ('2026-10') of a date or timestamp, as a partition value."""
+    return f"strftime({expression}, '%Y-%m')"
 
 
 def chosen(partitions: dict[str, str | dict], by_month: bool) -> dict[str, str | dict]:
@@ -130,7 +139,8 @@ def _write_partitions(con, source: str, target: Path, split: Partitioning,
     if None in values:
         where.append(f"{split.value} is null")
     added = f", {split.value} as {quote(split.column)}" if split.added else ""
-    con.execute(f"copy (select *{added} from {source} where {' or '.join(where)}) "
+    con.execute(f"copy (select *{added} from {source} where {_months_range(split, values)}"
+                f"({' or '.join(where)})) "
                 f"to {literal(str(staging))} (format parquet, "
                 f"partition_by ({quote(split.column)}), write_partition_columns true)")
     for value in values:
@@ -144,14 +154,39 @@ def _write_partitions(con, source: str, target: Path, split: Partitioning,
     shutil.rmtree(staging)
 
 
+def _months_range(split: Partitioning, values: list[str | None]) -> str:
+    """For a split by month, a condition on the date column itself that every row of the
+    months `values` meets (a day's margin either side, whatever the time zone), followed by
+    `and`: DuckDB checks it against each row group's min/max and skips the other months'
+    groups, where the exact test formats every row's date (at L ~1.7 s for one month of
+    21M activities). "" when there is nothing to narrow (or a value is no `yyyy-mm`)."""
+    months = [v for v in values if v is not None]
+    if not split.month_of or not months or not all(re.fullmatch(r"\d{4}-\d{2}", v)
+                                                   for v in months):
+        return ""
+    try:
+        first = dt.date.fromisoformat(f"{min(months)}-01") - dt.timedelta(days=1)
+        after = dt.date.fromisoformat(f"{max(months)}-01") + dt.timedelta(days=33)
+    except (ValueError, OverflowError):  # month 00, year 0 or 9999: Python's dates end there
+        return ""
+    column = quote(split.month_of)
+    dated = f"{column} >= date '{first}' and {column} < date '{after}'"
+    return f"({dated}{f' or {column} is null' if None in values else ''}) and "
+
+
 def _signatures(con, source: str, split: Partitioning,
                 columns: list[str]) -> dict[str | None, list]:
     """Row count and content fingerprint per partition, in one pass: the sum (a HUGEINT, so
     the order of rows does not matter and nothing overflows) of a hash of each row's values but
-    the WATERMARKS; as text, for JSON."""
+    the WATERMARKS; as text, for JSON. A split by month groups by the month's first day and
+    formats only those: formatting every row's date cost more than the hashing (L, 21M rows)."""
     values = ", ".join(quote(c) for c in columns if c not in WATERMARKS)
-    rows = con.execute(f"select {split.value}, count(*), cast(sum(hash({values})) as varchar) "
-                       f"from {source} group by 1 order by 1").fetchall()
+    bucket, value = split.value, "bucket"
+    if split.month_of:
+        bucket, value = f"date_trunc('month', {quote(split.month_of)})", _month("bucket")
+    rows = con.execute(f"select {value}, cast(sum(n) as bigint), cast(sum(f) as varchar) from "
+                       f"(select {bucket} as bucket, count(*) as n, sum(hash({values})) as f "
+                       f"from {source} group by 1) group by 1 order by 1").fetchall()
     return {value: [count, fingerprint] for value, count, fingerprint in rows}
 
 
